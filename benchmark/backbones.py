@@ -1,0 +1,77 @@
+"""The networks every built-in strategy shares: a trunk that makes features and a linear head.
+
+Keeping trunk and head apart makes "freeze the trunk" and "new head" mean the same
+thing in every strategy. Backbones (input [N, C, H, W] -> features [N, D]):
+
+    lenet     two 5x5 conv blocks + a 128-unit layer; for small digits (< 28 px)
+    conv4     four 3x3 conv blocks of ``hidden`` channels (Vinyals et al. 2016; Finn et al. 2017)
+    resnet18  torchvision's ResNet-18, weights=None (nothing is downloaded); for larger images
+"""
+
+import torch
+from torch import nn
+import torchvision
+
+
+class Classifier(nn.Module):
+    def __init__(self, trunk: nn.Module, feature_dim: int, num_classes: int):
+        super().__init__()
+        self.trunk, self.feature_dim = trunk, feature_dim
+        self.head = nn.Linear(feature_dim, num_classes)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(inputs))  # [N, C, H, W] -> [N, D] -> [N, num_classes]
+
+
+def conv_block(in_channels: int, out_channels: int, kernel: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2),
+                         nn.BatchNorm2d(out_channels), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True))
+
+
+def lenet(channels: int) -> tuple[nn.Module, int]:
+    # [N, C, H, W] -> [N, 64, H/4, W/4] -> pooled to [N, 64, 4, 4] so any size >= 4 px fits
+    trunk = nn.Sequential(conv_block(channels, 32, 5), conv_block(32, 64, 5), nn.AdaptiveAvgPool2d(4),
+                          nn.Flatten(), nn.Linear(64 * 16, 128), nn.ReLU())
+    return trunk, 128
+
+
+def conv4(channels: int, size: tuple[int, int], hidden: int = 64) -> tuple[nn.Module, int]:
+    trunk = nn.Sequential(*(conv_block(channels if i == 0 else hidden, hidden, 3) for i in range(4)), nn.Flatten())
+    with torch.no_grad():  # the flattened size depends on the input size: 28 px -> 1x1, 84 px -> 6x6
+        feature_dim = trunk(torch.zeros(1, channels, *size)).shape[1]
+    return trunk, feature_dim
+
+
+def resnet18(channels: int) -> tuple[nn.Module, int]:
+    net = torchvision.models.resnet18(weights=None)
+    if channels != 3:
+        net.conv1 = nn.Conv2d(channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    feature_dim = net.fc.in_features
+    net.fc = nn.Identity()
+    return net, feature_dim
+
+
+BACKBONES = ("lenet", "conv4", "resnet18")
+
+
+def default_backbone(input_shape: tuple[int, int, int]) -> str:
+    smallest = min(input_shape[1:])
+    return "lenet" if smallest < 28 else "conv4" if smallest <= 84 else "resnet18"
+
+
+def build_trunk(input_shape: tuple[int, int, int], backbone: str | None = None, hidden: int = 64):
+    """(trunk, feature_dim) for inputs of ``input_shape`` (C, H, W); the default follows the image size."""
+    name = backbone or default_backbone(input_shape)
+    channels, size = input_shape[0], tuple(input_shape[1:])
+    if name == "lenet":
+        return lenet(channels)
+    if name == "conv4":
+        return conv4(channels, size, hidden)
+    if name == "resnet18":
+        return resnet18(channels)
+    raise ValueError(f"unknown backbone '{name}'; choose one of {BACKBONES}")
+
+
+def build_classifier(input_shape, num_classes: int, backbone: str | None = None, hidden: int = 64) -> Classifier:
+    trunk, feature_dim = build_trunk(input_shape, backbone, hidden)
+    return Classifier(trunk, feature_dim, num_classes)

@@ -1,0 +1,139 @@
+"""The one console script, with verbs like git's: list, check, run, leaderboard."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from benchmark.errors import TransferbenchError
+
+DEFAULT_DATA_ROOT = "data"  # relative to the working directory; see --data-root
+
+
+def data_root(args) -> Path:
+    """--data-root, then $TRANSFERBENCH_DATA, then ./data."""
+    return Path(args.data_root or os.environ.get("TRANSFERBENCH_DATA") or DEFAULT_DATA_ROOT)
+
+
+def registry_for(args):
+    from benchmark.plugins import discover
+
+    disabled = {name for value in args.disable for name in value.split(",") if name}
+    registry = discover(disabled)
+    for problem in registry.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return registry
+
+
+def cmd_list(args) -> int:
+    from tabulate import tabulate
+
+    registry = registry_for(args)
+    rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.strategies.values(),
+                                                                             key=lambda p: p.name)]
+    print(tabulate(rows, ["strategy", "provided by", "description"], tablefmt="simple"))
+    if args.datasets:
+        rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.datasets.values(),
+                                                                                 key=lambda p: p.name)]
+        print()
+        print(tabulate(rows, ["dataset provider", "provided by", "description"], tablefmt="simple"))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from benchmark.testing import ContractError, check_strategy
+
+    provided = registry_for(args).strategy(args.name)
+    print(f"checking '{provided.name}' from {provided.dist} {provided.version}")
+
+    def report(name, error):
+        print(f"  {'ok  ' if error is None else 'FAIL'} {name}")
+
+    try:
+        check_strategy(provided.cls, report=report)
+    except ContractError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print("all checks passed")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from benchmark.runner import Runner
+    from benchmark.suite import load_suite
+
+    suite = load_suite(args.suite).with_overrides(
+        seeds=args.seeds, episodes=args.episodes,
+        strategies=[s for s in args.strategies.split(",") if s] if args.strategies else None)
+    registry = registry_for(args)
+    plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist}-{version})"
+                        for name, dist, version in registry.plugins)
+    print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pairs, seeds {list(suite.seeds)}, "
+          f"budgets {[b or 'all' for b in suite.budgets]}\nplugins: {plugins}")
+    runner = Runner(suite, registry, Path(args.out), data_root(args), device=args.device,
+                    show_progress=not args.no_progress)
+    summary = runner.run()
+    print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
+          f"{summary.already} already recorded -> {runner.records_path}")
+    for line in summary.failed:
+        print(f"  failed: {line}", file=sys.stderr)
+    return summary.exit_code
+
+
+def cmd_leaderboard(args) -> int:
+    from benchmark.leaderboard import write_leaderboard
+
+    print(write_leaderboard(Path(args.results), metric=args.metric))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--disable", action="append", default=[], metavar="PLUGIN",
+                        help="leave out a plugin (entry-point name); repeat or comma-separate")
+    parser = argparse.ArgumentParser(prog="transferbench", description=__doc__)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    listing = verbs.add_parser("list", parents=[common], help="strategies with the distribution providing each")
+    listing.add_argument("--datasets", action="store_true", help="also list dataset providers")
+    listing.set_defaults(func=cmd_list)
+
+    check = verbs.add_parser("check", parents=[common], help="run the contract battery on one strategy")
+    check.add_argument("name")
+    check.set_defaults(func=cmd_check)
+
+    run = verbs.add_parser("run", parents=[common], help="run a suite, appending one record per cell")
+    run.add_argument("suite", help="a suite TOML file")
+    run.add_argument("--strategies", help="comma-separated strategy names (default: the suite's, else all)")
+    run.add_argument("--seeds", type=int, help="use seeds 0..N-1 instead of the suite's")
+    run.add_argument("--episodes", type=int, help="evaluation episodes per cell (episodic protocol)")
+    run.add_argument("--out", default="results", help="results directory (default: results/)")
+    run.add_argument("--data-root", help="where datasets live (default: $TRANSFERBENCH_DATA, else ./data)")
+    run.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    board = verbs.add_parser("leaderboard", help="render leaderboards from DIR/records.jsonl (never trains)")
+    board.add_argument("results", help="a results directory, e.g. results/quickstart")
+    board.add_argument("--metric", default="accuracy", choices=("accuracy", "macro_f1", "macro_recall"))
+    board.set_defaults(func=cmd_leaderboard)
+    return parser
+
+
+def main(argv=None) -> int:
+    # Nothing is ever downloaded at run time: Hugging Face libraries must fail fast offline.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TransferbenchError as error:
+        print(f"transferbench: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("transferbench: interrupted; every finished cell is recorded", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The tensors strategies see: a labelled set of images and its content fingerprint."""
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    """Images with integer labels that index ``classes``.
+
+    inputs: [N, C, H, W] float32, already brought to the pair's declared shape.
+    labels: [N] int64 in [0, len(classes)).
+    """
+
+    inputs: torch.Tensor
+    labels: torch.Tensor
+    classes: tuple[str, ...]
+    name: str = ""
+
+    def __post_init__(self):
+        if self.inputs.dim() != 4:
+            raise ValueError(f"{self.name or 'data'}: inputs must be [N, C, H, W], got shape {tuple(self.inputs.shape)}")
+        if self.labels.shape != (len(self.inputs),):
+            raise ValueError(f"{self.name or 'data'}: {len(self.inputs)} inputs but labels of shape {tuple(self.labels.shape)}")
+        if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= len(self.classes)):
+            raise ValueError(f"{self.name or 'data'}: labels outside [0, {len(self.classes)})")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.inputs.shape[1:])
+
+    def subset(self, index: torch.Tensor, name: str | None = None) -> "LabelledData":
+        return LabelledData(self.inputs[index], self.labels[index], self.classes, name or self.name)
+
+    def to(self, device) -> "LabelledData":
+        return LabelledData(self.inputs.to(device), self.labels.to(device), self.classes, self.name)
+
+
+def fingerprint(data: LabelledData) -> str:
+    """A short content hash of exactly what a strategy sees (pixels, labels, class names)."""
+    digest = hashlib.sha256()
+    digest.update(repr((tuple(data.inputs.shape), data.classes)).encode())
+    digest.update(data.inputs.contiguous().cpu().numpy().tobytes())
+    digest.update(data.labels.contiguous().cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,25 @@
+"""User-facing errors: each carries one line that names the file, field or plugin at fault."""
+
+import difflib
+
+
+class TransferbenchError(Exception):
+    """An error the command line prints as one line, without a traceback."""
+
+
+class SuiteError(TransferbenchError):
+    """A suite file that does not parse or does not validate."""
+
+
+class PluginError(TransferbenchError):
+    """A plugin that cannot be loaded, or two plugins that clash."""
+
+
+class DataError(TransferbenchError):
+    """A dataset that is missing, malformed or cannot be brought to the declared shape."""
+
+
+def did_you_mean(word: str, choices) -> str:
+    """' (did you mean 'x'?)' when a close match exists, else ''."""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

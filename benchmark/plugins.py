@@ -1,0 +1,121 @@
+"""Plugin discovery: entry points of group ``transferbench`` -> strategies and dataset providers.
+
+Built-ins come through the same entry-point group as third-party plugins; nothing
+is registered by import side effect. A plugin that fails to import, or whose hook
+raises, is reported by name and the rest still work.
+"""
+
+import importlib.metadata
+from dataclasses import dataclass, field
+
+import pluggy
+
+from benchmark import hookspecs
+from benchmark.errors import PluginError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Provided:
+    """A class a plugin provides, with where it came from."""
+
+    name: str
+    cls: type
+    plugin: str       # entry-point name
+    dist: str         # distribution that declared the entry point
+    version: str
+
+
+@dataclass
+class Registry:
+    """What discovery found. Built fresh by ``discover``; never a module-level global."""
+
+    strategies: dict[str, Provided] = field(default_factory=dict)
+    datasets: dict[str, Provided] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # one line per plugin that failed to load
+    plugins: list[tuple[str, str, str]] = field(default_factory=list)  # (plugin, dist, version) loaded
+
+    def strategy(self, name: str) -> Provided:
+        if name not in self.strategies:
+            raise PluginError(f"unknown strategy '{name}'{did_you_mean(name, self.strategies)}; "
+                              f"installed: {', '.join(sorted(self.strategies)) or 'none'}")
+        return self.strategies[name]
+
+    def dataset(self, name: str) -> Provided:
+        if name not in self.datasets:
+            raise PluginError(f"unknown dataset provider '{name}'{did_you_mean(name, self.datasets)}; "
+                              f"installed: {', '.join(sorted(self.datasets)) or 'none'}")
+        return self.datasets[name]
+
+
+def get_plugin_manager(disabled=()) -> tuple[pluggy.PluginManager, list[tuple[str, str, str]], list[str]]:
+    """Load every ``transferbench`` entry point not in ``disabled``.
+
+    Returns the manager, the loaded (plugin, dist, version) triples and one problem
+    line per plugin that could not be loaded or validated.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    loaded, problems, seen = [], [], set()
+    for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+        # The same distribution can be visible twice (e.g. editable install + a copy on sys.path).
+        if ep.name in disabled or (ep.name, ep.value) in seen:
+            continue
+        seen.add((ep.name, ep.value))
+        dist = ep.dist.name if ep.dist else "unknown"
+        version = ep.dist.version if ep.dist else "unknown"
+        try:
+            module = ep.load()
+        except Exception as error:  # any import failure must not hide the other plugins
+            problems.append(f"plugin '{ep.name}' ({dist} {version}) failed to import {ep.value}: "
+                            f"{type(error).__name__}: {error}")
+            continue
+        if pm.is_registered(module) or pm.has_plugin(ep.name):
+            problems.append(f"plugin '{ep.name}' ({dist}) is registered twice; the second was ignored")
+            continue
+        try:
+            pm.register(module, name=ep.name)
+        except pluggy.PluginValidationError as error:
+            problems.append(f"plugin '{ep.name}' ({dist} {version}): {error}")
+            continue
+        loaded.append((ep.name, dist, version))
+    # What pm.check_pending() checks, but reporting every offender by name instead of raising
+    # at the first: a hook function whose name matches no hookspec is almost always a typo.
+    for hook_name, caller in vars(pm.hook).items():
+        if hook_name.startswith("_") or caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            problems.append(f"plugin '{impl.plugin_name}': unknown hook '{hook_name}'"
+                            f"{did_you_mean(hook_name, [n for n in dir(hookspecs) if n.startswith('transferbench_')])};"
+                            f" the plugin was left out")
+            pm.unregister(name=impl.plugin_name)
+            loaded = [entry for entry in loaded if entry[0] != impl.plugin_name]
+    return pm, loaded, problems
+
+
+def discover(disabled=()) -> Registry:
+    """Ask every plugin for its strategies and dataset providers."""
+    pm, loaded, problems = get_plugin_manager(disabled)
+    registry = Registry(problems=problems, plugins=loaded)
+    origin = {plugin: (dist, version) for plugin, dist, version in loaded}
+    for hook_name, table in (("transferbench_strategies", registry.strategies),
+                             ("transferbench_datasets", registry.datasets)):
+        # Call each implementation alone so a raising hook is blamed on its own plugin.
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            dist, version = origin.get(impl.plugin_name, ("unknown", "unknown"))
+            try:
+                classes = list(impl.function())
+            except Exception as error:
+                registry.problems.append(f"plugin '{impl.plugin_name}' ({dist}): {hook_name}() raised "
+                                         f"{type(error).__name__}: {error}")
+                continue
+            for cls in classes:
+                name = getattr(cls, "name", "")
+                if not name:
+                    raise PluginError(f"plugin '{impl.plugin_name}' ({dist}) returned {cls!r} without a name")
+                if name in table:
+                    other = table[name]
+                    raise PluginError(f"duplicate name '{name}': provided by plugin '{other.plugin}' ({other.dist} "
+                                      f"{other.version}) and plugin '{impl.plugin_name}' ({dist} {version}); "
+                                      f"uninstall one or disable it with --disable")
+                table[name] = Provided(name, cls, impl.plugin_name, dist, version)
+    return registry

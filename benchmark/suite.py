@@ -1,0 +1,195 @@
+"""Suites are TOML data files: pairs of datasets, seeds, budgets, strategies, hyperparameters.
+
+    name = "quickstart"
+    protocol = "transfer"           # or "episodic"
+    seeds = [0, 1, 2]
+    budgets = [1, 5, "all"]         # labelled target examples per class (shots when episodic)
+    input = { channels = 1, size = [16, 16] }
+
+    [[pairs]]
+    name = "digits→rotated"
+    source = { provider = "sklearn-digits", split = "train[:50%]" }
+    target = { provider = "sklearn-digits", split = "train[50%:]", test_split = "test",
+               shifts = [{ rotate = 90 }] }
+
+    [hparams.finetune]
+    adapt_steps = 50
+
+Every error names the file (and line where it can) and the key at fault.
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from benchmark.datasets import DatasetSpec, InputSpec
+from benchmark.errors import SuiteError, did_you_mean
+
+PROTOCOLS = ("transfer", "episodic")
+SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
+              "input", "hparams", "pairs", "notes"}
+PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes"}
+DATASET_KEYS = {"provider", "split", "root", "options", "classes", "shifts", "stands_in_for"}
+TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
+INPUT_KEYS = {"channels", "size", "mean", "std"}
+
+
+@dataclass(frozen=True)
+class Pair:
+    name: str
+    source: DatasetSpec         # the source train split
+    target: DatasetSpec         # the labelled target pool: budgets / episodes are drawn from it
+    target_test: DatasetSpec    # transfer protocol: the split every prediction is scored on
+    input: InputSpec
+    ways: int | None = None     # episodic: classes per episode
+    queries: int = 15           # episodic: query examples per class
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    path: Path
+    protocol: str
+    pairs: tuple[Pair, ...]
+    seeds: tuple[int, ...] = (0, 1, 2)
+    budgets: tuple[int | None, ...] = (None,)  # None = all labelled target examples
+    strategies: tuple[str, ...] | None = None  # None = every installed strategy
+    hparams: dict = field(default_factory=dict)  # {strategy: {hyperparameter: value}}
+    episodes: int = 600
+    description: str = ""
+    notes: str = ""
+
+    def with_overrides(self, seeds=None, strategies=None, episodes=None) -> "Suite":
+        return replace(self,
+                       seeds=tuple(range(seeds)) if seeds is not None else self.seeds,
+                       strategies=tuple(strategies) if strategies is not None else self.strategies,
+                       episodes=episodes if episodes is not None else self.episodes)
+
+
+def budget_label(budget: int | None) -> str:
+    return "all" if budget is None else str(budget)
+
+
+class _Checker:
+    """Validates one parsed file, raising errors that carry the file and line."""
+
+    def __init__(self, path: Path, text: str):
+        self.path, self.lines = path, text.splitlines()
+
+    def fail(self, message: str, key: str | None = None):
+        line = self.line_of(key) if key else None
+        where = f"{self.path}:{line}" if line else str(self.path)
+        raise SuiteError(f"{where}: {message}")
+
+    def line_of(self, key: str) -> int | None:
+        pattern = re.compile(rf'(^|[{{,\s]){re.escape(key)}\s*=|^\s*\[+\s*{re.escape(key)}[\].]')
+        for number, line in enumerate(self.lines, start=1):
+            if pattern.search(line):
+                return number
+        return None
+
+    def keys(self, table, allowed: set, where: str):
+        if not isinstance(table, dict):
+            self.fail(f"{where} must be a table, got {type(table).__name__}")
+        for key in table:
+            if key not in allowed:
+                self.fail(f"unknown key '{key}' in {where}{did_you_mean(key, allowed)}", key)
+
+    def dataset(self, table, where: str, allowed: set) -> dict:
+        self.keys(table, allowed, where)
+        if "provider" not in table:
+            self.fail(f"{where} needs a 'provider'")
+        fields = {k: table[k] for k in DATASET_KEYS if k in table}
+        if "classes" in fields:
+            fields["classes"] = tuple(str(c) for c in fields["classes"])
+        if "shifts" in fields:
+            if not all(isinstance(s, dict) for s in fields["shifts"]):
+                self.fail(f"{where}.shifts must be a list of tables like {{ rotate = 90 }}", "shifts")
+            fields["shifts"] = tuple(fields["shifts"])
+        return fields
+
+    def input(self, table, where: str, default: InputSpec) -> InputSpec:
+        if table is None:
+            return default
+        self.keys(table, INPUT_KEYS, where)
+        size = table.get("size", default.size)
+        size = (size, size) if isinstance(size, int) else tuple(size)
+        return InputSpec(channels=int(table.get("channels", default.channels)), size=size,
+                         mean=table.get("mean", default.mean), std=table.get("std", default.std))
+
+
+def parse_budgets(values, check: _Checker) -> tuple[int | None, ...]:
+    budgets = []
+    for value in values:
+        if value == "all":
+            budgets.append(None)
+        elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            budgets.append(value)
+        else:
+            check.fail(f"budgets must be positive integers or \"all\", got {value!r}", "budgets")
+    return tuple(budgets)
+
+
+def load_suite(path) -> Suite:
+    """Read and validate a suite file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SuiteError(f"{path}: no such suite file") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = re.search(r"line (\d+)", str(error))
+        raise SuiteError(f"{path}:{line.group(1) if line else '?'}: not valid TOML: {error}") from None
+    check = _Checker(path, text)
+    check.keys(raw, SUITE_KEYS, "the suite")
+    for required in ("name", "pairs"):
+        if required not in raw:
+            check.fail(f"missing required key '{required}'")
+    protocol = raw.get("protocol", "transfer")
+    if protocol not in PROTOCOLS:
+        check.fail(f"protocol must be one of {PROTOCOLS}, got '{protocol}'{did_you_mean(protocol, PROTOCOLS)}",
+                   "protocol")
+    suite_input = check.input(raw.get("input"), "input", InputSpec())
+    pairs, names = [], set()
+    for index, table in enumerate(raw["pairs"]):
+        where = f"pairs[{index}]"
+        check.keys(table, PAIR_KEYS, where)
+        for side in ("source", "target"):
+            if side not in table:
+                check.fail(f"{where} needs a '{side}' dataset table")
+        name = table.get("name", f"pair{index}")
+        if name in names:
+            check.fail(f"two pairs are named '{name}'", "name")
+        names.add(name)
+        target = check.dataset(table["target"], f"{where}.target", TARGET_KEYS)
+        test_split = table["target"].get("test_split", "test")
+        test_note = table["target"].get("test_stands_in_for")
+        ways = table.get("ways")
+        if protocol == "episodic" and not (isinstance(ways, int) and ways >= 2):
+            check.fail(f"{where}: the episodic protocol needs 'ways' (an integer ≥ 2)", "ways")
+        pairs.append(Pair(
+            name=name,
+            source=DatasetSpec(**check.dataset(table["source"], f"{where}.source", DATASET_KEYS)),
+            target=DatasetSpec(**target),
+            target_test=DatasetSpec(**{**target, "split": test_split, "stands_in_for": test_note}),
+            input=check.input(table.get("input"), f"{where}.input", suite_input),
+            ways=ways, queries=int(table.get("queries", 15)), notes=table.get("notes", ""),
+        ))
+    hparams = raw.get("hparams", {})
+    if not all(isinstance(v, dict) for v in hparams.values()):
+        check.fail("hparams must hold one table per strategy, e.g. [hparams.finetune]", "hparams")
+    seeds = raw.get("seeds", [0, 1, 2])
+    if not (isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds)):
+        check.fail("seeds must be a non-empty list of integers", "seeds")
+    strategies = raw.get("strategies")
+    return Suite(
+        name=raw["name"], path=path, protocol=protocol, pairs=tuple(pairs), seeds=tuple(seeds),
+        budgets=parse_budgets(raw.get("budgets", ["all"]), check),
+        strategies=tuple(strategies) if strategies else None, hparams=hparams,
+        episodes=int(raw.get("episodes", 600)), description=raw.get("description", ""),
+        notes=raw.get("notes", ""),
+    )

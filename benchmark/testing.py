@@ -1,0 +1,242 @@
+"""The public contract battery: ``check_strategy(MyStrategy)``.
+
+The same checks every built-in passes, for a plugin author to run on their own class
+(like scikit-learn's ``check_estimator``). They run on real data that ships with
+scikit-learn (``load_digits``), brought to 1x16x16, with the class's ``quick_hparams``.
+
+    from benchmark.testing import check_strategy
+    check_strategy(MyStrategy)      # raises ContractError listing every failed check
+"""
+
+import copy
+import inspect
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from benchmark import shifts
+from benchmark.data import LabelledData
+from benchmark.strategy import Context, Strategy, TaskSpec
+
+PROTOCOLS = {"transfer", "episodic"}
+
+
+class ContractError(AssertionError):
+    """One or more contract checks failed; the message lists each with its reason."""
+
+
+@dataclass
+class Case:
+    """A small task: source to pretrain on, a labelled support set, unlabelled queries."""
+
+    task: TaskSpec
+    source: LabelledData
+    support: LabelledData
+    query: torch.Tensor   # [Q, 1, 16, 16]; its labels are never needed by any check
+
+
+def _digits(classes: range, split: str) -> LabelledData:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    labels = torch.tensor(digits.target)
+    rows = torch.nonzero(torch.isin(labels, torch.tensor(list(classes)))).flatten()
+    rows = rows[: len(rows) // 2] if split == "a" else rows[len(rows) // 2:]
+    remap = {c: i for i, c in enumerate(classes)}
+    return LabelledData(shifts.to_shape(images[rows], 1, (16, 16)),
+                        torch.tensor([remap[int(label)] for label in labels[rows]]),
+                        tuple(str(c) for c in classes), f"digits {list(classes)}")
+
+
+def _cases() -> list[Case]:
+    """New-class transfer, shared-label transfer and a 5-way 2-shot episode, in that order."""
+    cases = []
+    for source_classes, target_classes, protocol in ((range(0, 5), range(5, 10), "transfer"),
+                                                    (range(0, 10), range(0, 10), "transfer"),
+                                                    (range(0, 5), range(5, 10), "episodic")):
+        source, target = _digits(source_classes, "a"), _digits(target_classes, "b")
+        generator = torch.Generator().manual_seed(0)
+        order = torch.randperm(len(target), generator=generator)
+        support_rows = torch.cat([order[target.labels[order] == c][:2] for c in range(target.num_classes)])
+        task = TaskSpec(protocol, (1, 16, 16), source.classes, target.classes, target.num_classes, 2)
+        cases.append(Case(task, source.subset(torch.arange(min(len(source), 300))),
+                          target.subset(support_rows, "support"), target.inputs[order[:60]]))
+    return cases
+
+
+def _context(task: TaskSpec, seed: int, cache_dir: Path) -> Context:
+    return Context(torch.device("cpu"), seed, torch.Generator().manual_seed(seed), task, cache_dir)
+
+
+def _run(cls, hparams, case: Case, cache_dir, seed: int = 0, pretrain: bool = True):
+    """Fresh instance -> pretrain -> adapt -> scores, seeded as the runner seeds."""
+    strategy = cls(**hparams)
+    torch.manual_seed(seed)
+    if pretrain:
+        strategy.pretrain(case.source, _context(case.task, seed, cache_dir))
+    torch.manual_seed(seed + 1)
+    predictor = strategy.adapt(case.support, _context(case.task, seed + 1, cache_dir))
+    with torch.no_grad():
+        return strategy, predictor, predictor(case.query)
+
+
+def _learned_state(obj, seen=None) -> dict:
+    """Every tensor reachable from an instance's attributes, copied: [name -> tensor]."""
+    seen = set() if seen is None else seen
+    state = {}
+    if id(obj) in seen:
+        return state
+    seen.add(id(obj))
+    items = obj.state_dict().items() if isinstance(obj, torch.nn.Module) else \
+        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else \
+        vars(obj).items() if hasattr(obj, "__dict__") and not inspect.isclass(obj) else ()
+    for key, value in items:
+        if isinstance(value, torch.Tensor):
+            state[str(key)] = value.detach().clone()
+        elif isinstance(value, (torch.nn.Module, dict, list, tuple)) or (
+                hasattr(value, "__dict__") and not inspect.isclass(value) and not inspect.ismodule(value)):
+            state.update({f"{key}.{k}": v for k, v in _learned_state(value, seen).items()})
+    return state
+
+
+def _check_class(cls, hparams):
+    assert isinstance(cls.name, str) and cls.name, "class attribute 'name' must be a non-empty string"
+    assert isinstance(cls.description, str) and cls.description.strip() and "\n" not in cls.description.strip(), \
+        "class attribute 'description' must be one non-empty line"
+    assert set(cls.protocols) <= PROTOCOLS and cls.protocols, f"'protocols' must be a non-empty subset of {PROTOCOLS}"
+    unknown = set(hparams) - set(cls.param_names())
+    assert not unknown, f"quick_hparams name unknown hyperparameters {sorted(unknown)}"
+
+
+def _check_init(cls, hparams):
+    signature = inspect.signature(cls.__init__)
+    no_default = [p.name for p in signature.parameters.values()
+                  if p.name != "self" and p.default is inspect.Parameter.empty
+                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    assert not no_default, f"every hyperparameter needs a default; {no_default} have none"
+    assert not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()), \
+        "__init__ must list its hyperparameters (no *args / **kwargs)"
+    strategy = cls()
+    assert set(vars(strategy)) == set(cls.param_names()), \
+        f"__init__ must only store its hyperparameters; it set {sorted(set(vars(strategy)) - set(cls.param_names()))}" \
+        f" and missed {sorted(set(cls.param_names()) - set(vars(strategy)))}"
+    for name, parameter in signature.parameters.items():
+        if name != "self":
+            assert getattr(strategy, name) is parameter.default or getattr(strategy, name) == parameter.default, \
+                f"__init__ changed hyperparameter '{name}' instead of storing it"
+
+
+def _check_params_roundtrip(cls, hparams):
+    params = cls(**hparams).get_params()
+    assert cls(**params).get_params() == params, "get_params() does not round-trip through __init__"
+    json.dumps(params)  # records store hyperparameters as JSON
+    try:
+        cls(no_such_hyperparameter=1)
+    except TypeError as error:
+        assert "no_such_hyperparameter" in str(error), f"an unknown hyperparameter's error must name it: {error}"
+    else:
+        raise AssertionError("an unknown hyperparameter must raise TypeError")
+
+
+def _check_predictions(cls, hparams, case, cache_dir):
+    _, _, scores = _run(cls, hparams, case, cache_dir)
+    expected = (len(case.query), case.support.num_classes)
+    assert isinstance(scores, torch.Tensor), f"the predictor must return a tensor, got {type(scores).__name__}"
+    assert tuple(scores.shape) == expected, f"scores have shape {tuple(scores.shape)}, expected {expected}"
+    assert torch.isfinite(scores).all(), "scores contain NaN or infinity"
+
+
+def _check_determinism(cls, hparams, case, cache_dir):
+    _, _, first = _run(cls, hparams, case, cache_dir)
+    _, _, second = _run(cls, hparams, case, cache_dir)
+    assert torch.allclose(first, second, rtol=0, atol=1e-6), \
+        f"two fresh instances with the same seed differ by up to {(first - second).abs().max():.3g}"
+
+
+def _check_adapt_purity(cls, hparams, case, cache_dir):
+    strategy, _, first = _run(cls, hparams, case, cache_dir)
+    before = _learned_state(strategy)
+    torch.manual_seed(1)
+    again = strategy.adapt(case.support, _context(case.task, 1, cache_dir))
+    with torch.no_grad():
+        second = again(case.query)
+    after = _learned_state(strategy)
+    changed = [k for k in before if k not in after or not torch.equal(before[k], after[k])]
+    assert not changed and set(after) == set(before), \
+        f"adapt changed what pretrain learned: {(changed or sorted(set(after) ^ set(before)))[:5]}"
+    assert torch.allclose(first, second, rtol=0, atol=1e-6), "a second adapt on the same support and seed " \
+        "gave different predictions: adapt must start from the pretrained state each time"
+
+
+def _check_no_query_peeking(cls, hparams, case, cache_dir):
+    """Each query is scored on its own: the query set (and so its labels) cannot leak into one score."""
+    _, predictor, scores = _run(cls, hparams, case, cache_dir)
+    with torch.no_grad():
+        alone = torch.cat([predictor(case.query[i:i + 1]) for i in range(8)])
+        reversed_order = predictor(case.query.flip(0)).flip(0)
+    assert torch.allclose(alone, scores[:8], atol=1e-4), \
+        "a query's scores depend on the other queries in the batch (e.g. a BatchNorm left in train mode)"
+    assert torch.allclose(reversed_order, scores, atol=1e-4), "scores depend on the order of the queries"
+
+
+def _check_adapt_before_pretrain(cls, hparams, case, cache_dir):
+    if cls.pretrain is Strategy.pretrain:
+        return
+    try:
+        _run(cls, hparams, case, cache_dir, pretrain=False)
+    except Exception as error:
+        assert "pretrain" in str(error), \
+            f"adapt before pretrain must work or raise an error that says so; it raised {type(error).__name__}: {error}"
+
+
+CHECKS = {
+    "class attributes": _check_class,
+    "__init__ only stores defaulted hyperparameters": _check_init,
+    "hyperparameters round-trip and unknown ones are named": _check_params_roundtrip,
+    "predictor returns finite [n_query, n_classes] scores": _check_predictions,
+    "same seed, fresh instance: same predictions": _check_determinism,
+    "adapt leaves the pretrained state unchanged": _check_adapt_purity,
+    "queries are scored independently (no query leakage)": _check_no_query_peeking,
+    "adapt before pretrain works or says so": _check_adapt_before_pretrain,
+}
+
+
+def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None) -> list[str]:
+    """Run every contract check on ``cls``; return the names of the checks run.
+
+    ``hparams`` default to ``cls.quick_hparams``. ``report(name, error_or_None)`` is
+    called after each check. Raises ``ContractError`` listing every failure.
+    """
+    hparams = dict(cls.quick_hparams if hparams is None else hparams)
+    failures, ran = [], []
+    with tempfile.TemporaryDirectory() as cache_dir:
+        cache_dir = Path(cache_dir)
+        runnable = [c for c in _cases() if cls.supports(c.task) is None]
+        for name, check in CHECKS.items():
+            needs_data = len(inspect.signature(check).parameters) > 2
+            cases = runnable[:1] if needs_data else [None]
+            if needs_data and not cases:
+                failures.append(f"{name}: the strategy supports none of the check's tasks")
+                continue
+            try:
+                check(cls, hparams, *([copy.copy(cases[0]), cache_dir] if needs_data else []))
+                error = None
+            except Exception as raised:  # a crash is as much a contract failure as a wrong answer
+                error = raised
+                failures.append(f"{name}: {type(raised).__name__ + ': ' if not isinstance(raised, AssertionError) else ''}{raised}")
+            ran.append(name)
+            if report is not None:
+                report(name, error)
+        for case in runnable[1:]:  # the other protocols the strategy claims: shapes must hold there too
+            try:
+                _check_predictions(cls, hparams, case, cache_dir)
+            except Exception as raised:
+                failures.append(f"predictions on the {case.task.protocol} task "
+                                f"({case.task.n_way} classes): {raised}")
+    if failures:
+        raise ContractError(f"strategy '{cls.name}' fails {len(failures)} check(s):\n  - " + "\n  - ".join(failures))
+    return ran

@@ -1,0 +1,43 @@
+"""sklearn-digits: the 1,797 8x8 handwritten digits that ship inside scikit-learn (UCI optdigits test set)."""
+
+from pathlib import Path
+
+import torch
+
+from benchmark.data import LabelledData
+from benchmark.datasets import DatasetProvider
+from benchmark.errors import DataError
+
+
+class SklearnDigits(DatasetProvider):
+    name = "sklearn-digits"
+    description = "scikit-learn's load_digits: 1,797 grey 8x8 digits, 10 classes; ships with scikit-learn."
+    citation = """@misc{alpaydin1998optdigits,
+  title = {Optical Recognition of Handwritten Digits},
+  author = {Alpaydin, E. and Kaynak, C.},
+  year = {1998},
+  howpublished = {UCI Machine Learning Repository},
+  doi = {10.24432/C50P49}
+}"""
+    how_to_get = "it ships with scikit-learn: pip install scikit-learn"
+    # Fixed split, no randomness: in every class the first 2/3 of examples (in the
+    # file's order) are "train", the rest "test"; "all" is everything.
+    splits = ("train", "test", "all")
+
+    def load(self, split: str, root: Path) -> LabelledData:
+        if split not in self.splits:
+            raise DataError(f"sklearn-digits has splits {self.splits}, not '{split}'")
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0  # [1797, 1, 8, 8] in [0, 1]
+        labels = torch.tensor(digits.target, dtype=torch.long)
+        data = LabelledData(images, labels, tuple(str(c) for c in range(10)), f"sklearn-digits:{split}")
+        if split == "all":
+            return data
+        keep = []
+        for label in range(10):
+            members = torch.nonzero(labels == label).flatten()
+            cut = (2 * len(members)) // 3
+            keep.append(members[:cut] if split == "train" else members[cut:])
+        return data.subset(torch.sort(torch.cat(keep)).values)

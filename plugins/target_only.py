@@ -1,0 +1,33 @@
+"""target-only: the baseline every transfer gain is measured against.
+
+The same network and adaptation budget as ``finetune``, trained from scratch on the
+target support set alone: no source data is touched.
+"""
+
+from benchmark import hookimpl
+from benchmark.backbones import build_classifier
+from benchmark.strategy import Strategy
+from benchmark.training import fit
+
+
+class TargetOnly(Strategy):
+    name = "target-only"
+    description = "Baseline: the same network trained from scratch on the target support set only."
+    quick_hparams = {"adapt_steps": 3}
+
+    def __init__(self, backbone=None, adapt_steps=100, adapt_lr=1e-3, batch_size=64, weight_decay=5e-4):
+        self.backbone = backbone
+        self.adapt_steps = adapt_steps
+        self.adapt_lr = adapt_lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+
+    def adapt(self, support, ctx):
+        model = build_classifier(ctx.task.input_shape, support.num_classes, self.backbone).to(ctx.device)
+        return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
+                   generator=ctx.generator, weight_decay=self.weight_decay)
+
+
+@hookimpl
+def transferbench_strategies():
+    return [TargetOnly]

@@ -1,0 +1,49 @@
+"""The contract battery over EVERY discovered strategy: a new built-in or an installed plugin gets it free."""
+
+import pytest
+
+from benchmark.plugins import discover
+from benchmark.testing import ContractError, check_strategy, CHECKS
+from benchmark.strategy import Strategy
+
+STRATEGIES = sorted(discover().strategies.values(), key=lambda p: p.name)
+
+
+@pytest.mark.parametrize("provided", STRATEGIES, ids=[p.name for p in STRATEGIES])
+def test_every_strategy_passes_the_contract(provided):
+    assert check_strategy(provided.cls) == list(CHECKS)
+
+
+def test_the_builtins_are_discovered_through_entry_points():
+    assert {"finetune", "target-only", "source-only"} <= {p.name for p in STRATEGIES}
+    assert all(p.dist == "transferbench" for p in STRATEGIES if p.plugin in {"finetune", "target-only", "source-only"})
+
+
+class Leaky(Strategy):
+    """Breaks three rules: does work in __init__, mutates its pretrained state in adapt, batch-dependent scores."""
+
+    name = "leaky"
+    description = "A deliberately broken strategy."
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+        self.calls = 0
+
+    def pretrain(self, source, ctx):
+        import torch
+        self.bias_ = torch.zeros(1)
+
+    def adapt(self, support, ctx):
+        self.check_pretrained("bias_")
+        self.bias_ += 1  # mutates what pretrain learned
+        n = support.num_classes
+        return lambda x: x.flatten(1)[:, :n] - x.flatten(1)[:, :n].mean(0)  # depends on the other queries
+
+
+def test_the_battery_catches_a_broken_strategy():
+    with pytest.raises(ContractError) as caught:
+        check_strategy(Leaky)
+    message = str(caught.value)
+    assert "only store its hyperparameters" in message
+    assert "adapt changed what pretrain learned" in message
+    assert "depend on the other queries" in message

@@ -1,0 +1,63 @@
+"""Bad suite files give one-line errors naming the file, line and key."""
+
+from pathlib import Path
+
+import pytest
+
+from benchmark.errors import SuiteError
+from benchmark.suite import load_suite
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path, text):
+    path = tmp_path / "suite.toml"
+    path.write_text(text)
+    return path
+
+
+GOOD_PAIR = """
+[[pairs]]
+name = "p"
+source = { provider = "sklearn-digits" }
+target = { provider = "sklearn-digits", split = "train[50%:]" }
+"""
+
+
+def test_shipped_suites_parse():
+    suite = load_suite(REPO / "suites" / "quickstart.toml")
+    assert suite.name == "quickstart" and len(suite.pairs) >= 3 and len(suite.seeds) == 3
+    assert None in suite.budgets and min(b for b in suite.budgets if b) == 1
+
+
+def test_toml_that_does_not_parse_names_file_and_line(tmp_path):
+    path = write(tmp_path, 'name = "x"\nseeds = [0, 1\nbudgets = [1]\n')
+    with pytest.raises(SuiteError, match=rf"^{path}:\d+: not valid TOML"):
+        load_suite(path)
+
+
+def test_unknown_key_names_line_and_suggests(tmp_path):
+    path = write(tmp_path, 'name = "x"\nseedz = [0]\n' + GOOD_PAIR)
+    with pytest.raises(SuiteError) as caught:
+        load_suite(path)
+    assert str(caught.value) == f"{path}:2: unknown key 'seedz' in the suite (did you mean 'seeds'?)"
+
+
+def test_unknown_key_inside_a_dataset_table(tmp_path):
+    path = write(tmp_path, 'name = "x"\n' + GOOD_PAIR.replace('split = "train[50%:]"', 'splt = "test"'))
+    with pytest.raises(SuiteError, match=r"suite.toml:6: unknown key 'splt' in pairs\[0\].target \(did you mean 'split'\?\)"):
+        load_suite(path)
+
+
+def test_bad_budget_and_protocol(tmp_path):
+    with pytest.raises(SuiteError, match="budgets must be positive integers"):
+        load_suite(write(tmp_path, 'name = "x"\nbudgets = [0]\n' + GOOD_PAIR))
+    with pytest.raises(SuiteError, match="did you mean 'episodic'"):
+        load_suite(write(tmp_path, 'name = "x"\nprotocol = "episodc"\n' + GOOD_PAIR))
+    with pytest.raises(SuiteError, match="needs 'ways'"):
+        load_suite(write(tmp_path, 'name = "x"\nprotocol = "episodic"\n' + GOOD_PAIR))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SuiteError, match="no such suite file"):
+        load_suite(tmp_path / "nope.toml")
