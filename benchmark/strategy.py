@@ -102,6 +102,21 @@ class Strategy:
         """Learn from the labelled target support set and return a predictor of its classes."""
         raise NotImplementedError(f"strategy '{self.name}' does not implement adapt")
 
+    def pretrained_state(self) -> dict | None:
+        """Everything ``pretrain`` learned, as tensors and plain data, or None (the default)
+        when the strategy does not support caching.
+
+        The runner saves it with ``torch.save`` and restores it, in a fresh instance with
+        the same hyperparameters, through ``load_pretrained_state``; it is loaded with
+        ``torch.load(weights_only=True)``, so it may hold only tensors, numbers, strings,
+        and lists / tuples / dicts of those (a ``state_dict()`` qualifies).
+        """
+        return None
+
+    def load_pretrained_state(self, state: dict, ctx: Context) -> None:
+        """Restore what ``pretrained_state`` returned, on ``ctx.device``, instead of pretraining."""
+        raise NotImplementedError(f"strategy '{self.name}' cannot restore a pretrained state")
+
     def check_pretrained(self, *attributes: str) -> None:
         """Raise a clear error when adapt runs before pretrain set ``attributes``."""
         missing = [a for a in attributes if not hasattr(self, a)]

@@ -183,6 +183,24 @@ def _check_no_query_peeking(cls, hparams, case, cache_dir):
     assert torch.allclose(reversed_order, scores, atol=1e-4), "scores depend on the order of the queries"
 
 
+def _check_pretrained_state_round_trip(cls, hparams, case, cache_dir):
+    """What the pretrain cache relies on: a restored fresh instance predicts exactly as the original."""
+    strategy, _, scores = _run(cls, hparams, case, cache_dir)
+    state = strategy.pretrained_state()
+    if state is None:
+        return
+    path = cache_dir / "state.pt"
+    torch.save(state, path)
+    restored = cls(**hparams)
+    restored.load_pretrained_state(torch.load(path, weights_only=True), _context(case.task, 0, cache_dir))
+    torch.manual_seed(1)
+    predictor = restored.adapt(case.support, _context(case.task, 1, cache_dir))
+    with torch.no_grad():
+        again = predictor(case.query)
+    assert torch.allclose(scores, again, rtol=0, atol=1e-6), \
+        "a fresh instance restored from pretrained_state() predicts differently from the original"
+
+
 def _check_adapt_before_pretrain(cls, hparams, case, cache_dir):
     if cls.pretrain is Strategy.pretrain:
         return
@@ -201,6 +219,7 @@ CHECKS = {
     "same seed, fresh instance: same predictions": _check_determinism,
     "adapt leaves the pretrained state unchanged": _check_adapt_purity,
     "queries are scored independently (no query leakage)": _check_no_query_peeking,
+    "pretrained state round-trips through torch.save / weights_only load": _check_pretrained_state_round_trip,
     "adapt before pretrain works or says so": _check_adapt_before_pretrain,
 }
 

@@ -6,7 +6,7 @@ from benchmark import hookimpl
 from benchmark.backbones import Classifier
 from benchmark.strategy import Strategy
 from benchmark.training import fit
-from plugins.source_training import train_on_source
+from plugins.source_training import classifier_state, restore_classifier, train_on_source
 
 
 class FineTune(Strategy):
@@ -34,6 +34,12 @@ class FineTune(Strategy):
         self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,
                                       lr=self.pretrain_lr, batch_size=self.batch_size,
                                       weight_decay=self.weight_decay)
+
+    def pretrained_state(self):
+        return classifier_state(self.model_)
+
+    def load_pretrained_state(self, state, ctx):
+        self.model_ = restore_classifier(state, ctx, self.backbone)
 
     def adapt(self, support, ctx):
         self.check_pretrained("model_")

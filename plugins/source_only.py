@@ -6,7 +6,7 @@ same order); for any other pair it says so and the cell is recorded as skipped.
 
 from benchmark import hookimpl
 from benchmark.strategy import Strategy
-from plugins.source_training import train_on_source
+from plugins.source_training import classifier_state, restore_classifier, train_on_source
 
 
 class SourceOnly(Strategy):
@@ -33,6 +33,12 @@ class SourceOnly(Strategy):
         self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,
                                       lr=self.pretrain_lr, batch_size=self.batch_size,
                                       weight_decay=self.weight_decay)
+
+    def pretrained_state(self):
+        return classifier_state(self.model_)
+
+    def load_pretrained_state(self, state, ctx):
+        self.model_ = restore_classifier(state, ctx, self.backbone)
 
     def adapt(self, support, ctx):
         self.check_pretrained("model_")

@@ -12,3 +12,14 @@ def train_on_source(source: LabelledData, ctx: Context, *, backbone, epochs: int
     return fit(model, source, steps=epochs_to_steps(epochs, len(source), batch_size), lr=lr,
                batch_size=batch_size, generator=ctx.generator, weight_decay=weight_decay,
                progress=ctx.progress)
+
+
+def classifier_state(model: Classifier) -> dict:
+    """A source classifier as a weights-only state: its parameters and the shape to rebuild it."""
+    return {"state_dict": model.state_dict(), "num_classes": model.head.out_features}
+
+
+def restore_classifier(state: dict, ctx: Context, backbone) -> Classifier:
+    model = build_classifier(ctx.task.input_shape, state["num_classes"], backbone).to(ctx.device)
+    model.load_state_dict(state["state_dict"])
+    return model.eval()
