@@ -1,0 +1,96 @@
+"""PNG plots (matplotlib, Agg, no pyplot state): a gain heat map and accuracy-vs-budget curves.
+
+Saved without the "Software" PNG text chunk, so the same records give byte-identical files.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from benchmark.leaderboard import text
+from benchmark.leaderboard.summary import Board
+
+DPI = 110
+PNG_METADATA = {"Software": None}  # matplotlib would write its version; nothing here may vary per run
+
+
+def _footer(figure: Figure, footer: dict) -> None:
+    line = " · ".join(f"{key}: {footer[key]}" for key in ("records", "git commit", "records dated"))
+    figure.text(0.01, 0.005, line, fontsize=6.5, color="#666", ha="left", va="bottom", wrap=True)
+
+
+def gain_heatmap(board: Board, path: Path) -> Path | None:
+    """Strategy × pair heat map of the gain over target-only, one panel per budget; None without a baseline."""
+    tables = [t for t in board.tables if text.gain_rows(board, t)]
+    if not board.baseline or not tables:
+        return None
+    gains = [[[t.entries[(v, p)].gain.mean * 100 if (v, p) in t.entries and t.entries[(v, p)].gain else math.nan
+               for p in t.pairs] for v in text.gain_rows(board, t)] for t in tables]
+    finite = [abs(g) for panel in gains for row in panel for g in row if not math.isnan(g)]
+    limit = max(finite, default=1.0) or 1.0
+    widest = max(len(t.pairs) for t in tables)
+    tallest = max(len(text.gain_rows(board, t)) for t in tables)
+    figure = Figure(figsize=(1.6 + 2.1 * widest * len(tables), 1.6 + 0.5 * tallest), layout="constrained")
+    axes = figure.subplots(1, len(tables), squeeze=False)[0]
+    for ax, table, panel in zip(axes, tables, gains):
+        rows = text.gain_rows(board, table)
+        image = ax.imshow(np.array(panel, dtype=float), cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
+        for i, variant in enumerate(rows):
+            for j, pair in enumerate(table.pairs):
+                e = table.entries.get((variant, pair))
+                if e is None or e.score is None or e.gain is None:
+                    label = text.NOT_RUN if e is None or e.score is not None else text.status_word(e)
+                    ax.text(j, i, label, ha="center", va="center", fontsize=8, color="#777", style="italic")
+                    continue
+                label = text.points(e.gain.mean) + (f" {text.NEGATIVE}" if e.negative_transfer else "")
+                strong = abs(e.gain.mean * 100) > 0.6 * limit
+                ax.text(j, i, label, ha="center", va="center", fontsize=9, color="white" if strong else "black",
+                        fontweight="bold" if e.negative_transfer else "normal")
+        ax.set_xticks(range(len(table.pairs)), table.pairs, rotation=20, ha="right", fontsize=8)
+        ax.set_yticks(range(len(rows)), rows, fontsize=8)
+        ax.set_title(text.budget_phrase(board, table.budget), fontsize=9)
+    figure.colorbar(image, ax=list(axes), label=f"gain over {board.baseline} ({board.metric}, points)", shrink=0.9)
+    figure.suptitle(f"{text.title(board)}: gain over {board.baseline} ({text.NEGATIVE} negative transfer)",
+                    fontsize=10)
+    _footer(figure, board.footer)
+    figure.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+    return path
+
+
+def budget_curves(board: Board, path: Path) -> Path:
+    """Mean ± 95% CI against budget, one panel per pair and one line per strategy variant."""
+    budgets = [t.budget for t in board.tables]
+    pairs = list(dict.fromkeys(p for t in board.tables for p in t.pairs))
+    variants = list(dict.fromkeys(v for t in board.tables for v in t.rows))
+    figure = Figure(figsize=(1.5 + 3.2 * len(pairs), 3.6), layout="constrained")
+    axes = figure.subplots(1, len(pairs), squeeze=False, sharey=True)[0]
+    for ax, pair in zip(axes, pairs):
+        for index, variant in enumerate(variants):
+            xs, means, errors = [], [], []
+            for x, table in enumerate(board.tables):
+                e = table.entries.get((variant, pair))
+                if e is not None and e.score is not None:
+                    xs.append(x)
+                    means.append(100 * e.score.mean)
+                    errors.append(100 * (e.score.high - e.score.mean) if e.score.has_ci else 0.0)
+            if xs:
+                ax.errorbar(xs, means, yerr=errors, marker="o", markersize=4, capsize=3, linewidth=1.2,
+                            label=variant, color=f"C{index % 10}")  # one colour per variant in every panel
+        ax.set_xticks(range(len(budgets)), budgets)
+        ax.set_xlabel("labelled target examples per class (k)" if "episodic" not in board.protocol else "shots")
+        ax.set_title(pair, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"{board.metric} (%), mean ± 95% CI")
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    figure.legend(handles, labels, loc="outside right upper", fontsize=8)
+    figure.suptitle(f"{text.title(board)}: {board.metric} against budget", fontsize=10)
+    _footer(figure, board.footer)
+    figure.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+    return path
