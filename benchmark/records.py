@@ -57,8 +57,13 @@ def _repair_partial_last_line(path: Path) -> None:
         handle.truncate(cut)
 
 
+def to_line(record: dict) -> str:
+    """A record as its one line of records.jsonl."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def append(path: Path, record: dict) -> None:
-    line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+    line = to_line(record)
     with locked(path):
         _repair_partial_last_line(path)
         with open(path, "a", encoding="utf-8") as handle:

@@ -8,21 +8,21 @@ labelled by what differs (``finetune (adapt_steps=5)``), with a warning.
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from benchmark import records
 from benchmark.errors import TransferbenchError, did_you_mean
 
-REQUIRED = ("strategy", "pair", "hparams", "seed", "budget", "status")
+REQUIRED = frozenset({"strategy", "pair", "hparams", "seed", "budget", "status"})
 
 
 class LeaderboardError(TransferbenchError):
     """Records that cannot be rendered, or options that select nothing."""
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):  # a tuple, so that hashing 100,000 of them stays cheap
     strategy: str
     dist: str
     version: str
@@ -57,22 +57,33 @@ def budget_order(budget: str):
     return (1, 0) if budget == "all" else (0, int(budget))
 
 
-def variant_of(record: dict) -> Variant:
+def hparams_json(hparams: dict, memo: dict) -> str:
+    """json.dumps(hparams, sort_keys=True), remembered per distinct set: a suite has few, records many."""
+    try:
+        key = tuple(hparams.items())
+        if key not in memo:
+            memo[key] = json.dumps(hparams, sort_keys=True)
+        return memo[key]
+    except TypeError:  # an unhashable value (a list): dump it every time
+        return json.dumps(hparams, sort_keys=True)
+
+
+def variant_of(record: dict, memo: dict | None = None) -> Variant:
     plugin = record.get("plugin") or {}
     return Variant(record["strategy"], plugin.get("dist", "unknown"), str(plugin.get("version", "unknown")),
-                   json.dumps(record["hparams"], sort_keys=True))
+                   hparams_json(record["hparams"], {} if memo is None else memo))
 
 
-def run_key(record: dict) -> tuple:
-    """What identifies one run: the runner's cell key plus the plugin version that produced it."""
-    variant = variant_of(record)
-    return records.cell_key(record) + (variant.dist, variant.version)
+def run_key(record: dict, variant: Variant) -> tuple:
+    """What identifies one run: records.cell_key's fields (the hyperparameters inside the variant)
+    plus the plugin version that produced it. Takes the variant so hparams are dumped once per record."""
+    return record["pair"], variant, record["seed"], str(record["budget"])
 
 
-def check(record: dict, where: str, metric: str) -> None:
-    missing = [key for key in REQUIRED if key not in record]
-    if missing:
-        raise LeaderboardError(f"{where}: a record lacks {', '.join(missing)}")
+def check(record: dict, where: str, number: int, metric: str) -> None:
+    if not REQUIRED <= record.keys():
+        raise LeaderboardError(f"{where} (record {number}): a record lacks {', '.join(sorted(REQUIRED - record.keys()))}")
+    where = f"{where} (record {number})"
     if record["schema"] > records.SCHEMA:
         raise LeaderboardError(f"{where}: schema {record['schema']} was written by a newer transferbench "
                                f"(this one reads schema ≤ {records.SCHEMA})")
@@ -101,32 +112,32 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
         warnings.append(f"strategy '{strategy}' has records from {len(group)} plugin versions or hyperparameter "
                         f"settings; they are separate rows, never averaged: "
                         f"{'; '.join(labelled[v] for v in group)}")
-    return [Variant(v.strategy, v.dist, v.version, v.hparams, labelled[v]) for v in variants], warnings
+    return [v._replace(label=labelled[v]) for v in variants], warnings
 
 
 def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None) -> Cells:
     """Group the latest record of every run; ``strategies`` / ``budgets`` keep only those (None = all)."""
-    latest = {}
+    latest, memo = {}, {}
     for number, record in enumerate(all_records, start=1):
-        check(record, f"{where} (record {number})", metric)
-        latest[run_key(record)] = record  # a later record of the same run supersedes the earlier
+        check(record, where, number, metric)
+        variant = variant_of(record, memo)
+        latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
     chosen = list(latest.values())
     for wanted, key, name in ((strategies, "strategy", "strategy"), (budgets, "budget", "budget")):
         if wanted is None:
             continue
-        present = {str(r[key]) for r in chosen}
+        present = {str(r[key]) for _, r in chosen}
         for value in wanted:
             if str(value) not in present:
                 raise LeaderboardError(f"{where}: no record has {name} '{value}'{did_you_mean(str(value), present)}; "
                                        f"recorded: {', '.join(sorted(present))}")
-        chosen = [r for r in chosen if str(r[key]) in {str(v) for v in wanted}]
+        chosen = [(v, r) for v, r in chosen if str(r[key]) in {str(w) for w in wanted}]
 
-    variants, warnings = label_variants(list(dict.fromkeys(variant_of(r) for r in chosen)))
-    label = {(v.strategy, v.dist, v.version, v.hparams): v.label for v in variants}
+    variants, warnings = label_variants(list(dict.fromkeys(v for v, _ in chosen)))
+    label = {v._replace(label=""): v.label for v in variants}
     runs = defaultdict(Runs)
-    for record in chosen:
-        v = variant_of(record)
-        cell = runs[(label[(v.strategy, v.dist, v.version, v.hparams)], record["pair"], str(record["budget"]))]
+    for variant, record in chosen:
+        cell = runs[(label[variant], record["pair"], str(record["budget"]))]
         if record["status"] == "ok":
             scored = record["metrics"][metric]
             cell.values[record["seed"]] = float(scored["mean"])
@@ -140,6 +151,7 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
             cell.skipped += 1
         else:
             cell.failed += 1
-    return Cells(dict(runs), {v.label: v for v in variants}, list(dict.fromkeys(r["pair"] for r in chosen)),
-                 sorted({str(r["budget"]) for r in chosen}, key=budget_order), chosen,
+    used = [r for _, r in chosen]
+    return Cells(dict(runs), {v.label: v for v in variants}, list(dict.fromkeys(r["pair"] for r in used)),
+                 sorted({str(r["budget"]) for r in used}, key=budget_order), used,
                  len(all_records) - len(latest), warnings)

@@ -13,12 +13,16 @@ from benchmark.leaderboard import text
 from benchmark.leaderboard.summary import Board
 
 DPI = 110
+MAX_PANEL_COLUMNS = 4  # accuracy-vs-budget panels per row
 PNG_METADATA = {"Software": None}  # matplotlib would write its version; nothing here may vary per run
 
 
 def _footer(figure: Figure, footer: dict) -> None:
-    line = " · ".join(f"{key}: {footer[key]}" for key in ("records", "git commit", "records dated"))
-    figure.text(0.01, 0.005, line, fontsize=6.5, color="#666", ha="left", va="bottom", wrap=True)
+    """Provenance in small print under the plot, in a strip the constrained layout leaves free."""
+    line = " · ".join(f"{key}: {footer[key]}" for key in ("status", "git commit", "records dated"))
+    strip = 0.3 / figure.get_figheight()  # 0.3 inch, whatever the figure's height
+    figure.get_layout_engine().set(rect=(0, strip, 1, 1 - strip))
+    figure.text(0.01, strip / 3, line, fontsize=6.5, color="#666", ha="left", va="bottom")
 
 
 def gain_heatmap(board: Board, path: Path) -> Path | None:
@@ -51,7 +55,7 @@ def gain_heatmap(board: Board, path: Path) -> Path | None:
         ax.set_xticks(range(len(table.pairs)), table.pairs, rotation=20, ha="right", fontsize=8)
         ax.set_yticks(range(len(rows)), rows, fontsize=8)
         ax.set_title(text.budget_phrase(board, table.budget), fontsize=9)
-    figure.colorbar(image, ax=list(axes), label=f"gain over {board.baseline} ({board.metric}, points)", shrink=0.9)
+    figure.colorbar(image, ax=list(axes), label=f"{board.metric} gain (points)", shrink=0.9)
     figure.suptitle(f"{text.title(board)}: gain over {board.baseline} ({text.NEGATIVE} negative transfer)",
                     fontsize=10)
     _footer(figure, board.footer)
@@ -64,8 +68,12 @@ def budget_curves(board: Board, path: Path) -> Path:
     budgets = [t.budget for t in board.tables]
     pairs = list(dict.fromkeys(p for t in board.tables for p in t.pairs))
     variants = list(dict.fromkeys(v for t in board.tables for v in t.rows))
-    figure = Figure(figsize=(1.5 + 3.2 * len(pairs), 3.6), layout="constrained")
-    axes = figure.subplots(1, len(pairs), squeeze=False, sharey=True)[0]
+    columns = min(len(pairs), MAX_PANEL_COLUMNS)
+    rows = math.ceil(len(pairs) / columns)
+    figure = Figure(figsize=(2.2 + 3.2 * columns, 0.6 + 3.0 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False, sharey=True).flatten()
+    for ax in axes[len(pairs):]:
+        ax.set_visible(False)
     for ax, pair in zip(axes, pairs):
         for index, variant in enumerate(variants):
             xs, means, errors = [], [], []
@@ -76,15 +84,19 @@ def budget_curves(board: Board, path: Path) -> Path:
                     means.append(100 * e.score.mean)
                     errors.append(100 * (e.score.high - e.score.mean) if e.score.has_ci else 0.0)
             if xs:
-                ax.errorbar(xs, means, yerr=errors, marker="o", markersize=4, capsize=3, linewidth=1.2,
+                dodge = 0.04 * (index - (len(variants) - 1) / 2)  # side by side, so error bars do not overlap
+                ax.errorbar([x + dodge for x in xs], means, yerr=errors, marker="o", markersize=4, capsize=3, linewidth=1.2,
                             label=variant, color=f"C{index % 10}")  # one colour per variant in every panel
         ax.set_xticks(range(len(budgets)), budgets)
-        ax.set_xlabel("labelled target examples per class (k)" if "episodic" not in board.protocol else "shots")
+        ax.set_xlabel("shots per class" if "episodic" in board.protocol else "labelled target examples per class")
         ax.set_title(pair, fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel(f"{board.metric} (%), mean ± 95% CI")
+    low, high = axes[0].get_ylim()  # shared by every panel
+    axes[0].set_ylim(max(low, -2.0), min(high, 102.0))  # a t interval on 2 seeds can pass 0 or 100: show the range
+    for ax in axes[::columns]:
+        ax.set_ylabel(f"{board.metric} (%), mean ± 95% CI")
     handles, labels = axes[0].get_legend_handles_labels()
-    for ax in axes[1:]:
+    for ax in axes[1:len(pairs)]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             if label not in labels:
                 handles.append(handle)

@@ -15,46 +15,53 @@ def _joined(values) -> str:
     return ", ".join(sorted({str(v) for v in values if v is not None})) or "unknown"
 
 
-def _commit(record: dict) -> str | None:
-    git = record.get("git") or {}
-    if not git.get("commit"):
-        return None
-    return git["commit"][:SHORT_COMMIT] + (" (with uncommitted changes)" if git.get("dirty") else "")
+def _commit(commit: str | None, dirty: bool) -> str | None:
+    return commit and commit[:SHORT_COMMIT] + (" (with uncommitted changes)" if dirty else "")
 
 
-def fingerprints(used: list[dict]) -> tuple[list[str], list[str]]:
-    """One line per pair with its datasets' short fingerprints; a warning where they differ between records."""
-    seen = defaultdict(lambda: defaultdict(set))
-    for record in used:
-        for role, value in (record.get("fingerprints") or {}).items():
-            seen[record["pair"]][role].add(value[:SHORT_FINGERPRINT])
+def fingerprints(seen: set) -> tuple[list[str], list[str]]:
+    """One line per pair with its datasets' short fingerprints, from {(pair, ((role, fingerprint), ...))};
+    a warning where a role's data differ between records."""
+    by_pair = defaultdict(lambda: defaultdict(set))
+    for pair, roles in seen:
+        for role, value in roles:
+            by_pair[pair][role].add(value[:SHORT_FINGERPRINT])
     lines, warnings = [], []
-    for pair, roles in seen.items():
-        lines.append(f"{pair}: " + ", ".join(f"{role} {'/'.join(sorted(fps))}" for role, fps in roles.items()))
-        for role, fps in roles.items():
-            if len(fps) > 1:
-                warnings.append(f"pair '{pair}': the {role} data differ between records (fingerprints "
-                                f"{', '.join(sorted(fps))}); its rows mix results on different data")
+    for pair in sorted(by_pair):
+        roles = by_pair[pair]
+        lines.append(f"{pair}: " + ", ".join(f"{role} {'/'.join(sorted(roles[role]))}" for role in sorted(roles)))
+        warnings += [f"pair '{pair}': the {role} data differ between records (fingerprints {', '.join(sorted(fps))}); "
+                     f"its rows mix results on different data" for role, fps in sorted(roles.items()) if len(fps) > 1]
     return lines, warnings
 
 
 def footer(cells) -> tuple[dict, list[str]]:
     """The footer as {label: text} in display order, and warnings where a pair's data changed."""
-    used = cells.used
-    status = Counter(r["status"] for r in used)
-    dates = sorted(r["finished_at"] for r in used if r.get("finished_at"))
-    plugins = sorted({f"{r['strategy']} ({(r.get('plugin') or {}).get('dist', 'unknown')} "
-                      f"{(r.get('plugin') or {}).get('version', 'unknown')})" for r in used})
-    data_lines, data_warnings = fingerprints(used)
+    status, suites, schemas, versions, commits, data, dates = Counter(), set(), set(), set(), set(), set(), set()
+    for record in cells.used:  # one pass: a results file can hold 100,000 records
+        status[record["status"]] += 1
+        suites.add((record.get("suite"), record.get("protocol")))
+        schemas.add(record.get("schema"))
+        found = record.get("versions") or {}
+        versions.add((found.get("transferbench"), found.get("torch")))
+        git = record.get("git") or {}
+        commits.add((git.get("commit"), bool(git.get("dirty"))))
+        data.add((record["pair"], tuple((record.get("fingerprints") or {}).items())))
+        dates.add(record.get("finished_at"))
+    dates.discard(None)
+    data_lines, data_warnings = fingerprints(data)
+    plugins = sorted({f"{v.strategy} ({v.dist} {v.version})" for v in cells.variants.values()})
     return {
-        "records": f"{len(used)} runs rendered (the latest record of each; {cells.superseded} older records "
+        "suite": _joined(suite for suite, _ in suites),
+        "protocol": _joined(protocol for _, protocol in suites),
+        "records": f"{len(cells.used)} runs rendered (the latest record of each; {cells.superseded} older records "
                    f"superseded by reruns)",
         "status": f"{status['ok']} ok, {status['failed']} failed, {status['skipped']} skipped",
-        "schema": _joined(r.get("schema") for r in used),
-        "transferbench": _joined((r.get("versions") or {}).get("transferbench") for r in used),
-        "git commit": _joined(_commit(r) for r in used),
-        "torch": _joined((r.get("versions") or {}).get("torch") for r in used),
+        "schema": _joined(schemas),
+        "transferbench": _joined(v[0] for v in versions),
+        "git commit": _joined(_commit(*c) for c in commits),
+        "torch": _joined(v[1] for v in versions),
         "plugins": "; ".join(plugins),
         "datasets": "; ".join(data_lines) or "unknown",
-        "records dated": f"{dates[0]} to {dates[-1]}" if dates else "unknown",
+        "records dated": f"{min(dates)} to {max(dates)}" if dates else "unknown",
     }, data_warnings

@@ -168,14 +168,12 @@ def compare_with_best(cells: Cells, table: Table) -> None:
         for e in best:
             e.best = True
         reference = cells.runs[(best[0].variant, pair, table.budget)]
-        for e in column:
-            if not e.best:
-                differences, _ = paired_differences(cells.runs[(e.variant, pair, table.budget)], reference)
-                p_value, e.test = stats.paired_test(differences)
-                compared.append((e, p_value))
-    adjusted = stats.holm([p for _, p in compared]) if compared else []
-    for (e, _), p_holm in zip(compared, adjusted):
-        e.p_holm = float(p_holm)
+        compared += [(e, paired_differences(cells.runs[(e.variant, pair, table.budget)], reference)[0])
+                     for e in column if not e.best]
+    tested = stats.paired_tests([differences for _, differences in compared])
+    adjusted = stats.holm([p for p, _ in tested]) if compared else []
+    for (e, _), (_, test), p_holm in zip(compared, tested, adjusted):
+        e.test, e.p_holm = test, float(p_holm)
         e.tied_with_best = bool(p_holm >= ALPHA)  # NaN (fewer than 2 pairs) is never "tied"
 
 
@@ -226,8 +224,5 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
         rank(table)
         compare_with_best(cells, table)
         tables.append(table)
-    suites = sorted({str(r.get("suite", "")) for r in cells.used})
-    protocols = sorted({str(r.get("protocol", "transfer")) for r in cells.used})
     facts, data_warnings = footer(cells)
-    return Board(", ".join(suites), ", ".join(protocols), metric, tables, baseline, cells, facts,
-                 warnings + data_warnings)
+    return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings)
