@@ -54,8 +54,8 @@ def footer(cells) -> tuple[dict, list[str]]:
     return {
         "suite": _joined(suite for suite, _ in suites),
         "protocol": _joined(protocol for _, protocol in suites),
-        "records": f"{len(cells.used)} runs rendered (the latest record of each; {cells.superseded} older records "
-                   f"superseded by reruns)",
+        "records": f"{len(cells.used)} runs rendered, the latest record of each ({cells.superseded} older "
+                   f"record{'s' if cells.superseded != 1 else ''} of the same runs superseded, e.g. failures rerun)",
         "status": f"{status['ok']} ok, {status['failed']} failed, {status['skipped']} skipped",
         "schema": _joined(schemas),
         "transferbench": _joined(v[0] for v in versions),
