@@ -35,9 +35,11 @@ def gain_heatmap(board: Board, path: Path) -> Path | None:
     finite = [abs(g) for panel in gains for row in panel for g in row if not math.isnan(g)]
     limit = max(finite, default=1.0) or 1.0
     widest = max(len(t.pairs) for t in tables)
-    tallest = max(len(text.gain_rows(board, t)) for t in tables)
-    figure = Figure(figsize=(1.6 + 2.1 * widest * len(tables), 1.6 + 0.5 * tallest), layout="constrained")
-    axes = figure.subplots(1, len(tables), squeeze=False)[0]
+    rows_total = sum(len(text.gain_rows(board, t)) for t in tables)
+    # one panel per budget, stacked, so the figure stays as wide as the pairs need
+    figure = Figure(figsize=(3.2 + 1.5 * widest, 1.0 + 0.45 * rows_total + 0.9 * len(tables)), layout="constrained")
+    axes = figure.subplots(len(tables), 1, squeeze=False,
+                           height_ratios=[len(text.gain_rows(board, t)) for t in tables])[:, 0]
     for ax, table, panel in zip(axes, tables, gains):
         rows = text.gain_rows(board, table)
         image = ax.imshow(np.array(panel, dtype=float), cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
@@ -52,7 +54,9 @@ def gain_heatmap(board: Board, path: Path) -> Path | None:
                 strong = abs(e.gain.mean * 100) > 0.6 * limit
                 ax.text(j, i, label, ha="center", va="center", fontsize=9, color="white" if strong else "black",
                         fontweight="bold" if e.negative_transfer else "normal")
-        ax.set_xticks(range(len(table.pairs)), table.pairs, rotation=20, ha="right", fontsize=8)
+        shared = all(t.pairs == table.pairs for t in tables)  # then only the bottom panel names the pairs
+        ax.set_xticks(range(len(table.pairs)), table.pairs if ax is axes[-1] or not shared else [],
+                      rotation=20, ha="right", fontsize=8)
         ax.set_yticks(range(len(rows)), rows, fontsize=8)
         ax.set_title(text.budget_phrase(board, table.budget), fontsize=9)
     figure.colorbar(image, ax=list(axes), label=f"{board.metric} gain (points)", shrink=0.9)

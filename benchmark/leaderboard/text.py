@@ -18,7 +18,9 @@ def percent(value: float) -> str:
 
 
 def points(value: float) -> str:
-    return f"{100 * value:+.1f}"
+    """Signed percentage points; a gain that rounds to zero has no sign ("0.0", never "-0.0")."""
+    text = f"{100 * value:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
 
 
 def half_width(estimate: Estimate) -> str | None:
