@@ -47,3 +47,11 @@ def test_environment_names_versions():
     env = records.environment()
     assert {"python", "torch", "transferbench"} <= set(env["versions"])
     json.dumps(env)
+
+
+def test_lines_with_nan_literals_are_read_not_lost(tmp_path):
+    path = tmp_path / "records.jsonl"
+    records.append(path, {**record(0), "wall_s": float("nan")})  # json.dumps writes the literal NaN
+    assert "NaN" in path.read_text()
+    (read,) = records.read(path)
+    assert read["seed"] == 0 and read["wall_s"] != read["wall_s"]

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmark import records
-from benchmark.leaderboard import latex, markdown, plots, tidy, webpage
+from benchmark.leaderboard import latex, markdown, tidy, webpage
 from benchmark.leaderboard.cells import LeaderboardError
 from benchmark.leaderboard.summary import Board, build
 
@@ -70,6 +70,8 @@ def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None,
     written = []
     for fmt in formats:
         if fmt == "png":
+            from benchmark.leaderboard import plots  # matplotlib is imported only when plots are asked for
+
             written += [p for p in (plots.gain_heatmap(board, results_dir / HEATMAP),
                                     plots.budget_curves(board, results_dir / CURVES)) if p]
             continue

@@ -126,12 +126,11 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
     for wanted, key, name in ((strategies, "strategy", "strategy"), (budgets, "budget", "budget")):
         if wanted is None:
             continue
-        present = {str(r[key]) for _, r in chosen}
-        for value in wanted:
-            if str(value) not in present:
-                raise LeaderboardError(f"{where}: no record has {name} '{value}'{did_you_mean(str(value), present)}; "
-                                       f"recorded: {', '.join(sorted(present))}")
-        chosen = [(v, r) for v, r in chosen if str(r[key]) in {str(w) for w in wanted}]
+        present, wanted = {str(r[key]) for _, r in chosen}, {str(w) for w in wanted}
+        for value in sorted(wanted - present):
+            raise LeaderboardError(f"{where}: no record has {name} '{value}'{did_you_mean(value, present)}; "
+                                   f"recorded: {', '.join(sorted(present))}")
+        chosen = [(v, r) for v, r in chosen if str(r[key]) in wanted]
 
     variants, warnings = label_variants(list(dict.fromkeys(v for v, _ in chosen)))
     label = {v._replace(label=""): v.label for v in variants}

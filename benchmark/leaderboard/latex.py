@@ -27,21 +27,22 @@ def math_cell(value: str, half: str | None, bold: bool, marks: str) -> str:
     return f"${body}^{{{superscript}}}$" if superscript else f"${body}$"
 
 
+def no_value(entry: Entry | None, gain: bool = False) -> str | None:
+    missing = text.no_value(entry, gain)
+    return missing and (escape(missing) if missing == text.NOT_RUN else rf"\textit{{{missing}}}")
+
+
 def score_cell(entry: Entry | None) -> str:
-    if entry is None:
-        return escape(text.NOT_RUN)
-    if entry.score is None:
-        return rf"\textit{{{text.status_word(entry)}}}"
+    if no_value(entry):
+        return no_value(entry)
     cell = math_cell(text.percent(entry.score.mean), text.half_width(entry.score), entry.best, text.marks(entry))
     note = text.partial_note(entry)
     return f"{cell} {escape(note)}" if note else cell
 
 
 def gain_cell(entry: Entry | None) -> str:
-    if entry is None or entry.score is None:
-        return score_cell(entry)
-    if entry.gain is None:
-        return escape(text.NOT_RUN)
+    if no_value(entry, gain=True):
+        return no_value(entry, gain=True)
     return math_cell(text.points(entry.gain.mean), text.half_width(entry.gain), False,
                      text.NEGATIVE if entry.negative_transfer else "")
 

@@ -7,10 +7,8 @@ from benchmark.leaderboard.summary import Board, Entry, Table
 
 
 def score_cell(entry: Entry | None) -> str:
-    if entry is None:
-        return text.NOT_RUN
-    if entry.score is None:
-        return text.status_word(entry)
+    if text.no_value(entry):
+        return text.no_value(entry)
     half = text.half_width(entry.score)
     value = text.percent(entry.score.mean) + (f" ± {half}" if half else "")
     value = f"**{value}**" if entry.best else value
@@ -18,10 +16,8 @@ def score_cell(entry: Entry | None) -> str:
 
 
 def gain_cell(entry: Entry | None) -> str:
-    if entry is None or entry.score is None:
-        return score_cell(entry)
-    if entry.gain is None:
-        return text.NOT_RUN
+    if text.no_value(entry, gain=True):
+        return text.no_value(entry, gain=True)
     half = text.half_width(entry.gain)
     value = text.points(entry.gain.mean) + (f" ± {half}" if half else "")
     return f"{value} {text.NEGATIVE}" if entry.negative_transfer else value

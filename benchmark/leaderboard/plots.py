@@ -46,9 +46,9 @@ def gain_heatmap(board: Board, path: Path) -> Path | None:
         for i, variant in enumerate(rows):
             for j, pair in enumerate(table.pairs):
                 e = table.entries.get((variant, pair))
-                if e is None or e.score is None or e.gain is None:
-                    label = text.NOT_RUN if e is None or e.score is not None else text.status_word(e)
-                    ax.text(j, i, label, ha="center", va="center", fontsize=8, color="#777", style="italic")
+                if text.no_value(e, gain=True):
+                    ax.text(j, i, text.no_value(e, gain=True), ha="center", va="center", fontsize=8, color="#777",
+                            style="italic")
                     continue
                 label = text.points(e.gain.mean) + (f" {text.NEGATIVE}" if e.negative_transfer else "")
                 strong = abs(e.gain.mean * 100) > 0.6 * limit

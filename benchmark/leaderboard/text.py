@@ -36,6 +36,18 @@ def status_word(entry: Entry) -> str:
     return "failed" if entry.failed else "skipped"
 
 
+def no_value(entry: Entry | None, gain: bool = False) -> str | None:
+    """What a cell shows instead of a number ("failed", "skipped", or — for not run / no paired
+    baseline), or None when it has one."""
+    if entry is None:
+        return NOT_RUN
+    if entry.score is None:
+        return status_word(entry)
+    if gain and entry.gain is None:
+        return NOT_RUN
+    return None
+
+
 def partial_note(entry: Entry) -> str:
     """'(1 failed)' where some seeds of a cell with a score failed or were skipped, else ''."""
     parts = [f"{n} {word}" for n, word in ((entry.failed, "failed"), (entry.skipped, "skipped")) if n]

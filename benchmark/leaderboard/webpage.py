@@ -6,7 +6,7 @@ not run), so sorting is numeric and cells without a value always sort last.
 
 from html import escape
 
-from benchmark.leaderboard import markdown, text
+from benchmark.leaderboard import text
 from benchmark.leaderboard.summary import Board, Entry, Table
 
 STYLE = """
@@ -66,8 +66,8 @@ def _marks(marks: str) -> str:
 
 
 def score_cell(entry: Entry | None) -> str:
-    if entry is None or entry.score is None:
-        return f'<td data-value=""><span class="status">{escape(markdown.score_cell(entry))}</span></td>'
+    if text.no_value(entry):
+        return f'<td data-value=""><span class="status">{escape(text.no_value(entry))}</span></td>'
     half = text.half_width(entry.score)
     value = text.percent(entry.score.mean) + (f" ± {half}" if half else "")
     value = f"<strong>{value}</strong>" if entry.best else value
@@ -78,8 +78,8 @@ def score_cell(entry: Entry | None) -> str:
 
 
 def gain_cell(entry: Entry | None) -> str:
-    if entry is None or entry.score is None or entry.gain is None:
-        return f'<td data-value=""><span class="status">{escape(markdown.gain_cell(entry))}</span></td>'
+    if text.no_value(entry, gain=True):
+        return f'<td data-value=""><span class="status">{escape(text.no_value(entry, gain=True))}</span></td>'
     half = text.half_width(entry.gain)
     value = text.points(entry.gain.mean) + (f" ± {half}" if half else "")
     css = ' class="negative"' if entry.negative_transfer else ""
