@@ -104,6 +104,11 @@ def _ns(estimates) -> dict:
     return {method: sorted(ns) for method, ns in sorted(found.items())}
 
 
+def _rounded(mean: float) -> float:
+    """Means that differ only by float noise (summation order) count as equal for best and rank."""
+    return round(mean, 12)
+
+
 def estimate(runs: Runs) -> Estimate | None:
     """t over seeds; a single seed with recorded episodes keeps its normal CI over episodes."""
     seeds = sorted(runs.values)
@@ -163,8 +168,8 @@ def compare_with_best(cells: Cells, table: Table) -> None:
         column = [e for e in column if e.score is not None]
         if not column:
             continue
-        top = max(e.score.mean for e in column)
-        best = [e for e in column if e.score.mean == top]
+        top = max(_rounded(e.score.mean) for e in column)
+        best = [e for e in column if _rounded(e.score.mean) == top]
         for e in best:
             e.best = True
         reference = cells.runs[(best[0].variant, pair, table.budget)]
@@ -178,11 +183,11 @@ def compare_with_best(cells: Cells, table: Table) -> None:
 
 
 def rank(table: Table) -> None:
-    """Per column rank 1 = highest mean; equal means share the average rank (rounding off float noise)."""
+    """Per column rank 1 = highest mean; equal means share the average rank."""
     ranks = {v: [] for v in table.rows}
     for pair in table.pairs:
         column = [e for e in (table.entries.get((v, pair)) for v in table.rows) if e and e.score]
-        for e, r in zip(column, rankdata([-round(e.score.mean, 12) for e in column], method="average")):
+        for e, r in zip(column, rankdata([-_rounded(e.score.mean) for e in column], method="average")):
             e.rank = float(r)
             ranks[e.variant].append(float(r))
     table.mean_rank = {v: float(np.mean(r)) if r else math.nan for v, r in ranks.items()}
@@ -204,9 +209,10 @@ def choose_baseline(cells: Cells, warnings: list) -> str | None:
 def build(all_records: list[dict], metric: str = "accuracy", where: str = "records",
           strategies=None, budgets=None) -> Board:
     """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables."""
-    recorded = {r.get("strategy") for r in all_records}
-    wanted = None if strategies is None else list(strategies) + (
-        [BASELINE] if BASELINE in recorded and BASELINE not in strategies else [])
+    wanted = None
+    if strategies is not None:  # the baseline's records still pair with the shown rows' for gains
+        recorded = {r.get("strategy") for r in all_records}
+        wanted = list(strategies) + ([BASELINE] if BASELINE in recorded and BASELINE not in strategies else [])
     cells = collect(all_records, metric, where, wanted, budgets)
     warnings = list(cells.warnings)
     baseline = choose_baseline(cells, warnings)
