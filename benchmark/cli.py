@@ -1,4 +1,4 @@
-"""The one console script, with verbs like git's: list, check, run, leaderboard."""
+"""The one console script, with verbs like git's: list, check, run, leaderboard, cite."""
 
 import argparse
 import os
@@ -80,10 +80,31 @@ def cmd_run(args) -> int:
     return summary.exit_code
 
 
+def comma_list(value: str | None) -> list[str] | None:
+    return [part for part in value.split(",") if part] if value else None
+
+
 def cmd_leaderboard(args) -> int:
+    import warnings
+
     from benchmark.leaderboard import write_leaderboard
 
-    print(write_leaderboard(Path(args.results), metric=args.metric))
+    with warnings.catch_warnings(record=True) as caught:  # e.g. a garbage line in records.jsonl
+        warnings.simplefilter("always")
+        written, board_warnings = write_leaderboard(
+            Path(args.results), metric=args.metric, formats=comma_list(args.format),
+            strategies=comma_list(args.strategies), budgets=comma_list(args.budget))
+    for message in [str(w.message) for w in caught] + board_warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_cite(args) -> int:
+    from benchmark.cite import cite
+
+    print(cite(Path(args.path), registry_for(args)), end="")
     return 0
 
 
@@ -116,7 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     board = verbs.add_parser("leaderboard", help="render leaderboards from DIR/records.jsonl (never trains)")
     board.add_argument("results", help="a results directory, e.g. results/quickstart")
     board.add_argument("--metric", default="accuracy", choices=("accuracy", "macro_f1", "macro_recall"))
+    board.add_argument("--format", default="md,tex,csv,html,png",
+                       help="comma-separated formats of md, tex, csv, html, png (default: all)")
+    board.add_argument("--budget", help="comma-separated budgets to show, e.g. 1,5,all (default: every recorded)")
+    board.add_argument("--strategies", help="comma-separated strategies to show (default: every recorded)")
     board.set_defaults(func=cmd_leaderboard)
+
+    citing = verbs.add_parser("cite", parents=[common],
+                              help="BibTeX for transferbench, the datasets and the strategies of a suite or results")
+    citing.add_argument("path", metavar="SUITE_OR_RESULTS_DIR",
+                        help="a suite .toml (what it would run) or a results directory (what ran)")
+    citing.set_defaults(func=cmd_cite)
     return parser
 
 

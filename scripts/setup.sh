@@ -10,6 +10,16 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 pip() { .venv/bin/python -m pip "$@"; }
 
+# Headless Chromium renders the HTML leaderboard in its test (which skips, saying so, without it).
+# Installed only as root with apt-get, only when missing; never fatal.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+              chromium chromium-driver; } >/dev/null 2>&1 \
+            || echo "setup: could not install chromium (the HTML leaderboard test will skip)" >&2
+    fi
+fi
+
 stamp=.venv/.transferbench-setup
 wanted=$(cat pyproject.toml scripts/setup.sh examples/plugin-example/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && .venv/bin/python -c "import benchmark, torch, learn2learn" 2>/dev/null; then

@@ -41,7 +41,7 @@ def test_run_then_leaderboard_through_the_console_script(tmp_path):
     board = subprocess.run([str(script), "leaderboard", str(tmp_path / "tiny")], capture_output=True, text=True)
     assert board.returncode == 0, board.stderr
     text = (tmp_path / "tiny" / "leaderboard.md").read_text()
-    assert "| target-only" in text and "digits→rotated (k=2)" in text
+    assert "| target-only" in text and "## accuracy, k = 2 labelled target examples per class" in text
 
 
 def test_list_shows_distribution_and_version(capsys):

@@ -47,3 +47,21 @@ def test_environment_names_versions():
     env = records.environment()
     assert {"python", "torch", "transferbench"} <= set(env["versions"])
     json.dumps(env)
+
+
+def test_lines_with_nan_literals_are_read_not_lost(tmp_path):
+    path = tmp_path / "records.jsonl"
+    records.append(path, {**record(0), "wall_s": float("nan")})  # json.dumps writes the literal NaN
+    assert "NaN" in path.read_text()
+    (read,) = records.read(path)
+    assert read["seed"] == 0 and read["wall_s"] != read["wall_s"]
+
+
+def test_a_line_of_bad_utf8_is_skipped_and_the_rest_kept(tmp_path):
+    path = tmp_path / "records.jsonl"
+    records.append(path, record(0))
+    with open(path, "ab") as handle:
+        handle.write(b'{"schema": 1, "pair": "\xff\xfe"}\n')
+    records.append(path, record(1))
+    with pytest.warns(UserWarning, match=r"records.jsonl:2: skipped a line that is not a record"):
+        assert [r["seed"] for r in records.read(path)] == [0, 1]

@@ -1,0 +1,87 @@
+"""`transferbench cite`: BibTeX for transferbench, every dataset of a suite or results, and each strategy.
+
+Citations come through the plugin contract: each ``Strategy`` and ``DatasetProvider``
+class carries a ``citation`` (BibTeX) class attribute, so a third-party plugin cites
+its own paper the same way the built-ins do. A results directory cites what ran
+(strategies with at least one successful record); a suite file cites what it would run.
+"""
+
+import re
+from pathlib import Path
+
+import benchmark
+from benchmark import records
+from benchmark.errors import TransferbenchError
+from benchmark.suite import load_suite
+
+# Keep in step with CITATION.cff at the repository root (a test compares them).
+TITLE = "transferbench: a plugin-based benchmark for transfer learning and meta-learning"
+YEAR = 2026
+TRANSFERBENCH_BIBTEX = f"""@software{{transferbench,
+  title = {{{{{TITLE}}}}},
+  author = {{{{The transferbench authors}}}},
+  version = {{{benchmark.__version__}}},
+  year = {{{YEAR}}}
+}}"""
+
+_KEY = re.compile(r"\s*@\w+\s*\{\s*([^,\s]+)\s*,")
+
+
+def bibtex_key(entry: str) -> str | None:
+    match = _KEY.match(entry)
+    return match.group(1) if match and entry.count("{") == entry.count("}") else None
+
+
+def what_ran(path: Path) -> tuple[str, dict, set]:
+    """(description, {strategy: (dist, version) recorded}, {dataset provider}) of a results dir or a suite."""
+    records_path = path / "records.jsonl" if path.is_dir() else path
+    if path.suffix == ".toml":
+        suite = load_suite(path)
+        providers = {spec.provider for pair in suite.pairs for spec in (pair.source, pair.target, pair.target_test)}
+        return f"suite {suite.name} ({path})", {name: None for name in suite.strategies or ()}, providers
+    found = records.read(records_path)
+    if not found:
+        raise TransferbenchError(f"{records_path}: no records to cite (give a results directory or a suite .toml)")
+    strategies = {r["strategy"]: ((r.get("plugin") or {}).get("dist"), (r.get("plugin") or {}).get("version"))
+                  for r in found if r.get("status") == "ok"}
+    providers = {(r.get(role) or {}).get("provider") for r in found for role in ("source", "target", "target_test")}
+    return f"the records in {records_path}", strategies, providers - {None}
+
+
+def cite(path, registry) -> str:
+    """The BibTeX text for ``path`` (a results directory, its records.jsonl, or a suite .toml)."""
+    path = Path(path)
+    if not path.exists():
+        raise TransferbenchError(f"{path}: no such suite file or results directory")
+    described, strategies, providers = what_ran(path)
+    if not strategies and path.suffix == ".toml":
+        strategies = {name: None for name in registry.strategies}  # a suite without a list runs every one
+    out = [f"% BibTeX for {described}, from `transferbench cite`", f"% transferbench {benchmark.__version__}",
+           TRANSFERBENCH_BIBTEX]
+    printed = {"transferbench"}
+    for kind, table, names in (("dataset provider", registry.datasets, sorted(providers)),
+                               ("strategy", registry.strategies, sorted(strategies))):
+        for name in names:
+            out.append("")
+            provided = table.get(name)
+            if provided is None:
+                ran = strategies.get(name) if kind == "strategy" else None
+                out.append(f"% {kind} '{name}'{f' ({ran[0]} {ran[1]})' if ran else ''}: not installed here, "
+                           f"so its citation is unknown; install its plugin and cite again")
+                continue
+            header = f"% {kind} '{name}' ({provided.dist} {provided.version})"
+            ran = strategies.get(name) if kind == "strategy" else None
+            if ran and ran[1] and str(ran[1]) != provided.version:
+                header += f"; the records were made with {ran[0]} {ran[1]}"
+            entry = (provided.cls.citation or "").strip()
+            key = bibtex_key(entry)
+            if not entry:
+                out.append(f"{header}: no citation (it cites no paper)")
+            elif key is None:
+                out.append(f"{header}: its citation is not a BibTeX entry: " + " ".join(entry.split())[:200])
+            elif key in printed:
+                out.append(f"{header}: cites {key}, above")
+            else:
+                printed.add(key)
+                out += [header, entry]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,156 @@
+"""Records → cells: the latest record of each run, grouped by strategy variant, pair and budget.
+
+A *variant* is one strategy at one plugin version with one set of hyperparameters.
+Records of different variants are never averaged together: each becomes its own row,
+labelled by what differs (``finetune (adapt_steps=5)``), with a warning.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from benchmark import records
+from benchmark.errors import TransferbenchError, did_you_mean
+
+REQUIRED = frozenset({"strategy", "pair", "hparams", "seed", "budget", "status"})
+
+
+class LeaderboardError(TransferbenchError):
+    """Records that cannot be rendered, or options that select nothing."""
+
+
+class Variant(NamedTuple):  # a tuple, so that hashing 100,000 of them stays cheap
+    strategy: str
+    dist: str
+    version: str
+    hparams: str    # JSON with sorted keys
+    label: str = ""  # the row label, unique across variants
+
+
+@dataclass
+class Runs:
+    """The latest records of one variant × pair × budget, keyed by seed."""
+
+    values: dict = field(default_factory=dict)     # seed -> metric value (ok records)
+    episodes: dict = field(default_factory=dict)   # seed -> [E] per-episode values, where recorded
+    stored_ci: dict = field(default_factory=dict)  # seed -> (low, high, n) the record's CI over episodes
+    wall_s: list = field(default_factory=list)     # ok records' wall seconds
+    failed: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class Cells:
+    runs: dict             # (label, pair, budget) -> Runs
+    variants: dict         # label -> Variant, in first-seen order
+    pairs: list            # in first-seen order (the suite's order)
+    budgets: list          # ascending, "all" last
+    used: list             # the latest records that fed the cells
+    superseded: int        # older records of the same run (e.g. failures a rerun replaced)
+    warnings: list
+
+
+def budget_order(budget: str):
+    return (1, 0) if budget == "all" else (0, int(budget))
+
+
+def hparams_json(hparams: dict, memo: dict) -> str:
+    """json.dumps(hparams, sort_keys=True), remembered per distinct set: a suite has few, records many."""
+    try:
+        key = tuple(hparams.items())
+        if key not in memo:
+            memo[key] = json.dumps(hparams, sort_keys=True)
+        return memo[key]
+    except TypeError:  # an unhashable value (a list): dump it every time
+        return json.dumps(hparams, sort_keys=True)
+
+
+def variant_of(record: dict, memo: dict | None = None) -> Variant:
+    plugin = record.get("plugin") or {}
+    return Variant(record["strategy"], plugin.get("dist", "unknown"), str(plugin.get("version", "unknown")),
+                   hparams_json(record["hparams"], {} if memo is None else memo))
+
+
+def run_key(record: dict, variant: Variant) -> tuple:
+    """What identifies one run: records.cell_key's fields (the hyperparameters inside the variant)
+    plus the plugin version that produced it. Takes the variant so hparams are dumped once per record."""
+    return record["pair"], variant, record["seed"], str(record["budget"])
+
+
+def check(record: dict, where: str, number: int, metric: str) -> None:
+    if not REQUIRED <= record.keys():
+        raise LeaderboardError(f"{where} (record {number}): a record lacks {', '.join(sorted(REQUIRED - record.keys()))}")
+    where = f"{where} (record {number})"
+    if record["schema"] > records.SCHEMA:
+        raise LeaderboardError(f"{where}: schema {record['schema']} was written by a newer transferbench "
+                               f"(this one reads schema ≤ {records.SCHEMA})")
+    if record["status"] == "ok" and metric not in (record.get("metrics") or {}):
+        raise LeaderboardError(f"{where}: the ok record of {record['strategy']} / {record['pair']} / seed "
+                               f"{record['seed']} has no metric '{metric}'")
+
+
+def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
+    """Give each variant a unique row label; warn about every strategy split into several rows."""
+    by_strategy = defaultdict(list)
+    for variant in variants:
+        by_strategy[variant.strategy].append(variant)
+    labelled, warnings = {}, []
+    for strategy, group in by_strategy.items():
+        if len(group) == 1:
+            labelled[group[0]] = strategy
+            continue
+        params = [json.loads(v.hparams) for v in group]
+        differing = sorted({k for p in params for k in p if len({json.dumps(q.get(k)) for q in params}) > 1})
+        versions_differ = len({(v.dist, v.version) for v in group}) > 1
+        for variant, p in zip(group, params):
+            parts = ([f"{variant.dist} {variant.version}"] if versions_differ else []) + \
+                    [f"{k}={json.dumps(p.get(k))}" for k in differing]
+            labelled[variant] = f"{strategy} ({', '.join(parts)})"
+        warnings.append(f"strategy '{strategy}' has records from {len(group)} plugin versions or hyperparameter "
+                        f"settings; they are separate rows, never averaged: "
+                        f"{'; '.join(labelled[v] for v in group)}")
+    return [v._replace(label=labelled[v]) for v in variants], warnings
+
+
+def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None) -> Cells:
+    """Group the latest record of every run; ``strategies`` / ``budgets`` keep only those (None = all)."""
+    latest, memo = {}, {}
+    for number, record in enumerate(all_records, start=1):
+        check(record, where, number, metric)
+        variant = variant_of(record, memo)
+        latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
+    chosen = list(latest.values())
+    for wanted, key, name in ((strategies, "strategy", "strategy"), (budgets, "budget", "budget")):
+        if wanted is None:
+            continue
+        present, wanted = {str(r[key]) for _, r in chosen}, {str(w) for w in wanted}
+        for value in sorted(wanted - present):
+            raise LeaderboardError(f"{where}: no record has {name} '{value}'{did_you_mean(value, present)}; "
+                                   f"recorded: {', '.join(sorted(present))}")
+        chosen = [(v, r) for v, r in chosen if str(r[key]) in wanted]
+
+    variants, warnings = label_variants(list(dict.fromkeys(v for v, _ in chosen)))
+    label = {v._replace(label=""): v.label for v in variants}
+    runs = defaultdict(Runs)
+    for variant, record in chosen:
+        cell = runs[(label[variant], record["pair"], str(record["budget"]))]
+        if record["status"] == "ok":
+            scored = record["metrics"][metric]
+            cell.values[record["seed"]] = float(scored["mean"])
+            cell.wall_s.append(float(record.get("wall_s") or 0.0))
+            if scored.get("ci95"):
+                cell.stored_ci[record["seed"]] = (*map(float, scored["ci95"]), int(scored.get("n") or 0))
+            per_episode = (record.get("per_episode") or {}).get(metric)
+            if per_episode:
+                cell.episodes[record["seed"]] = np.asarray(per_episode, dtype=float)
+        elif record["status"] == "skipped":
+            cell.skipped += 1
+        else:
+            cell.failed += 1
+    used = [r for _, r in chosen]
+    return Cells(dict(runs), {v.label: v for v in variants}, list(dict.fromkeys(r["pair"] for r in used)),
+                 sorted({str(r["budget"]) for r in used}, key=budget_order), used,
+                 len(all_records) - len(latest), warnings)

@@ -1,0 +1,234 @@
+"""Cells → tables: each cell's estimate and CI, its gain over target-only, paired tests, ranks.
+
+Everything a renderer prints is decided here, once, so the Markdown, LaTeX, CSV and
+HTML tables and the plots can never disagree with one another.
+
+    per budget, a table of variants × pairs:
+        score   mean ± 95% CI: t over seeds, or normal over the episodes of one seed
+        gain    variant − target-only, paired by seed (or by episode), with its CI;
+                a gain CI wholly below 0 flags negative transfer
+        best    the highest mean in the column; every other variant is tested against it,
+                paired, Holm-corrected across the table: p ≥ α means "tied with best"
+        rank    per column, equal means share the average rank; mean rank across pairs
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import rankdata
+
+from benchmark import stats
+from benchmark.leaderboard.cells import Cells, Runs, collect
+from benchmark.leaderboard.provenance import footer
+
+BASELINE = "target-only"
+ALPHA = 0.05  # significance level of the Holm-corrected tests against the best
+SEEDS, EPISODES = "seeds", "episodes"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    low: float      # NaN when there is no interval (n < 2)
+    high: float
+    n: int
+    method: str     # stats.T_OVER_SEEDS, stats.NORMAL_OVER_EPISODES, or "" without an interval
+
+    @property
+    def has_ci(self) -> bool:
+        return not math.isnan(self.high)
+
+
+@dataclass
+class Entry:
+    """One variant × pair × budget, as every format shows it."""
+
+    variant: str
+    pair: str
+    budget: str
+    status: str                  # "ok", "partial" (some seeds failed or were skipped), "failed", "skipped"
+    failed: int
+    skipped: int
+    score: Estimate | None
+    wall_s: float
+    gain: Estimate | None = None
+    negative_transfer: bool = False
+    best: bool = False
+    tied_with_best: bool = False
+    p_holm: float = math.nan
+    test: str = ""
+    rank: float = math.nan
+
+
+@dataclass
+class Table:
+    budget: str
+    pairs: list
+    rows: list                   # variant labels, best mean rank first
+    entries: dict                # (variant, pair) -> Entry; absent = never run
+    mean_rank: dict              # variant -> mean rank across the pairs it has a score in
+    wall_s: dict                 # variant -> mean wall seconds per successful cell
+
+    def scored(self):
+        return [e for e in self.entries.values() if e.score is not None]
+
+    def score_ns(self) -> dict:
+        """{CI method: sorted n values} over the cells that have an interval."""
+        return _ns(e.score for e in self.scored())
+
+    def gain_ns(self) -> dict:
+        return _ns(e.gain for e in self.entries.values() if e.gain is not None)
+
+    def tests(self) -> list:
+        return sorted({e.test for e in self.entries.values() if e.test})
+
+
+@dataclass
+class Board:
+    suite: str
+    protocol: str
+    metric: str
+    tables: list
+    baseline: str | None         # label of the target-only variant gains are measured against
+    cells: Cells
+    footer: dict                 # provenance, from the records alone
+    warnings: list = field(default_factory=list)
+
+
+def _ns(estimates) -> dict:
+    found = {}
+    for estimate in estimates:
+        if estimate.has_ci:
+            found.setdefault(estimate.method, set()).add(estimate.n)
+    return {method: sorted(ns) for method, ns in sorted(found.items())}
+
+
+def _rounded(mean: float) -> float:
+    """Means that differ only by float noise (summation order) count as equal for best and rank."""
+    return round(mean, 12)
+
+
+def estimate(runs: Runs) -> Estimate | None:
+    """t over seeds; a single seed with recorded episodes keeps its normal CI over episodes."""
+    seeds = sorted(runs.values)
+    if not seeds:
+        return None
+    if len(seeds) == 1 and seeds[0] in runs.stored_ci:
+        low, high, n = runs.stored_ci[seeds[0]]
+        return Estimate(runs.values[seeds[0]], low, high, n, stats.NORMAL_OVER_EPISODES)
+    mean, low, high = stats.mean_ci_t([runs.values[s] for s in seeds])
+    return Estimate(mean, low, high, len(seeds), stats.T_OVER_SEEDS if len(seeds) > 1 else "")
+
+
+def paired_differences(a: Runs, b: Runs) -> tuple[np.ndarray, str]:
+    """a − b paired by seed; by episode when they share exactly one seed and both kept its episodes.
+
+    Episodes pair because their seeds depend on pair, shot, seed and episode number,
+    never on the strategy (benchmark.protocol): episode i is the same task for both.
+    """
+    common = sorted(set(a.values) & set(b.values))
+    if len(common) == 1:
+        ours, theirs = a.episodes.get(common[0]), b.episodes.get(common[0])
+        if ours is not None and theirs is not None and len(ours) == len(theirs):
+            return ours - theirs, EPISODES
+    return np.array([a.values[s] - b.values[s] for s in common], dtype=float), SEEDS
+
+
+def gain(runs: Runs, baseline: Runs) -> Estimate | None:
+    differences, unit = paired_differences(runs, baseline)
+    if len(differences) == 0:
+        return None
+    if unit == EPISODES:
+        mean, low, high = stats.mean_ci_normal(differences)
+        return Estimate(mean, low, high, len(differences), stats.NORMAL_OVER_EPISODES)
+    mean, low, high = stats.mean_ci_t(differences)
+    return Estimate(mean, low, high, len(differences), stats.T_OVER_SEEDS if len(differences) > 1 else "")
+
+
+def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | None) -> Entry:
+    runs = cells.runs[(variant, pair, budget)]
+    score = estimate(runs)
+    status = ("partial" if runs.failed or runs.skipped else "ok") if score else \
+        ("failed" if runs.failed else "skipped")
+    made = Entry(variant, pair, budget, status, runs.failed, runs.skipped, score,
+                 float(np.mean(runs.wall_s)) if runs.wall_s else math.nan)
+    base = cells.runs.get((baseline, pair, budget))
+    if score and base is not None and variant != baseline:
+        made.gain = gain(runs, base)
+        made.negative_transfer = bool(made.gain and made.gain.has_ci and made.gain.high < 0)
+    return made
+
+
+def compare_with_best(cells: Cells, table: Table) -> None:
+    """Mark each column's best, test every other scored variant against it, Holm across the table."""
+    compared = []
+    for pair in table.pairs:
+        column = [table.entries[(v, pair)] for v in table.rows if (v, pair) in table.entries]
+        column = [e for e in column if e.score is not None]
+        if not column:
+            continue
+        top = max(_rounded(e.score.mean) for e in column)
+        best = [e for e in column if _rounded(e.score.mean) == top]
+        for e in best:
+            e.best = True
+        reference = cells.runs[(best[0].variant, pair, table.budget)]
+        compared += [(e, paired_differences(cells.runs[(e.variant, pair, table.budget)], reference)[0])
+                     for e in column if not e.best]
+    tested = stats.paired_tests([differences for _, differences in compared])
+    adjusted = stats.holm([p for p, _ in tested]) if compared else []
+    for (e, _), (_, test), p_holm in zip(compared, tested, adjusted):
+        e.test, e.p_holm = test, float(p_holm)
+        e.tied_with_best = bool(p_holm >= ALPHA)  # NaN (fewer than 2 pairs) is never "tied"
+
+
+def rank(table: Table) -> None:
+    """Per column rank 1 = highest mean; equal means share the average rank."""
+    ranks = {v: [] for v in table.rows}
+    for pair in table.pairs:
+        column = [e for e in (table.entries.get((v, pair)) for v in table.rows) if e and e.score]
+        for e, r in zip(column, rankdata([-_rounded(e.score.mean) for e in column], method="average")):
+            e.rank = float(r)
+            ranks[e.variant].append(float(r))
+    table.mean_rank = {v: float(np.mean(r)) if r else math.nan for v, r in ranks.items()}
+    table.rows.sort(key=lambda v: (math.isnan(table.mean_rank[v]), table.mean_rank[v], v))
+
+
+def choose_baseline(cells: Cells, warnings: list) -> str | None:
+    """The target-only variant gains are measured against: the one with the most successful runs."""
+    candidates = [v.label for v in cells.variants.values() if v.strategy == BASELINE]
+    if not candidates:
+        return None
+    done = {label: sum(len(r.values) for (v, _, _), r in cells.runs.items() if v == label) for label in candidates}
+    chosen = max(candidates, key=lambda label: done[label])  # max keeps the first of equals
+    if len(candidates) > 1:
+        warnings.append(f"gains are measured against '{chosen}', the {BASELINE} variant with the most runs")
+    return chosen
+
+
+def build(all_records: list[dict], metric: str = "accuracy", where: str = "records",
+          strategies=None, budgets=None) -> Board:
+    """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables."""
+    wanted = None
+    if strategies is not None:  # the baseline's records still pair with the shown rows' for gains
+        recorded = {r.get("strategy") for r in all_records}
+        wanted = list(strategies) + ([BASELINE] if BASELINE in recorded and BASELINE not in strategies else [])
+    cells = collect(all_records, metric, where, wanted, budgets)
+    warnings = list(cells.warnings)
+    baseline = choose_baseline(cells, warnings)
+    shown = [label for label, v in cells.variants.items() if strategies is None or v.strategy in strategies]
+    tables = []
+    for budget in cells.budgets:
+        pairs = [p for p in cells.pairs if any((v, p, budget) in cells.runs for v in shown)]
+        rows = [v for v in shown if any((v, p, budget) in cells.runs for p in pairs)]
+        entries = {(v, p): entry(cells, v, p, budget, baseline) for v in rows for p in pairs
+                   if (v, p, budget) in cells.runs}
+        wall = {v: [s for p in pairs if (v, p, budget) in cells.runs for s in cells.runs[(v, p, budget)].wall_s]
+                for v in rows}
+        table = Table(budget, pairs, rows, entries, {}, {v: float(np.mean(s)) if s else math.nan
+                                                         for v, s in wall.items()})
+        rank(table)
+        compare_with_best(cells, table)
+        tables.append(table)
+    facts, data_warnings = footer(cells)
+    return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings)

@@ -1,0 +1,114 @@
+"""Wording every format shares: titles, captions, number formats and the marks' meanings.
+
+Numbers are percentages of the metric (one decimal) and gains are percentage points
+(signed). Marks: best mean in bold; ≈ tied with best; ↓ negative transfer.
+"""
+
+import math
+
+from benchmark.leaderboard.summary import ALPHA, BASELINE, Board, Entry, Estimate, Table
+
+TIED = "≈"
+NEGATIVE = "↓"
+NOT_RUN = "—"
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def points(value: float) -> str:
+    """Signed percentage points; a gain that rounds to zero has no sign ("0.0", never "-0.0")."""
+    text = f"{100 * value:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
+
+
+def half_width(estimate: Estimate) -> str | None:
+    """The CI's half-width in the same units (t and normal intervals are symmetric)."""
+    return f"{100 * (estimate.high - estimate.mean):.1f}" if estimate.has_ci else None
+
+
+def marks(entry: Entry) -> str:
+    return (TIED if entry.tied_with_best else "") + (NEGATIVE if entry.negative_transfer else "")
+
+
+def status_word(entry: Entry) -> str:
+    return "failed" if entry.failed else "skipped"
+
+
+def no_value(entry: Entry | None, gain: bool = False) -> str | None:
+    """What a cell shows instead of a number ("failed", "skipped", or — for not run / no paired
+    baseline), or None when it has one."""
+    if entry is None:
+        return NOT_RUN
+    if entry.score is None:
+        return status_word(entry)
+    if gain and entry.gain is None:
+        return NOT_RUN
+    return None
+
+
+def partial_note(entry: Entry) -> str:
+    """'(1 failed)' where some seeds of a cell with a score failed or were skipped, else ''."""
+    parts = [f"{n} {word}" for n, word in ((entry.failed, "failed"), (entry.skipped, "skipped")) if n]
+    return f"({', '.join(parts)})" if entry.score and parts else ""
+
+
+def rank_text(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.2f}"
+
+
+def seconds_text(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.1f}"
+
+
+def title(board: Board) -> str:
+    return f"transferbench leaderboard: {board.suite}"
+
+
+def budget_phrase(board: Board, budget: str) -> str:
+    if "episodic" in board.protocol:
+        return f"{budget}-shot episodes" if budget != "all" else "all support examples"
+    return "all labelled target examples" if budget == "all" else \
+        f"k = {budget} labelled target example{'s' if budget != '1' else ''} per class"
+
+
+def table_title(board: Board, table: Table) -> str:
+    return f"{board.metric}, {budget_phrase(board, table.budget)}"
+
+
+def _n_phrase(ns: dict) -> str:
+    """'95% CI, t-distribution over seeds (n = 3)' for each CI method present."""
+    parts = []
+    for method, values in ns.items():
+        n = str(values[0]) if len(values) == 1 else f"{values[0]}–{values[-1]}"
+        parts.append(f"{method} (n = {n})")
+    return "; ".join(parts) or "no interval (a single run per cell)"
+
+
+def caption(board: Board, table: Table) -> str:
+    tests = " / ".join(table.tests()) or "paired test"
+    pieces = [f"{board.metric} (%), {budget_phrase(board, table.budget)}: mean ± half-width of the "
+              f"{_n_phrase(table.score_ns())}.",
+              "Best mean per column in bold;",
+              f"{TIED} tied with best: not significantly worse than it ({tests}, two-sided, paired by seed or "
+              f"episode, Holm-corrected across this table, α = {ALPHA});"]
+    if board.baseline:
+        pieces.append(f"{NEGATIVE} negative transfer: the 95% CI of the gain over {BASELINE}, paired, "
+                      f"lies wholly below 0.")
+    pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank); "
+                  "wall s = mean wall-clock "
+                  f"seconds per cell. failed / skipped: no successful run; {NOT_RUN}: not run.")
+    return " ".join(pieces)
+
+
+def gain_caption(board: Board, table: Table) -> str:
+    return (f"Gain over {board.baseline} in {board.metric} percentage points, "
+            f"{budget_phrase(board, table.budget)}: mean difference ± half-width of the "
+            f"{_n_phrase(table.gain_ns())}, paired by seed (by episode within a single seed). "
+            f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run.")
+
+
+def gain_rows(board: Board, table: Table) -> list:
+    return [v for v in table.rows if v != board.baseline]
+

@@ -1,0 +1,58 @@
+"""Tidy CSV (pandas): one row per strategy variant × pair × budget, metric values as fractions.
+
+Columns: what the cell is (strategy, variant label, plugin, hyperparameters, pair,
+budget, metric), its status and counts, the estimate (mean, ci_low, ci_high, n,
+ci_method), the gain over target-only with its CI, and the marks as booleans. The
+provenance footer goes to leaderboard.provenance.json beside it, so that the CSV
+stays plain data any reader loads.
+"""
+
+import io
+import math
+
+import pandas as pd
+
+from benchmark.leaderboard.summary import Board
+
+COLUMNS = ["strategy", "variant", "plugin", "plugin_version", "hparams", "pair", "budget", "metric", "status",
+           "n", "failed", "skipped", "mean", "ci_low", "ci_high", "ci_method", "gain", "gain_low", "gain_high",
+           "gain_n", "gain_ci_method", "negative_transfer", "best", "tied_with_best", "p_holm", "test", "rank",
+           "wall_s"]
+
+
+def _estimate(estimate, prefix: str, mean_name: str) -> dict:
+    if estimate is None:
+        return {mean_name: math.nan, f"{prefix}_low": math.nan, f"{prefix}_high": math.nan, f"{prefix}_n": 0,
+                f"{prefix}_method": ""}
+    return {mean_name: estimate.mean, f"{prefix}_low": estimate.low, f"{prefix}_high": estimate.high,
+            f"{prefix}_n": estimate.n, f"{prefix}_method": estimate.method}
+
+
+def frame(board: Board) -> pd.DataFrame:
+    rows = []
+    for table in board.tables:
+        for variant in table.rows:
+            for pair in table.pairs:
+                e = table.entries.get((variant, pair))
+                if e is None:
+                    continue
+                who = board.cells.variants[variant]
+                score = _estimate(e.score, "ci", "mean")
+                gain = _estimate(e.gain, "gain", "gain")
+                rows.append({"strategy": who.strategy, "variant": variant, "plugin": who.dist,
+                             "plugin_version": who.version, "hparams": who.hparams, "pair": pair,
+                             "budget": table.budget, "metric": board.metric, "status": e.status,
+                             "n": score["ci_n"], "failed": e.failed, "skipped": e.skipped, "mean": score["mean"],
+                             "ci_low": score["ci_low"], "ci_high": score["ci_high"], "ci_method": score["ci_method"],
+                             "gain": gain["gain"], "gain_low": gain["gain_low"], "gain_high": gain["gain_high"],
+                             "gain_n": gain["gain_n"], "gain_ci_method": gain["gain_method"],
+                             "negative_transfer": e.negative_transfer, "best": e.best,
+                             "tied_with_best": e.tied_with_best, "p_holm": e.p_holm, "test": e.test,
+                             "rank": e.rank, "wall_s": e.wall_s})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def render(board: Board) -> str:
+    buffer = io.StringIO()
+    frame(board).to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
+    return buffer.getvalue()
