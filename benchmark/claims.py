@@ -38,6 +38,10 @@ class Claims:
         self._held[job] = handle
         return True
 
+    def rename(self, job, same_group) -> None:
+        """Keep holding the claim, now under ``same_group`` (the job with fewer budgets left)."""
+        self._held[same_group] = self._held.pop(job)
+
     def release(self, job) -> None:
         handle = self._held.pop(job, None)
         if handle is not None:

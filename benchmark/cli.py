@@ -63,10 +63,11 @@ def cmd_run(args) -> int:
     from benchmark.runner import Runner
     from benchmark.suite import load_suite
 
-    suite = load_suite(args.suite).with_overrides(
-        seeds=args.seeds, episodes=args.episodes,
-        strategies=[s for s in args.strategies.split(",") if s] if args.strategies else None)
+    chosen = [s for s in args.strategies.split(",") if s] if args.strategies else None
+    suite = load_suite(args.suite).with_overrides(seeds=args.seeds, episodes=args.episodes, strategies=chosen)
     registry = registry_for(args)
+    for name in chosen or ():
+        registry.strategy(name)  # an unknown --strategies name is the option's fault, not the suite file's
     plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist}-{version})"
                         for name, dist, version in registry.plugins)
     print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pairs, seeds {list(suite.seeds)}, "
@@ -74,7 +75,7 @@ def cmd_run(args) -> int:
     cache_dir = args.pretrain_cache or os.environ.get("TRANSFERBENCH_PRETRAIN_CACHE")
     runner = Runner(suite, registry, Path(args.out), data_root(args), device=args.device,
                     show_progress=not args.no_progress, executor=args.executor, workers=args.workers,
-                    threads_per_worker=args.threads_per_worker, cell_timeout=args.cell_timeout,
+                    threads=args.threads, cell_timeout=args.cell_timeout,
                     pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None)
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
@@ -119,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--executor", default="local", choices=("local", "ray"),
                      help="local: in this process (default); ray: cells as Ray tasks ($RAY_ADDRESS, else a local Ray)")
-    run.add_argument("--workers", type=int, help="Ray tasks at once (default: CPUs / --threads-per-worker)")
-    run.add_argument("--threads-per-worker", type=int, default=1, help="torch threads of each Ray task (default: 1)")
+    run.add_argument("--workers", type=int, help="Ray tasks at once (default: the cluster's CPUs / --threads)")
+    run.add_argument("--threads", type=int, help="torch threads of each Ray task (default 1), or of the "
+                     "in-process run (default: torch's)")
     run.add_argument("--cell-timeout", type=float, metavar="SECONDS",
                      help="fail a cell (or a pretrain) that runs longer than this; the suite goes on")
     run.add_argument("--pretrain-cache", metavar="DIR", help="where pretrained states are kept "

@@ -12,6 +12,8 @@ the driver's, so they are the same for both.
 
 from collections import deque
 
+import torch
+
 from benchmark.cells import run_job
 from benchmark.errors import TransferbenchError
 
@@ -19,17 +21,20 @@ EXECUTORS = ("local", "ray")
 
 
 class LocalExecutor:
-    """One job at a time, in this process, on torch's default threads."""
+    """One job at a time, in this process, on ``settings.threads`` torch threads (default: torch's)."""
 
     def __init__(self, pairs: dict, settings):
         self.pairs, self.settings = pairs, settings
         self._queue = deque()
+        self._threads_before = None
 
     def __enter__(self):
+        self._threads_before = torch.get_num_threads()  # run_job sets the budget; the caller gets theirs back
         return self
 
     def __exit__(self, *exc):
         self._queue.clear()
+        torch.set_num_threads(self._threads_before)
 
     def has_room(self) -> bool:
         return not self._queue
@@ -47,7 +52,7 @@ class LocalExecutor:
             self._queue.popleft()
 
 
-def make_executor(name: str, pairs: dict, settings, workers: int | None = None, threads_per_worker: int = 1):
+def make_executor(name: str, pairs: dict, settings, workers: int | None = None):
     if name == "local":
         if workers not in (None, 1):
             raise TransferbenchError(f"--workers {workers} needs --executor ray (the local executor runs one cell "
@@ -56,5 +61,5 @@ def make_executor(name: str, pairs: dict, settings, workers: int | None = None, 
     if name == "ray":
         from benchmark.ray_executor import RayExecutor  # only here: the local executor never imports ray
 
-        return RayExecutor(pairs, settings, workers, threads_per_worker)
+        return RayExecutor(pairs, settings, workers)
     raise TransferbenchError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")

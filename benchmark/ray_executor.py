@@ -1,9 +1,9 @@
 """``--executor ray``: jobs become Ray tasks; the driver still writes every record.
 
 The cluster is the one at ``$RAY_ADDRESS`` when set, else a local Ray started for this
-run with ``workers × threads_per_worker`` CPUs and stopped after it. Each task asks Ray
-for ``threads_per_worker`` CPUs and sets torch to that many threads, so workers never
-oversubscribe the cores. A local Ray's workers get the driver's ``sys.path``, so every
+run with ``workers × threads`` CPUs and stopped after it. Each task asks Ray for
+``threads`` CPUs (``--threads``, default 1) and sets torch to that many threads, so
+workers never oversubscribe the cores. A local Ray's workers get the driver's ``sys.path``, so every
 plugin importable here is importable there; on a remote cluster, install the same
 packages (and the same data root) on every node. Put ``--pretrain-cache`` on storage all
 nodes share, or each node keeps its own cache (still correct: entries are keyed by content).
@@ -26,19 +26,17 @@ except ImportError:  # pragma: no cover - depends on the install
 
 
 class RayExecutor:
-    def __init__(self, pairs: dict, settings, workers: int | None, threads_per_worker: int = 1):
+    def __init__(self, pairs: dict, settings, workers: int | None):
         if ray is None:
             raise TransferbenchError("--executor ray needs Ray: pip install 'transferbench[ray]'")
-        if threads_per_worker < 1:
-            raise TransferbenchError(f"--threads-per-worker must be at least 1, got {threads_per_worker}")
-        self.pairs, self.threads = pairs, threads_per_worker
-        self.settings = replace(settings, threads=threads_per_worker)
+        self.pairs, self.threads = pairs, settings.threads or 1
+        self.settings = replace(settings, threads=self.threads)
         self.started_ray = not ray.is_initialized()
         if self.started_ray:
             ray.init(**self.init_options(workers), logging_level=logging.WARNING, include_dashboard=False)
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.workers = workers or max(1, cpus // threads_per_worker)
-        self._task = ray.remote(num_cpus=threads_per_worker, max_retries=0)(run_job_to_list)
+        self.workers = workers or max(1, cpus // self.threads)
+        self._task = ray.remote(num_cpus=self.threads, max_retries=0)(run_job_to_list)
         self._pair_refs = {name: ray.put(prepared) for name, prepared in pairs.items()}  # sent once, not per task
         self._running = {}  # ObjectRef -> job
 

@@ -99,7 +99,10 @@ def check_providers(suite: Suite, registry) -> None:
 
 def resolve_strategies(suite: Suite, registry) -> list:
     names = suite.strategies or sorted(registry.strategies)
-    chosen = [registry.strategy(name) for name in names]
+    try:
+        chosen = [registry.strategy(name) for name in names]
+    except PluginError as error:  # the names came from the suite file (the CLI checks --strategies itself)
+        raise SuiteError(f"{suite.path}: {error}") from None
     for name, overrides in suite.hparams.items():
         if name not in registry.strategies:
             raise SuiteError(f"{suite.path}: [hparams.{name}] names no installed strategy"
@@ -117,7 +120,7 @@ class Runner:
 
     def __init__(self, suite: Suite, registry, out_dir: Path, data_root: Path, device="cpu",
                  show_progress: bool = True, log=print, executor: str = "local", workers: int | None = None,
-                 threads_per_worker: int = 1, cell_timeout: float | None = None, pretrain_cache: bool = True,
+                 threads: int | None = None, cell_timeout: float | None = None, pretrain_cache: bool = True,
                  pretrain_cache_dir: Path | None = None):
         self.suite, self.registry = suite, registry
         out_dir = Path(out_dir).absolute()  # workers may run elsewhere: no path relative to our cwd
@@ -125,13 +128,16 @@ class Runner:
         self.loader = DatasetLoader(registry, data_root)
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
-        self.executor, self.workers, self.threads_per_worker = executor, workers, threads_per_worker
+        self.executor, self.workers = executor, workers
         if cell_timeout is not None and cell_timeout <= 0:
             raise TransferbenchError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout:g}")
+        for option, value in (("--workers", workers), ("--threads", threads)):
+            if value is not None and value < 1:
+                raise TransferbenchError(f"{option} must be at least 1, got {value}")
         cache_dir = Path(pretrain_cache_dir or out_dir / PRETRAIN_CACHE_DIR).absolute() if pretrain_cache else None
         self.settings = Settings(suite.name, suite.protocol, suite.episodes, str(self.device),
                                  scratch_dir=out_dir / suite.name / ".cache", pretrain_cache=cache_dir,
-                                 cell_timeout=cell_timeout)
+                                 cell_timeout=cell_timeout, threads=threads)
 
     def run(self) -> Summary:
         strategies = resolve_strategies(self.suite, self.registry)
@@ -145,8 +151,7 @@ class Runner:
                    desc=self.suite.name, dynamic_ncols=True)
         claims = Claims(self.records_path.parent / ".claims")
         try:
-            with bar, make_executor(self.executor, pairs, self.settings, self.workers,
-                                    self.threads_per_worker) as executor:
+            with bar, make_executor(self.executor, pairs, self.settings, self.workers) as executor:
                 self.drive(deque(jobs), pairs, log, claims, executor, summary, bar)
         finally:
             claims.release_all()
@@ -191,23 +196,19 @@ class Runner:
             for _ in range(len(pending)):
                 if not executor.has_room():
                     break
-                job = self.still_to_do(pending.popleft(), log, summary, bar)
-                if job is None:
-                    continue
-                prepared = pairs[job.pair]
-                reason = job.provided.cls.supports(prepared.task_spec(self.suite.protocol, job.budgets[0]))
-                if reason:
-                    for budget in job.budgets:
-                        self.write(log, make_record(self.settings, job, prepared, budget, status="skipped",
-                                                    reason=reason, metrics=None, error=None, wall_s=0.0),
-                                   summary, bar)
-                    continue
+                job = pending.popleft()
                 key = key_of(job.pretrain_key) if job.pretrain_key else None
                 if (key and key in computing.values()) or not claims.acquire(job):
                     pending.append(job)
                     continue
-                computing[job] = key
-                executor.submit(job)
+                # Only now that we hold it: the runner that held it before may have just recorded it.
+                remaining = self.still_to_do(job, log, summary, bar)
+                if remaining is None or self.skip(remaining, pairs[job.pair], log, summary, bar):
+                    claims.release(job)
+                    continue
+                claims.rename(job, remaining)
+                computing[remaining] = key
+                executor.submit(remaining)
             if executor.busy():
                 for job, produced in executor.finished():
                     for record in produced:
@@ -216,6 +217,14 @@ class Runner:
                     computing.pop(job, None)
             elif pending:
                 time.sleep(CLAIM_POLL_S)  # every job left is another runner's: wait until it records or dies
+
+    def skip(self, job: Job, prepared: PreparedPair, log, summary: Summary, bar) -> bool:
+        """Record the job's cells as skipped when the strategy cannot run its task; True if it did."""
+        reason = job.provided.cls.supports(prepared.task_spec(self.suite.protocol, job.budgets[0]))
+        for budget in job.budgets if reason else ():
+            self.write(log, make_record(self.settings, job, prepared, budget, status="skipped", reason=reason,
+                                        metrics=None, error=None, wall_s=0.0), summary, bar)
+        return bool(reason)
 
     def still_to_do(self, job: Job, log, summary: Summary, bar) -> Job | None:
         """``job`` minus the cells another runner recorded since we planned."""
@@ -231,7 +240,6 @@ class Runner:
         if not log.append(record):  # another runner recorded this cell first
             summary.already += 1
             return
-        cell = f"{record['strategy']} / {record['pair']} / seed {record['seed']} / budget {record['budget']}"
         if record["status"] == "ok":
             summary.ok += 1
         elif record["status"] == "skipped":
@@ -239,5 +247,6 @@ class Runner:
             note = f"{record['strategy']} on {record['pair']}: {record['reason']}"
             summary.skip_notes[note] = summary.skip_notes.get(note, 0) + 1
         else:
+            cell = f"{record['strategy']} / {record['pair']} / seed {record['seed']} / budget {record['budget']}"
             summary.failed.append(f"{cell}: {record['error']['type']}: {record['error']['message']}")
             bar.write(f"FAILED {summary.failed[-1]}")
