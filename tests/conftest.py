@@ -1,5 +1,6 @@
 """Shared fixtures. Tests import the installed distribution (editable install), never the repo root."""
 
+import sys
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -27,8 +28,12 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def install(tmp_path, monkeypatch):
-    """install(dist, entry_point, module, source): a minimal dist-info that importlib.metadata finds."""
+    """install(dist, entry_point, module, source): a minimal dist-info that importlib.metadata finds.
+
+    The module is forgotten afterwards, so another test may install other code under its name.
+    """
     monkeypatch.syspath_prepend(str(tmp_path))
+    modules = []
 
     def _install(dist, entry_point, module, source):
         info = tmp_path / f"{dist.replace('-', '_')}-1.2.3.dist-info"  # the wheel spec's escaping
@@ -36,7 +41,10 @@ def install(tmp_path, monkeypatch):
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
         (info / "entry_points.txt").write_text(f"[transferbench]\n{entry_point} = {module}\n")
         (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-    return _install
+        modules.append(module)
+    yield _install
+    for module in modules:
+        sys.modules.pop(module, None)
 
 
 @pytest.fixture(scope="session")

@@ -120,17 +120,17 @@ def test_a_records_file_with_a_garbage_line_is_read_around_and_kept(results, cap
 
 
 def test_a_plugin_that_fails_to_import_is_named_and_the_rest_runs(results, install, capsys):
-    install("tb-broken", "broken", "tb_broken_mod", "import torchy\n")
+    install("tb-broken", "broken", "tb_missing_dependency", "import torchy\n")
     before = records_of(results)
     code, out, err = run(capsys, results, TINY, "--strategies", "target-only")
     assert code == 0 and "4 already recorded" in out
-    assert err == "transferbench: warning: plugin 'broken' (tb-broken 1.2.3) failed to import tb_broken_mod: " \
+    assert err == "transferbench: warning: plugin 'broken' (tb-broken 1.2.3) failed to import tb_missing_dependency: " \
                   "ModuleNotFoundError: No module named 'torchy'\n"
     assert records_of(results) == before
 
 
 def test_two_plugins_with_the_same_strategy_name(results, install, capsys):
-    install("tb-dup", "dup", "tb_dup_mod", """
+    install("tb-dup", "dup", "tb_impostor", """
         from benchmark import hookimpl
         from benchmark.strategy import Strategy
 
