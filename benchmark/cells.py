@@ -30,6 +30,9 @@ from benchmark.suite import budget_label
 from benchmark.timeout import CellTimeout, time_limit
 
 PREDICT_BATCH = 1024  # query rows per predictor call; bounds memory on large test splits
+# What a strategy may raise and still only fail its own cells: a sys.exit() in a plugin must not
+# end the suite. KeyboardInterrupt is not here: Ctrl-C stops the run (every finished cell is kept).
+STRATEGY_FAILURES = (Exception, CellTimeout, SystemExit)
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                 predictor = strategy.adapt(task.support.to(device), task_ctx)
                 scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
                 per_task.append(metric_fns.score(scores.argmax(dim=1), task.query_labels, task.support.num_classes))
-    except (Exception, CellTimeout) as error:
+    except STRATEGY_FAILURES as error:
         return make_record(settings, job, prepared, budget, status="failed", metrics=None,
                            wall_s=round(time.perf_counter() - started + pretrain_share, 4), **error_fields(error))
     fields = {"status": "ok", "error": None, "metrics": summarise(per_task),
@@ -193,7 +196,7 @@ def run_job(job: Job, prepared, settings: Settings):
     try:
         with time_limit(settings.cell_timeout, f"pretrain of {job.provided.name} / {job.pair} / seed {job.seed}"):
             strategy, ctx, cache_status = pretrained(job, prepared, settings)
-    except (Exception, CellTimeout) as error:
+    except STRATEGY_FAILURES as error:
         yield from failed_records(job, prepared, settings, error, time.perf_counter() - started)
         return
     share = (time.perf_counter() - started) / len(job.budgets)

@@ -2,6 +2,7 @@
 
 import re
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -34,6 +35,14 @@ class NaNScores(Strategy):
         return lambda inputs: torch.full((len(inputs), support.num_classes), float("nan"))
 
 
+class Exiting(Strategy):
+    name = "exiting"
+    description = "Calls sys.exit in pretrain, as a script would."
+
+    def pretrain(self, source, ctx):
+        sys.exit("no GPU found, giving up")
+
+
 class SlowAdapt(Strategy):
     name = "slow-adapt"
     description = "Never finishes adapting, and swallows every Exception on the way."
@@ -58,9 +67,9 @@ class SlowPretrain(Strategy):
 
 
 def test_bad_scores_and_timeouts_become_failed_records_and_the_suite_goes_on(registry, with_strategies, tmp_path):
-    names = ["wrong-shape", "nan-scores", "slow-adapt", "slow-pretrain", "target-only"]
+    names = ["wrong-shape", "nan-scores", "exiting", "slow-adapt", "slow-pretrain", "target-only"]
     suite = load_suite(TINY).with_overrides(seeds=1, strategies=names)
-    registry = with_strategies(registry, WrongShape, NaNScores, SlowAdapt, SlowPretrain)
+    registry = with_strategies(registry, WrongShape, NaNScores, Exiting, SlowAdapt, SlowPretrain)
     summary = Runner(suite, registry, tmp_path, tmp_path, show_progress=False, cell_timeout=1, threads=1).run()
     written = records.read(tmp_path / "tiny" / "records.jsonl")
     by_strategy = {name: [r for r in written if r["strategy"] == name] for name in names}
@@ -74,6 +83,9 @@ def test_bad_scores_and_timeouts_become_failed_records_and_the_suite_goes_on(reg
         assert (rows, columns) == (expected_rows, expected_columns + 1)
     for record in by_strategy["nan-scores"]:
         assert (record["status"], record["error"]["message"]) == ("failed", "predictor returned NaN or infinite scores")
+    for record in by_strategy["exiting"]:
+        assert (record["status"], record["error"]["type"], record["error"]["message"]) == \
+            ("failed", "SystemExit", "no GPU found, giving up")
     for record in by_strategy["slow-adapt"]:
         assert record["status"] == "failed" and record["error"]["type"] == "CellTimeout"
         cell = f"slow-adapt / {record['pair']} / seed 0 / budget {record['budget']}"
@@ -87,7 +99,7 @@ def test_bad_scores_and_timeouts_become_failed_records_and_the_suite_goes_on(reg
         assert record["wall_s"] < 10  # stopped, not slept through
     assert all(r["status"] == "ok" for r in by_strategy["target-only"])
 
-    assert summary.exit_code == 1 and summary.ok == 4 and len(summary.failed) == 16
+    assert summary.exit_code == 1 and summary.ok == 4 and len(summary.failed) == 20
     assert "slow-pretrain / digits→rotated / seed 0 / budget 2: CellTimeout: pretrain of slow-pretrain" \
         in "\n".join(summary.failed)
 
