@@ -15,6 +15,7 @@ returns bad scores, exceeds the cell timeout) becomes a ``failed`` record.
 
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -157,9 +158,14 @@ def pretrained(job: Job, prepared, settings: Settings) -> tuple:
     strategy.pretrain(prepared.source.to(device), ctx)
     if cache is None:
         return strategy, ctx, "off" if caches_state(job.provided.cls) else None
-    state = strategy.pretrained_state()
-    if state is not None:
-        cache.store(job.pretrain_key, state)
+    try:
+        state = strategy.pretrained_state()
+        if state is not None:
+            cache.store(job.pretrain_key, state)
+    except Exception as error:  # a full disk or an unsavable state costs the cache, not the cells
+        warnings.warn(f"pretrain cache: could not store the state of {job.provided.name} / {job.pair} / seed "
+                      f"{job.seed} ({type(error).__name__}: {error}); its cells go on without it")
+        return strategy, ctx, "store failed"
     return strategy, ctx, "stored"
 
 

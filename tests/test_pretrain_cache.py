@@ -31,6 +31,10 @@ adapt_steps = 5
 [hparams.refusing-finetune]
 pretrain_epochs = 1
 adapt_steps = 5
+
+[hparams.unsavable-finetune]
+pretrain_epochs = 1
+adapt_steps = 5
 """
 
 
@@ -51,6 +55,13 @@ class RefusingFineTune(CountingFineTune):
         raise KeyError("layer4.weight")
 
 
+class UnsavableFineTune(CountingFineTune):
+    name = "unsavable-finetune"
+
+    def pretrained_state(self):
+        return {"schedule": lambda step: 0.1}  # not weights: torch.save cannot pickle it
+
+
 def suite_named(tmp_path, name: str):
     path = tmp_path / f"{name}.toml"
     path.write_text(TWO_TARGETS.replace('name = "tiny"', f'name = "{name}"'), encoding="utf-8")
@@ -68,7 +79,7 @@ def results(written) -> dict:
 
 def test_one_pretrain_serves_every_target_and_suite_with_the_same_metrics_as_no_cache(
         registry, with_strategies, tmp_path):
-    registry = with_strategies(registry, CountingFineTune, RefusingFineTune)
+    registry = with_strategies(registry, CountingFineTune, RefusingFineTune, UnsavableFineTune)
     CountingFineTune.pretrained_on.clear()
     cold = run(suite_named(tmp_path, "first"), registry, tmp_path / "shared")
     assert len(CountingFineTune.pretrained_on) == 1  # two targets × two budgets, one source: one pretrain
@@ -83,7 +94,7 @@ def test_one_pretrain_serves_every_target_and_suite_with_the_same_metrics_as_no_
 
 
 def test_a_damaged_entry_is_rebuilt_with_a_warning(registry, with_strategies, tmp_path):
-    registry = with_strategies(registry, CountingFineTune, RefusingFineTune)
+    registry = with_strategies(registry, CountingFineTune, RefusingFineTune, UnsavableFineTune)
     suite = replace(suite_named(tmp_path, "first"), pairs=suite_named(tmp_path, "first").pairs[:1], budgets=(2,))
     CountingFineTune.pretrained_on.clear()
     first = run(suite, registry, tmp_path)
@@ -100,7 +111,7 @@ def test_a_damaged_entry_is_rebuilt_with_a_warning(registry, with_strategies, tm
 
 
 def test_a_state_the_strategy_cannot_restore_is_rebuilt(registry, with_strategies, tmp_path):
-    registry = with_strategies(registry, CountingFineTune, RefusingFineTune)
+    registry = with_strategies(registry, CountingFineTune, RefusingFineTune, UnsavableFineTune)
     base = suite_named(tmp_path, "first")
     suite = replace(base, pairs=base.pairs[:1], budgets=(2,), strategies=("refusing-finetune",))
     CountingFineTune.pretrained_on.clear()
@@ -108,6 +119,16 @@ def test_a_state_the_strategy_cannot_restore_is_rebuilt(registry, with_strategie
     with pytest.warns(UserWarning, match=r"unusable \(the strategy cannot restore it: KeyError: 'layer4.weight'\)"):
         again = run(replace(suite, name="again"), registry, tmp_path)
     assert len(CountingFineTune.pretrained_on) == 2 and again[0]["status"] == "ok"
+
+
+def test_a_state_that_cannot_be_stored_costs_the_cache_not_the_cells(registry, with_strategies, tmp_path):
+    registry = with_strategies(registry, CountingFineTune, RefusingFineTune, UnsavableFineTune)
+    base = suite_named(tmp_path, "first")
+    suite = replace(base, pairs=base.pairs[:1], budgets=(2,), strategies=("unsavable-finetune",))
+    with pytest.warns(UserWarning, match=r"could not store the state of unsavable-finetune / digits→rotated / seed 0"):
+        (record,) = run(suite, registry, tmp_path)
+    assert (record["status"], record["pretrain_cache"]) == ("ok", "store failed")
+    assert not list((tmp_path / ".pretrain-cache").glob("*.json"))
 
 
 TASK = TaskSpec("transfer", (1, 16, 16), ("0", "1"), ("0", "1"), 2, 5)
