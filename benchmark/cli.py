@@ -3,6 +3,7 @@
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from benchmark.errors import TransferbenchError
@@ -21,7 +22,7 @@ def registry_for(args):
     disabled = {name for value in args.disable for name in value.split(",") if name}
     registry = discover(disabled)
     for problem in registry.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"transferbench: warning: {problem}", file=sys.stderr)
     return registry
 
 
@@ -62,19 +63,25 @@ def cmd_run(args) -> int:
     from benchmark.runner import Runner
     from benchmark.suite import load_suite
 
-    suite = load_suite(args.suite).with_overrides(
-        seeds=args.seeds, episodes=args.episodes,
-        strategies=[s for s in args.strategies.split(",") if s] if args.strategies else None)
+    chosen = [s for s in args.strategies.split(",") if s] if args.strategies else None
+    suite = load_suite(args.suite).with_overrides(seeds=args.seeds, episodes=args.episodes, strategies=chosen)
     registry = registry_for(args)
+    for name in chosen or ():
+        registry.strategy(name)  # an unknown --strategies name is the option's fault, not the suite file's
     plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist}-{version})"
                         for name, dist, version in registry.plugins)
     print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pairs, seeds {list(suite.seeds)}, "
           f"budgets {[b or 'all' for b in suite.budgets]}\nplugins: {plugins}")
+    cache_dir = args.pretrain_cache or os.environ.get("TRANSFERBENCH_PRETRAIN_CACHE")
     runner = Runner(suite, registry, Path(args.out), data_root(args), device=args.device,
-                    show_progress=not args.no_progress)
+                    show_progress=not args.no_progress, executor=args.executor, workers=args.workers,
+                    threads=args.threads, cell_timeout=args.cell_timeout,
+                    pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None)
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
           f"{summary.already} already recorded -> {runner.records_path}")
+    for note, cells in summary.skip_notes.items():
+        print(f"  skipped ({cells} cells): {note}")
     for line in summary.failed:
         print(f"  failed: {line}", file=sys.stderr)
     return summary.exit_code
@@ -132,6 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-root", help="where datasets live (default: $TRANSFERBENCH_DATA, else ./data)")
     run.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--executor", default="local", choices=("local", "ray"),
+                     help="local: in this process (default); ray: cells as Ray tasks ($RAY_ADDRESS, else a local Ray)")
+    run.add_argument("--workers", type=int, help="Ray tasks at once (default: the cluster's CPUs / --threads)")
+    run.add_argument("--threads", type=int, help="torch threads of each Ray task (default 1), or of the "
+                     "in-process run (default: torch's)")
+    run.add_argument("--cell-timeout", type=float, metavar="SECONDS",
+                     help="fail a cell (or a pretrain) that runs longer than this; the suite goes on")
+    run.add_argument("--pretrain-cache", metavar="DIR", help="where pretrained states are kept "
+                     "(default: $TRANSFERBENCH_PRETRAIN_CACHE, else OUT/.pretrain-cache)")
+    run.add_argument("--no-pretrain-cache", action="store_true", help="pretrain every time; read and write no cache")
     run.set_defaults(func=cmd_run)
 
     board = verbs.add_parser("leaderboard", help="render leaderboards from DIR/records.jsonl (never trains)")
@@ -151,13 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as the one line the user needs (it names its own file and line), not Python's two."""
+    print(f"transferbench: warning: {message}", file=file or sys.stderr)
+
+
 def main(argv=None) -> int:
     # Nothing is ever downloaded at run time: Hugging Face libraries must fail fast offline.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():  # restores the warnings machinery when we return
+            warnings.showwarning = one_line_warning
+            return args.func(args)
     except TransferbenchError as error:
         print(f"transferbench: error: {error}", file=sys.stderr)
         return 2

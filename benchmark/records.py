@@ -2,7 +2,8 @@
 
 One JSON object per line, one line per cell. Appends hold an exclusive file lock and
 are flushed and fsynced, so a crash loses at most the line being written; that
-partial line is repaired (with a warning) before the next append.
+partial line is repaired (with a warning) before the next append. A runner keeps a
+``Log``: it re-reads only what other runners appended and never writes a cell twice.
 """
 
 import fcntl
@@ -20,6 +21,9 @@ import orjson
 import benchmark
 
 SCHEMA = 1
+
+
+CELL_FIELDS = ("pair", "strategy", "hparams", "seed", "budget")
 
 
 def cell_key(record: dict) -> tuple:
@@ -62,24 +66,37 @@ def to_line(record: dict) -> str:
     return json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _write_locked(path: Path, line: bytes) -> None:
+    """One write of one whole line, flushed and fsynced; the caller holds the lock."""
+    with open(path, "ab") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def append(path: Path, record: dict) -> None:
-    line = to_line(record)
     with locked(path):
         _repair_partial_last_line(path)
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_locked(path, to_line(record).encode("utf-8"))
 
 
-def parse_line(line: bytes):
-    """One line of JSON. orjson parses twice as fast as the standard library (a leaderboard of
-    100,000 records spends half its time here); it rejects the NaN / Infinity literals that
-    json.dumps may write, so those lines fall back to json, and no record is ever lost to speed."""
+def parse_line(line: bytes | str) -> dict:
+    """One record from one line; ValueError when the line is not a record.
+
+    orjson parses twice as fast as the standard library (a leaderboard of 100,000 records
+    spends half its time here); it rejects the NaN / Infinity literals json.dumps may
+    write, so those lines fall back to json, and no record is ever lost to speed.
+    """
     try:
-        return orjson.loads(line)
+        record = orjson.loads(line)
     except orjson.JSONDecodeError:
-        return json.loads(line)
+        record = json.loads(line)
+    if not isinstance(record, dict) or "schema" not in record:
+        raise ValueError("not a transferbench record")
+    missing = [key for key in CELL_FIELDS if key not in record]
+    if missing:
+        raise ValueError(f"a record without {', '.join(missing)}")
+    return record
 
 
 def read(path: Path) -> list[dict]:
@@ -95,8 +112,6 @@ def read(path: Path) -> list[dict]:
             continue
         try:
             record = parse_line(line)
-            if not isinstance(record, dict) or "schema" not in record:
-                raise ValueError("not a transferbench record")
         except ValueError as error:
             partial = number == len(lines)  # no newline after it: an interrupted write
             warnings.warn(f"{path}:{number}: skipped {'a partial last line' if partial else 'a line that is not a record'}"
@@ -104,6 +119,60 @@ def read(path: Path) -> list[dict]:
             continue
         records.append(record)
     return records
+
+
+class Log:
+    """records.jsonl as one runner sees it, kept current by reading only what was appended since.
+
+    ``done`` holds the cells with an ok or skipped record (a failed one is retried). ``append``
+    reads the tail again under the lock and refuses a cell another runner recorded meanwhile,
+    so two runners on one results directory never interleave or duplicate a line.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.done: set[tuple] = set()
+        self._offset = 0  # bytes of complete lines read so far
+        self._lines = 0   # lines read so far, for the line numbers in warnings
+
+    def refresh(self) -> None:
+        """Read the complete lines appended since the last call; a partial last line waits."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size < self._offset:  # cut by hand: read it all again
+                self.done, self._offset, self._lines = set(), 0, 0
+            handle.seek(self._offset)
+            data = handle.read()
+        complete = data[:data.rfind(b"\n") + 1]
+        for raw in complete.split(b"\n")[:-1]:
+            self._lines += 1
+            if not raw.strip():
+                continue
+            try:
+                record = parse_line(raw)
+            except ValueError as error:  # UnicodeDecodeError is a ValueError too
+                warnings.warn(f"{self.path}:{self._lines}: skipped a line that is not a record ({error})")
+                continue
+            self._note(record)
+        self._offset += len(complete)
+
+    def _note(self, record: dict) -> None:
+        if record.get("status") != "failed":
+            self.done.add(cell_key(record))
+
+    def append(self, record: dict) -> bool:
+        """Append ``record``; False (nothing written) when its cell was already done."""
+        line = to_line(record).encode("utf-8")
+        with locked(self.path):
+            _repair_partial_last_line(self.path)
+            self.refresh()
+            if cell_key(record) in self.done:
+                return False
+            _write_locked(self.path, line)
+            self._offset, self._lines = self._offset + len(line), self._lines + 1
+            self._note(record)
+        return True
 
 
 @lru_cache(maxsize=1)

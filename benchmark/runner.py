@@ -1,35 +1,38 @@
 """The runner: every strategy × pair × seed × budget cell not yet recorded, scored and appended.
 
-    for strategy, pair, seed (and budget, for task-shaped pretraining):
-        s = Strategy(**hparams); s.pretrain(source, ctx)      # once per group of cells
-        for budget: for task in tasks(pair, budget, seed):     # 1 task, or E episodes
-            predictor = s.adapt(task.support, ctx)
-            metrics(predictor(task.query_inputs), task.query_labels)
-        append one record per cell
+    plan: one job per strategy, pair, seed (and budget, for task-shaped pretraining),
+          minus the cells records.jsonl already holds
+    for job in jobs, as the executor has room (in-process, or Ray tasks):
+        pretrain once, or restore it from the pretrain cache     (benchmark.cells)
+        for budget: for task in tasks(pair, budget, seed): adapt, predict, score
+        -> records, appended by this driver alone, one locked + fsynced line per cell
 
-Strategies are called directly, not through hooks, so an exception becomes a
-``failed`` record and the suite goes on.
+Strategies are called directly, not through hooks, so an exception, bad scores or a
+timeout become a ``failed`` record and the suite goes on. A second runner on the same
+results directory takes other jobs (``benchmark.claims``) and never duplicates a line.
 """
 
-import json
 import time
-import traceback
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-from benchmark import metrics as metric_fns
-from benchmark import protocol, records, stats
+from benchmark import protocol, records
+from benchmark.cells import Job, Settings, make_record
+from benchmark.claims import Claims
 from benchmark.data import LabelledData
 from benchmark.datasets import DatasetLoader
-from benchmark.errors import SuiteError, did_you_mean
-from benchmark.strategy import Context, TaskSpec
-from benchmark.suite import Pair, Suite, budget_label
+from benchmark.errors import PluginError, SuiteError, TransferbenchError, did_you_mean
+from benchmark.executors import make_executor
+from benchmark.pretrain_cache import caches_state, key_of, key_payload
+from benchmark.strategy import TaskSpec
+from benchmark.suite import Pair, Suite
 
-PREDICT_BATCH = 1024  # query rows per predictor call; bounds memory on large test splits
+PRETRAIN_CACHE_DIR = ".pretrain-cache"  # under the results directory: shared by every suite written there
+CLAIM_POLL_S = 0.5  # how often a runner looks again at jobs another runner holds
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Summary:
     failed: list[str] = field(default_factory=list)
     skipped: int = 0
     already: int = 0
+    skip_notes: dict[str, int] = field(default_factory=dict)  # "strategy on pair: reason" -> cells
 
     @property
     def exit_code(self) -> int:
@@ -83,9 +87,22 @@ def prepare_pairs(suite: Suite, loader: DatasetLoader) -> dict[str, PreparedPair
     return prepared
 
 
+def check_providers(suite: Suite, registry) -> None:
+    """Every dataset provider a pair names is installed, checked before any data is loaded."""
+    for pair in suite.pairs:
+        for side, spec in (("source", pair.source), ("target", pair.target)):
+            try:
+                registry.dataset(spec.provider)
+            except PluginError as error:
+                raise SuiteError(f"{suite.path}: pair '{pair.name}' {side}: {error}") from None
+
+
 def resolve_strategies(suite: Suite, registry) -> list:
     names = suite.strategies or sorted(registry.strategies)
-    chosen = [registry.strategy(name) for name in names]
+    try:
+        chosen = [registry.strategy(name) for name in names]
+    except PluginError as error:  # the names came from the suite file (the CLI checks --strategies itself)
+        raise SuiteError(f"{suite.path}: {error}") from None
     for name, overrides in suite.hparams.items():
         if name not in registry.strategies:
             raise SuiteError(f"{suite.path}: [hparams.{name}] names no installed strategy"
@@ -98,160 +115,138 @@ def resolve_strategies(suite: Suite, registry) -> list:
     return chosen
 
 
-def predict(predictor, inputs: torch.Tensor, n_classes: int, device) -> torch.Tensor:
-    """Scores [N, n_classes] on CPU, computed in batches without gradients; checked for shape and NaN."""
-    with torch.no_grad():
-        scores = torch.cat([predictor(inputs[i:i + PREDICT_BATCH].to(device)).detach().float().cpu()
-                            for i in range(0, len(inputs), PREDICT_BATCH)])
-    if scores.shape != (len(inputs), n_classes):
-        raise ValueError(f"predictor returned scores of shape {tuple(scores.shape)}, "
-                         f"expected {(len(inputs), n_classes)}")
-    if not torch.isfinite(scores).all():
-        raise ValueError("predictor returned NaN or infinite scores")
-    return scores
-
-
-def summarise(per_task: list[dict], protocol_name: str) -> dict:
-    """Per-cell metrics: the single task's value, or the mean over episodes with a normal CI."""
-    summary = {}
-    for name in metric_fns.METRICS:
-        values = [task[name] for task in per_task]
-        if len(values) == 1:
-            summary[name] = {"mean": values[0], "ci95": None, "n": 1, "ci": None}
-        else:
-            mean, low, high = stats.mean_ci_normal(values)
-            summary[name] = {"mean": mean, "ci95": [low, high], "n": len(values), "ci": stats.NORMAL_OVER_EPISODES}
-    return summary
-
-
 class Runner:
+    """The driver: plans jobs, hands them to an executor, and alone appends their records."""
+
     def __init__(self, suite: Suite, registry, out_dir: Path, data_root: Path, device="cpu",
-                 show_progress: bool = True, log=print):
+                 show_progress: bool = True, log=print, executor: str = "local", workers: int | None = None,
+                 threads: int | None = None, cell_timeout: float | None = None, pretrain_cache: bool = True,
+                 pretrain_cache_dir: Path | None = None):
         self.suite, self.registry = suite, registry
-        self.records_path = Path(out_dir) / suite.name / "records.jsonl"
-        self.cache_dir = Path(out_dir) / suite.name / ".cache"
+        out_dir = Path(out_dir).absolute()  # workers may run elsewhere: no path relative to our cwd
+        self.records_path = out_dir / suite.name / "records.jsonl"
         self.loader = DatasetLoader(registry, data_root)
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
+        self.executor, self.workers = executor, workers
+        if cell_timeout is not None and cell_timeout <= 0:
+            raise TransferbenchError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout:g}")
+        for option, value in (("--workers", workers), ("--threads", threads)):
+            if value is not None and value < 1:
+                raise TransferbenchError(f"{option} must be at least 1, got {value}")
+        cache_dir = Path(pretrain_cache_dir or out_dir / PRETRAIN_CACHE_DIR).absolute() if pretrain_cache else None
+        self.settings = Settings(suite.name, suite.protocol, suite.episodes, str(self.device),
+                                 scratch_dir=out_dir / suite.name / ".cache", pretrain_cache=cache_dir,
+                                 cell_timeout=cell_timeout, threads=threads)
 
     def run(self) -> Summary:
         strategies = resolve_strategies(self.suite, self.registry)
+        check_providers(self.suite, self.registry)
         pairs = prepare_pairs(self.suite, self.loader)
-        done = {records.cell_key(r) for r in records.read(self.records_path) if r.get("status") != "failed"}
-        plan, already = self.plan(strategies, pairs, done)
+        log = records.Log(self.records_path)
+        log.refresh()
+        jobs, already = self.plan(strategies, pairs, log.done)
         summary = Summary(already=already)
-        bar = tqdm(total=sum(len(g[3]) for g in plan), unit="cell", disable=not self.show_progress,
+        bar = tqdm(total=sum(len(job.budgets) for job in jobs), unit="cell", disable=not self.show_progress,
                    desc=self.suite.name, dynamic_ncols=True)
-        with bar:
-            for provided, prepared, seed, budgets in plan:
-                self.run_group(provided, prepared, seed, budgets, summary, bar)
+        claims = Claims(self.records_path.parent / ".claims")
+        try:
+            with bar, make_executor(self.executor, pairs, self.settings, self.workers) as executor:
+                self.drive(deque(jobs), pairs, log, claims, executor, summary, bar)
+        finally:
+            claims.release_all()
         return summary
 
     def hparams(self, provided) -> dict:
         return provided.cls(**self.suite.hparams.get(provided.name, {})).get_params()
 
-    def plan(self, strategies, pairs, done) -> list:
-        """Groups (strategy, pair, seed, [budgets]) that share one pretrain, minus recorded cells;
-        and how many cells were already recorded."""
-        groups, already = [], 0
+    def plan(self, strategies, pairs, done) -> tuple[list[Job], int]:
+        """Jobs (cells sharing one pretrain) minus recorded cells; and how many cells were recorded."""
+        jobs, already = [], 0
         for provided in strategies:
-            hparams = json.dumps(self.hparams(provided), sort_keys=True)
+            hparams = self.hparams(provided)
             for prepared in pairs.values():
                 for seed in self.suite.seeds:
-                    todo = [b for b in self.suite.budgets
-                            if (prepared.pair.name, provided.name, hparams, seed, budget_label(b)) not in done]
-                    already += len(self.suite.budgets) - len(todo)
-                    if not todo:
-                        continue
-                    if provided.cls.pretrain_depends_on_task:
-                        groups.extend((provided, prepared, seed, [b]) for b in todo)
-                    else:
-                        groups.append((provided, prepared, seed, todo))
-        return groups, already
+                    # A task-shaped pretrain (e.g. MAML's episodes) cannot be shared across budgets.
+                    groups = [(b,) for b in self.suite.budgets] if provided.cls.pretrain_depends_on_task \
+                        else [tuple(self.suite.budgets)]
+                    for budgets in groups:
+                        job = Job(provided, hparams, prepared.pair.name, seed, budgets,
+                                  self.pretrain_key(provided, hparams, prepared, seed, budgets[0]))
+                        remaining = job.remaining(done)
+                        already += len(budgets) - (len(remaining.budgets) if remaining else 0)
+                        if remaining:
+                            jobs.append(remaining)
+        return jobs, already
 
-    def record(self, provided, prepared: PreparedPair, seed, budget, **fields) -> dict:
-        pair = prepared.pair
-        return {
-            "schema": records.SCHEMA, "suite": self.suite.name, "protocol": self.suite.protocol,
-            "pair": pair.name, "source": pair.source.describe(), "target": pair.target.describe(),
-            "target_test": pair.target_test.describe() if self.suite.protocol == "transfer" else None,
-            "strategy": provided.name,
-            "plugin": {"name": provided.plugin, "dist": provided.dist, "version": provided.version},
-            "hparams": self.hparams(provided), "seed": seed, "budget": budget_label(budget),
-            "n_way": prepared.task_spec(self.suite.protocol, budget).n_way,
-            "fingerprints": prepared.fingerprints, "device": str(self.device),
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **records.environment(), **fields,
-        }
+    def pretrain_key(self, provided, hparams, prepared: PreparedPair, seed, budget) -> dict | None:
+        if self.settings.pretrain_cache is None or not caches_state(provided.cls):
+            return None
+        return key_payload(provided, hparams, prepared.fingerprints["source"], seed,
+                           prepared.task_spec(self.suite.protocol, budget), self.device)
 
-    def write(self, record: dict, summary: Summary, bar) -> None:
-        records.append(self.records_path, record)
+    def drive(self, pending: deque, pairs, log, claims: Claims, executor, summary: Summary, bar) -> None:
+        """Submit jobs while the executor has room; write each record as it comes back.
+
+        A job waits while another runner holds its claim, or while a running job computes
+        the same pretrained state (once that is stored, the waiting job restores it).
+        """
+        computing = {}  # job -> its pretrain cache key, for jobs running now
+        while pending or executor.busy():
+            for _ in range(len(pending)):
+                if not executor.has_room():
+                    break
+                job = pending.popleft()
+                key = key_of(job.pretrain_key) if job.pretrain_key else None
+                if (key and key in computing.values()) or not claims.acquire(job):
+                    pending.append(job)
+                    continue
+                # Only now that we hold it: the runner that held it before may have just recorded it.
+                remaining = self.still_to_do(job, log, summary, bar)
+                if remaining is None or self.skip(remaining, pairs[job.pair], log, summary, bar):
+                    claims.release(job)
+                    continue
+                claims.rename(job, remaining)
+                computing[remaining] = key
+                executor.submit(remaining)
+            if executor.busy():
+                for job, produced in executor.finished():
+                    for record in produced:
+                        self.write(log, record, summary, bar)
+                    claims.release(job)
+                    computing.pop(job, None)
+            elif pending:
+                time.sleep(CLAIM_POLL_S)  # every job left is another runner's: wait until it records or dies
+
+    def skip(self, job: Job, prepared: PreparedPair, log, summary: Summary, bar) -> bool:
+        """Record the job's cells as skipped when the strategy cannot run its task; True if it did."""
+        reason = job.provided.cls.supports(prepared.task_spec(self.suite.protocol, job.budgets[0]))
+        for budget in job.budgets if reason else ():
+            self.write(log, make_record(self.settings, job, prepared, budget, status="skipped", reason=reason,
+                                        metrics=None, error=None, wall_s=0.0), summary, bar)
+        return bool(reason)
+
+    def still_to_do(self, job: Job, log, summary: Summary, bar) -> Job | None:
+        """``job`` minus the cells another runner recorded since we planned."""
+        log.refresh()
+        remaining = job.remaining(log.done)
+        dropped = len(job.budgets) - (len(remaining.budgets) if remaining else 0)
+        summary.already += dropped
+        bar.update(dropped)
+        return remaining
+
+    def write(self, log, record: dict, summary: Summary, bar) -> None:
         bar.update(1)
-        cell = f"{record['strategy']} / {record['pair']} / seed {record['seed']} / budget {record['budget']}"
+        if not log.append(record):  # another runner recorded this cell first
+            summary.already += 1
+            return
         if record["status"] == "ok":
             summary.ok += 1
         elif record["status"] == "skipped":
             summary.skipped += 1
+            note = f"{record['strategy']} on {record['pair']}: {record['reason']}"
+            summary.skip_notes[note] = summary.skip_notes.get(note, 0) + 1
         else:
+            cell = f"{record['strategy']} / {record['pair']} / seed {record['seed']} / budget {record['budget']}"
             summary.failed.append(f"{cell}: {record['error']['type']}: {record['error']['message']}")
             bar.write(f"FAILED {summary.failed[-1]}")
-
-    def run_group(self, provided, prepared: PreparedPair, seed: int, budgets: list, summary: Summary, bar):
-        suite = self.suite
-        spec = prepared.task_spec(suite.protocol, budgets[0])
-        reason = provided.cls.supports(spec)
-        if reason:
-            for budget in budgets:
-                self.write(self.record(provided, prepared, seed, budget, status="skipped", reason=reason,
-                                       metrics=None, error=None, wall_s=0.0), summary, bar)
-            return
-        started = time.perf_counter()
-        try:
-            strategy = provided.cls(**suite.hparams.get(provided.name, {}))
-            ctx = Context(self.device, seed, torch.Generator().manual_seed(seed), spec, self.cache_dir)
-            torch.manual_seed(seed)  # layer initialisers draw from torch's global generator
-            strategy.pretrain(prepared.source.to(self.device), ctx)
-        except Exception as error:
-            failure = error_fields(error)
-            for budget in budgets:
-                self.write(self.record(provided, prepared, seed, budget, status="failed", metrics=None,
-                                       wall_s=time.perf_counter() - started, **failure), summary, bar)
-            return
-        pretrain_s = time.perf_counter() - started
-        for budget in budgets:
-            self.write(self.run_cell(provided, strategy, ctx, prepared, seed, budget, pretrain_s / len(budgets)),
-                       summary, bar)
-
-    def tasks(self, prepared: PreparedPair, seed: int, budget):
-        if self.suite.protocol == "episodic":
-            return protocol.episodic_tasks(prepared.pool, prepared.pool_index, prepared.pair.ways, budget,
-                                           prepared.pair.queries, self.suite.episodes, seed, prepared.pair.name)
-        return protocol.transfer_tasks(prepared.pool, prepared.pool_index, prepared.test, budget, seed,
-                                       prepared.pair.name)
-
-    def run_cell(self, provided, strategy, ctx: Context, prepared: PreparedPair, seed, budget, pretrain_share):
-        started = time.perf_counter()
-        spec = prepared.task_spec(self.suite.protocol, budget)
-        per_task = []
-        try:
-            for task in self.tasks(prepared, seed, budget):
-                task_ctx = ctx.fork(task.seed, spec)
-                torch.manual_seed(task.seed)
-                predictor = strategy.adapt(task.support.to(self.device), task_ctx)
-                scores = predict(predictor, task.query_inputs, task.support.num_classes, self.device)
-                per_task.append(metric_fns.score(scores.argmax(dim=1), task.query_labels, task.support.num_classes))
-        except Exception as error:
-            return self.record(provided, prepared, seed, budget, status="failed", metrics=None,
-                               wall_s=time.perf_counter() - started + pretrain_share, **error_fields(error))
-        fields = {"status": "ok", "error": None, "metrics": summarise(per_task, self.suite.protocol),
-                  "wall_s": round(time.perf_counter() - started + pretrain_share, 4),
-                  "pretrain_s": round(pretrain_share, 4)}
-        if len(per_task) > 1:
-            fields["per_episode"] = {"accuracy": [round(t["accuracy"], 6) for t in per_task]}
-        return self.record(provided, prepared, seed, budget, **fields)
-
-
-def error_fields(error: BaseException) -> dict:
-    tail = traceback.format_exception(error)[-6:]
-    return {"error": {"type": type(error).__name__, "message": str(error).splitlines()[0] if str(error) else "",
-                      "traceback": "".join(tail)[-2000:]}}

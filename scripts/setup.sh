@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one setup command: creates .venv/ at the repository root and installs
-# transferbench (editable, with its test extras) and everything it needs.
+# transferbench (editable, with its test and ray extras) and everything it needs.
 # Idempotent: a rerun with nothing changed returns in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +38,8 @@ if ! .venv/bin/python -c "import learn2learn" 2>/dev/null; then
     pip install --use-pep517 --no-build-isolation --config-settings="--global-option=build_ext" "learn2learn==0.2.0"
 fi
 
-pip install -e ".[test]"
+# The ray extra too, so the Ray executor's tests run in CI (on a local Ray).
+pip install -e ".[test,ray]"
 
 echo "$wanted" > "$stamp"
 echo "setup: done. Activate with: source .venv/bin/activate"

@@ -1,25 +1,9 @@
-"""Discovery through real entry points: fake distributions are written to a directory on sys.path."""
-
-import textwrap
+"""Discovery through real entry points: fake distributions (conftest's ``install``) on sys.path."""
 
 import pytest
 
 from benchmark.errors import PluginError
 from benchmark.plugins import discover
-
-
-@pytest.fixture
-def install(tmp_path, monkeypatch):
-    """install(dist, entry_point, module, source): a minimal dist-info that importlib.metadata finds."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-
-    def _install(dist, entry_point, module, source):
-        info = tmp_path / f"{dist.replace('-', '_')}-1.2.3.dist-info"  # the wheel spec's escaping
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-        (info / "entry_points.txt").write_text(f"[transferbench]\n{entry_point} = {module}\n")
-        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-    return _install
 
 
 STRATEGY = """

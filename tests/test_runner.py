@@ -1,12 +1,10 @@
 """The runner scores, records one line per cell, skips recorded cells and isolates crashes."""
 
-from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from benchmark import records
-from benchmark.plugins import Provided, Registry
 from benchmark.runner import Runner
 from benchmark.strategy import Strategy
 from benchmark.suite import load_suite
@@ -16,11 +14,6 @@ TINY = Path(__file__).parent / "suites" / "tiny.toml"
 
 def run(suite, registry, tmp_path):
     return Runner(suite, registry, tmp_path, tmp_path / "data", show_progress=False).run()
-
-
-def with_strategy(registry, cls) -> Registry:
-    strategies = {**registry.strategies, cls.name: Provided(cls.name, cls, "test", "tests", "0")}
-    return replace(registry, strategies=strategies)
 
 
 def test_a_suite_writes_one_complete_record_per_cell_and_a_rerun_skips_them(registry, tmp_path):
@@ -55,9 +48,9 @@ class Crashing(Strategy):
         raise RuntimeError("boom in adapt")
 
 
-def test_a_crashing_strategy_becomes_failed_records_and_the_suite_goes_on(registry, tmp_path):
+def test_a_crashing_strategy_becomes_failed_records_and_the_suite_goes_on(registry, with_strategies, tmp_path):
     suite = load_suite(TINY).with_overrides(seeds=1, strategies=["crashing", "target-only"])
-    summary = run(suite, with_strategy(registry, Crashing), tmp_path)
+    summary = run(suite, with_strategies(registry, Crashing), tmp_path)
     written = records.read(tmp_path / "tiny" / "records.jsonl")
     failed = [r for r in written if r["status"] == "failed"]
     assert len(failed) == 4 and all(r["strategy"] == "crashing" for r in failed)
@@ -83,10 +76,10 @@ class Spy(Strategy):
         return predictor
 
 
-def test_the_runner_scores_and_the_strategy_never_sees_query_labels(registry, tmp_path):
+def test_the_runner_scores_and_the_strategy_never_sees_query_labels(registry, with_strategies, tmp_path):
     suite = load_suite(TINY).with_overrides(seeds=1, strategies=["spy"])
     Spy.seen.clear()
-    run(suite, with_strategy(registry, Spy), tmp_path)
+    run(suite, with_strategies(registry, Spy), tmp_path)
     supports = [arg for kind, arg in Spy.seen if kind == "adapt"]
     queries = [arg for kind, arg in Spy.seen if kind == "predict"]
     assert all(isinstance(q, torch.Tensor) for q in queries)  # inputs only: no labels object at all

@@ -1,0 +1,215 @@
+"""One job: the cells that share one pretrained strategy, run from the start to their records.
+
+    strategy = Strategy(**hparams)
+    restore its pretrained state from the cache, or pretrain (and store it)   # once per job
+    for budget in job.budgets:                                                  # one cell each
+        for task in tasks(pair, budget, seed):                                  # 1 task or E episodes
+            predictor = strategy.adapt(task.support, ctx)
+            metrics(predictor(task.query_inputs), task.query_labels)
+        yield one record
+
+The same code runs in the driver (in-process executor) and in a Ray worker. It only
+returns records; the driver alone appends them. Anything a strategy does wrong (raises,
+returns bad scores, exceeds the cell timeout) becomes a ``failed`` record.
+"""
+
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from benchmark import metrics as metric_fns
+from benchmark import protocol, records, stats
+from benchmark.plugins import Provided
+from benchmark.pretrain_cache import PretrainCache, caches_state
+from benchmark.strategy import Context
+from benchmark.suite import budget_label
+from benchmark.timeout import CellTimeout, time_limit
+
+PREDICT_BATCH = 1024  # query rows per predictor call; bounds memory on large test splits
+# What a strategy may raise and still only fail its own cells: a sys.exit() in a plugin must not
+# end the suite. KeyboardInterrupt is not here: Ctrl-C stops the run (every finished cell is kept).
+STRATEGY_FAILURES = (Exception, CellTimeout, SystemExit)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every job of one run shares: plain data, cheap to send to a worker."""
+
+    suite: str
+    protocol: str
+    episodes: int
+    device: str
+    scratch_dir: Path                  # ctx.cache_dir: a strategy's own scratch space
+    pretrain_cache: Path | None        # None: pretrain every time
+    cell_timeout: float | None = None  # seconds for the pretrain and for each cell; None: no limit
+    threads: int | None = None         # torch threads for this job (a Ray worker's budget); None: torch's default
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: the driver tracks jobs in flight
+class Job:
+    provided: Provided
+    hparams: dict               # the full hyperparameters: defaults and the suite's overrides
+    pair: str
+    seed: int
+    budgets: tuple              # cells of this job, one per budget (None = all)
+    pretrain_key: dict | None   # the pretrain cache's key payload; None: nothing to cache
+
+    def cell_key(self, budget) -> tuple:
+        return records.cell_key({"pair": self.pair, "strategy": self.provided.name, "hparams": self.hparams,
+                                 "seed": self.seed, "budget": budget_label(budget)})
+
+    def remaining(self, done: set) -> "Job | None":
+        """This job without the cells in ``done``; None when nothing is left."""
+        todo = tuple(b for b in self.budgets if self.cell_key(b) not in done)
+        return None if not todo else self if todo == self.budgets else replace(self, budgets=todo)
+
+    def describe(self, budget) -> str:
+        return f"{self.provided.name} / {self.pair} / seed {self.seed} / budget {budget_label(budget)}"
+
+
+def make_record(settings: Settings, job: Job, prepared, budget, **fields) -> dict:
+    pair = prepared.pair
+    return {
+        "schema": records.SCHEMA, "suite": settings.suite, "protocol": settings.protocol,
+        "pair": pair.name, "source": pair.source.describe(), "target": pair.target.describe(),
+        "target_test": pair.target_test.describe() if settings.protocol == "transfer" else None,
+        "strategy": job.provided.name,
+        "plugin": {"name": job.provided.plugin, "dist": job.provided.dist, "version": job.provided.version},
+        "hparams": job.hparams, "seed": job.seed, "budget": budget_label(budget),
+        "n_way": prepared.task_spec(settings.protocol, budget).n_way,
+        "fingerprints": prepared.fingerprints, "device": settings.device,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **records.environment(), **fields,
+    }
+
+
+def error_fields(error: BaseException) -> dict:
+    tail = traceback.format_exception(error)[-6:]
+    return {"error": {"type": type(error).__name__, "message": str(error).splitlines()[0] if str(error) else "",
+                      "traceback": "".join(tail)[-2000:]}}
+
+
+def failed_records(job: Job, prepared, settings: Settings, error: BaseException, wall_s: float = 0.0) -> list[dict]:
+    """Every cell of ``job`` as failed by ``error`` (a pretrain that failed, a worker that died)."""
+    return [make_record(settings, job, prepared, budget, status="failed", metrics=None, wall_s=round(wall_s, 4),
+                        **error_fields(error)) for budget in job.budgets]
+
+
+def predict(predictor, inputs: torch.Tensor, n_classes: int, device) -> torch.Tensor:
+    """Scores [N, n_classes] on CPU, computed in batches without gradients; checked for shape and NaN."""
+    with torch.no_grad():
+        scores = torch.cat([predictor(inputs[i:i + PREDICT_BATCH].to(device)).detach().float().cpu()
+                            for i in range(0, len(inputs), PREDICT_BATCH)])
+    if scores.shape != (len(inputs), n_classes):
+        raise ValueError(f"predictor returned scores of shape {tuple(scores.shape)}, "
+                         f"expected {(len(inputs), n_classes)}")
+    if not torch.isfinite(scores).all():
+        raise ValueError("predictor returned NaN or infinite scores")
+    return scores
+
+
+def summarise(per_task: list[dict]) -> dict:
+    """Per-cell metrics: the single task's value, or the mean over episodes with a normal CI."""
+    summary = {}
+    for name in metric_fns.METRICS:
+        values = [task[name] for task in per_task]
+        if len(values) == 1:
+            summary[name] = {"mean": values[0], "ci95": None, "n": 1, "ci": None}
+        else:
+            mean, low, high = stats.mean_ci_normal(values)
+            summary[name] = {"mean": mean, "ci95": [low, high], "n": len(values), "ci": stats.NORMAL_OVER_EPISODES}
+    return summary
+
+
+def tasks(settings: Settings, prepared, seed: int, budget):
+    if settings.protocol == "episodic":
+        return protocol.episodic_tasks(prepared.pool, prepared.pool_index, prepared.pair.ways, budget,
+                                       prepared.pair.queries, settings.episodes, seed, prepared.pair.name)
+    return protocol.transfer_tasks(prepared.pool, prepared.pool_index, prepared.test, budget, seed,
+                                   prepared.pair.name)
+
+
+def pretrained(job: Job, prepared, settings: Settings) -> tuple:
+    """(strategy, ctx, cache status): a fresh instance, restored from the cache or pretrained."""
+    device = torch.device(settings.device)
+
+    def fresh():
+        spec = prepared.task_spec(settings.protocol, job.budgets[0])
+        torch.manual_seed(job.seed)  # layer initialisers draw from torch's global generator
+        return (job.provided.cls(**job.hparams),
+                Context(device, job.seed, torch.Generator().manual_seed(job.seed), spec, settings.scratch_dir))
+
+    strategy, ctx = fresh()
+    cache = PretrainCache(settings.pretrain_cache) if settings.pretrain_cache and job.pretrain_key else None
+    if cache is not None:
+        state = cache.load(job.pretrain_key)
+        if state is not None:
+            try:
+                strategy.load_pretrained_state(state, ctx)
+                return strategy, ctx, "hit"
+            except Exception as error:  # a state this code cannot restore is rebuilt, never trusted
+                cache.discard(job.pretrain_key, f"the strategy cannot restore it: {type(error).__name__}: {error}")
+                strategy, ctx = fresh()
+    strategy.pretrain(prepared.source.to(device), ctx)
+    if cache is None:
+        return strategy, ctx, "off" if caches_state(job.provided.cls) else None
+    try:
+        state = strategy.pretrained_state()
+        if state is not None:
+            cache.store(job.pretrain_key, state)
+    except Exception as error:  # a full disk or an unsavable state costs the cache, not the cells
+        warnings.warn(f"pretrain cache: could not store the state of {job.provided.name} / {job.pair} / seed "
+                      f"{job.seed} ({type(error).__name__}: {error}); its cells go on without it")
+        return strategy, ctx, "store failed"
+    return strategy, ctx, "stored"
+
+
+def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, budget, pretrain_share: float,
+             cache_status) -> dict:
+    started = time.perf_counter()
+    spec = prepared.task_spec(settings.protocol, budget)
+    device = torch.device(settings.device)
+    per_task = []
+    try:
+        with time_limit(settings.cell_timeout, f"cell {job.describe(budget)}"):
+            for task in tasks(settings, prepared, job.seed, budget):
+                task_ctx = ctx.fork(task.seed, spec)
+                torch.manual_seed(task.seed)
+                predictor = strategy.adapt(task.support.to(device), task_ctx)
+                scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
+                per_task.append(metric_fns.score(scores.argmax(dim=1), task.query_labels, task.support.num_classes))
+    except STRATEGY_FAILURES as error:
+        return make_record(settings, job, prepared, budget, status="failed", metrics=None,
+                           wall_s=round(time.perf_counter() - started + pretrain_share, 4), **error_fields(error))
+    fields = {"status": "ok", "error": None, "metrics": summarise(per_task),
+              "wall_s": round(time.perf_counter() - started + pretrain_share, 4),
+              "pretrain_s": round(pretrain_share, 4), "pretrain_cache": cache_status}
+    if len(per_task) > 1:
+        fields["per_episode"] = {"accuracy": [round(t["accuracy"], 6) for t in per_task]}
+    return make_record(settings, job, prepared, budget, **fields)
+
+
+def run_job(job: Job, prepared, settings: Settings):
+    """Yield one record per cell of ``job``, each as soon as it is scored."""
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    started = time.perf_counter()
+    try:
+        with time_limit(settings.cell_timeout, f"pretrain of {job.provided.name} / {job.pair} / seed {job.seed}"):
+            strategy, ctx, cache_status = pretrained(job, prepared, settings)
+    except STRATEGY_FAILURES as error:
+        yield from failed_records(job, prepared, settings, error, time.perf_counter() - started)
+        return
+    share = (time.perf_counter() - started) / len(job.budgets)
+    for budget in job.budgets:
+        yield run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
+
+
+def run_job_to_list(job: Job, prepared, settings: Settings) -> list[dict]:
+    """``run_job`` as one return value, for executors that hand back a job's records at once."""
+    return list(run_job(job, prepared, settings))

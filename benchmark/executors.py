@@ -1,0 +1,65 @@
+"""Executors run jobs and hand their records back to the driver, which alone writes them.
+
+    while ...:
+        if executor.has_room(): executor.submit(job)
+        for job, records in executor.finished(): ...   # waits for at least one job
+
+``local`` (the default) runs each job in this process as its records are read, so every
+cell is appended the moment it is scored. ``ray`` (``benchmark.ray_executor``, imported
+only when asked for) runs jobs as Ray tasks. Resume, claims and the records format are
+the driver's, so they are the same for both.
+"""
+
+from collections import deque
+
+import torch
+
+from benchmark.cells import run_job
+from benchmark.errors import TransferbenchError
+
+EXECUTORS = ("local", "ray")
+
+
+class LocalExecutor:
+    """One job at a time, in this process, on ``settings.threads`` torch threads (default: torch's)."""
+
+    def __init__(self, pairs: dict, settings):
+        self.pairs, self.settings = pairs, settings
+        self._queue = deque()
+        self._threads_before = None
+
+    def __enter__(self):
+        self._threads_before = torch.get_num_threads()  # run_job sets the budget; the caller gets theirs back
+        return self
+
+    def __exit__(self, *exc):
+        self._queue.clear()
+        torch.set_num_threads(self._threads_before)
+
+    def has_room(self) -> bool:
+        return not self._queue
+
+    def busy(self) -> bool:
+        return bool(self._queue)
+
+    def submit(self, job) -> None:
+        self._queue.append(job)
+
+    def finished(self):
+        while self._queue:
+            job = self._queue[0]
+            yield job, run_job(job, self.pairs[job.pair], self.settings)
+            self._queue.popleft()
+
+
+def make_executor(name: str, pairs: dict, settings, workers: int | None = None):
+    if name == "local":
+        if workers not in (None, 1):
+            raise TransferbenchError(f"--workers {workers} needs --executor ray (the local executor runs one cell "
+                                     f"at a time on all cores)")
+        return LocalExecutor(pairs, settings)
+    if name == "ray":
+        from benchmark.ray_executor import RayExecutor  # only here: the local executor never imports ray
+
+        return RayExecutor(pairs, settings, workers)
+    raise TransferbenchError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")

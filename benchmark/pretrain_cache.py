@@ -1,0 +1,131 @@
+"""The pretrain cache: a pretrained state is computed once and reused by every cell that may share it.
+
+Where: ``<out>/.pretrain-cache/`` by default (``results/.pretrain-cache/``), beside every
+suite's records, so suites that share a source (several targets per source, new budgets,
+a rerun after a crash) reuse one pretraining. ``--pretrain-cache DIR`` (or
+``$TRANSFERBENCH_PRETRAIN_CACHE``) moves it, ``--no-pretrain-cache`` turns it off; deleting
+the directory is always safe. Entries are keyed by a hash of everything pretraining may
+depend on (``key_payload``). Each entry is two files:
+
+    <hash>.pt    torch.save(state): only tensors and plain data, read back with weights_only=True
+    <hash>.json  the key payload in clear, the size and sha256 of <hash>.pt
+
+An entry is trusted only when its .json matches the key and the .pt matches the checksum;
+anything else (a torn write, a flipped bit, a state the strategy refuses) is removed with
+a warning and rebuilt.
+"""
+
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+import benchmark
+from benchmark.strategy import Strategy, TaskSpec
+
+FORMAT = 1
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint(module: str) -> str:
+    """A hash of the source of ``module``'s top-level package (every .py file in it).
+
+    Part of the key so that editing a strategy (or a helper beside it) during development
+    invalidates its entries even though its distribution's version did not change.
+    """
+    top = module.split(".")[0]
+    spec = importlib.util.find_spec(top)
+    if spec is None or spec.origin is None:
+        return "unknown"
+    origin = Path(spec.origin)
+    files = sorted(origin.parent.rglob("*.py")) if spec.submodule_search_locations else [origin]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(origin.parent)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def caches_state(cls: type) -> bool:
+    """True when the strategy pretrains and can hand over what it learned."""
+    return cls.pretrain is not Strategy.pretrain and cls.pretrained_state is not Strategy.pretrained_state
+
+
+def key_payload(provided, hparams: dict, source_fingerprint: str, seed: int, task: TaskSpec, device) -> dict:
+    """Everything a pretrained state may depend on, as plain data."""
+    cls = provided.cls
+    payload = {
+        "format": FORMAT,
+        "strategy": provided.name, "class": f"{cls.__module__}.{cls.__qualname__}",
+        "dist": provided.dist, "dist_version": provided.version,
+        # The code itself, not only the version: editable installs keep one version while the code changes.
+        "code": {"strategy": code_fingerprint(cls.__module__), "benchmark": code_fingerprint(benchmark.__name__)},
+        "hparams": hparams, "source": source_fingerprint, "seed": seed,
+        "input_shape": list(task.input_shape),
+        "device": torch.device(device).type, "torch": torch.__version__,
+    }
+    if cls.pretrain_depends_on_task:  # e.g. MAML pretrains on episodes of the target's shape
+        payload["task"] = {"protocol": task.protocol, "n_way": task.n_way, "k_shot": task.k_shot}
+    return json.loads(json.dumps(payload, sort_keys=True))  # as it reads back from the .json (tuples -> lists)
+
+
+def key_of(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class PretrainCache:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        return self.root / f"{key}.pt", self.root / f"{key}.json"
+
+    def load(self, payload: dict) -> dict | None:
+        """The stored state for ``payload``, or None when absent or not trustworthy (then removed)."""
+        key = key_of(payload)
+        state_path, meta_path = self._paths(key)
+        if not meta_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            blob = state_path.read_bytes()
+            if meta.get("payload") != payload:
+                raise ValueError("its key does not match")
+            if hashlib.sha256(blob).hexdigest() != meta.get("sha256"):
+                raise ValueError("its checksum does not match")
+            return torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu")
+        except Exception as error:  # any failure to read means: do not trust it, pretrain again
+            self.discard(payload, f"{type(error).__name__}: {error}")
+            return None
+
+    def discard(self, payload: dict, reason: str) -> None:
+        state_path, meta_path = self._paths(key_of(payload))
+        warnings.warn(f"pretrain cache entry {meta_path} is unusable ({reason}); rebuilding it")
+        for path in (meta_path, state_path):
+            path.unlink(missing_ok=True)
+
+    def store(self, payload: dict, state: dict) -> None:
+        """Write the state, then its description: an entry without a valid .json is never read."""
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        blob = buffer.getvalue()
+        state_path, meta_path = self._paths(key_of(payload))
+        meta = {"payload": payload, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_atomically(state_path, blob)
+        _write_atomically(meta_path, json.dumps(meta, indent=1, sort_keys=True).encode())
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write beside ``path`` and rename over it, so a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
