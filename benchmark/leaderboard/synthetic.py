@@ -7,7 +7,7 @@ mean as often as they claim, golden-file tests with hand-picked values, and the
 """
 
 from benchmark import records
-from benchmark.runner import summarise
+from benchmark.cells import summarise
 
 FINGERPRINTS = {"source": "5a17e2c0de5a17e2", "target": "7a26e7c0de7a26e7", "target_test": "7e57c0de7e57c0de"}
 
@@ -21,7 +21,7 @@ def record(strategy: str, pair: str, seed: int, budget="all", value: float | Non
     if status == "ok":
         per_task = [{name: float(v) for name in ("accuracy", "macro_f1", "macro_recall")}
                     for v in (episodes if episodes is not None else [value])]
-        metrics = summarise(per_task, protocol)
+        metrics = summarise(per_task)
     made = {"schema": records.SCHEMA, "suite": suite, "protocol": protocol, "pair": pair,
             "source": {"provider": "sklearn-digits", "split": "train[:50%]"},
             "target": {"provider": "sklearn-digits", "split": "train[50%:]"},
