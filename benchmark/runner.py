@@ -62,6 +62,12 @@ class Summary:
 
 def prepare_pairs(suite: Suite, loader: DatasetLoader) -> dict[str, PreparedPair]:
     """Load every pair before any training, so missing data or a bad budget fails in seconds."""
+    for pair in suite.pairs:  # first only look for every file, so missing data fails before anything is read
+        sides = {"source": pair.source, "target": pair.target}
+        if suite.protocol == "transfer":
+            sides["target test"] = pair.target_test
+        for side, spec in sides.items():
+            loader.check(spec, f"{suite.path}: pair '{pair.name}' {side}")
     prepared = {}
     for pair in suite.pairs:
         where = f"{suite.path}: pair '{pair.name}'"
@@ -130,7 +136,7 @@ class Runner:
         self.suite, self.registry = suite, registry
         self.records_path = Path(out_dir) / suite.name / "records.jsonl"
         self.cache_dir = Path(out_dir) / suite.name / ".cache"
-        self.loader = DatasetLoader(registry, data_root)
+        self.loader = DatasetLoader(registry, data_root, cache_dir=Path(out_dir) / ".cache" / "datasets")
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
 
