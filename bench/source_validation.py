@@ -51,7 +51,7 @@ def digits(loader) -> dict:
     return curves
 
 
-def omniglot(loader, epochs=3, episodes=30, steps=(25, 50, 100)) -> dict:
+def omniglot(loader, epochs=2, episodes=20, steps=(25, 50, 100)) -> dict:
     shape = InputSpec(1, (28, 28))
     train, _ = loader.load(DatasetSpec("omniglot", "train"), shape, "omniglot train")
     val, _ = loader.load(DatasetSpec("omniglot", "val"), shape, "omniglot val")

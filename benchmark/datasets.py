@@ -17,6 +17,7 @@ slices of one split are disjoint and keep the class balance.
 """
 
 import re
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,8 +53,9 @@ class DatasetProvider:
         return None
 
     def check(self, split: str, root: Path) -> None:
-        """Fail fast, before anything is read, when the split's files are missing."""
-        for path in self.files(split, root) or ():
+        """Fail fast, before anything is read, when the split's files (or, if unknown, its root) are missing."""
+        files = self.files(split, root)
+        for path in files if files is not None else [root] if root is not None else []:
             if not Path(path).exists():
                 raise self.missing(split, path)
 
@@ -174,17 +176,21 @@ def to_float_shape(images: torch.Tensor, shape: InputSpec) -> torch.Tensor:
 class DatasetLoader:
     """Loads and preprocesses datasets: provider -> slice -> classes -> shape -> shifts -> normalise.
 
-    Raw splits stay in memory for the run (two slices of one split read it once);
-    preprocessed datasets go to ``cache_dir`` (see ``benchmark.dataset_cache``), so a
+    The last few raw splits stay in memory (slices of one split, e.g. a pool and a test
+    half, are prepared one after the other and read the file once) but no more: a raw
+    split can be large (Omniglot's base classes are 1 GB of 105x105 drawings).
+    Preprocessed datasets go to ``cache_dir`` (see ``benchmark.dataset_cache``), so a
     later run with the same files, table and shape skips reading and resizing.
     """
+
+    RAW_KEPT = 2
 
     def __init__(self, registry, data_root: Path, cache_dir: Path | None = None):
         self.registry = registry
         self.data_root = Path(data_root)
         self.cache = TensorCache(cache_dir)
         self.digests = FileDigests(Path(cache_dir) / "digests.json" if cache_dir is not None else None)
-        self._raw: dict = {}
+        self._raw: OrderedDict = OrderedDict()
 
     def provider(self, spec: DatasetSpec, where: str) -> DatasetProvider:
         cls = self.registry.dataset(spec.provider).cls
@@ -229,16 +235,20 @@ class DatasetLoader:
             with self.context(where):
                 provider.check(spec.base_split, root)
                 self._raw[key] = provider.load(spec.base_split, root, tuple(shape.size))
+            while len(self._raw) > self.RAW_KEPT:
+                self._raw.popitem(last=False)
+        self._raw.move_to_end(key)
         return self._raw[key]
 
     def cache_key(self, spec: DatasetSpec, shape: InputSpec, where: str) -> str | None:
         provider = self.provider(spec, where)
         root = self.root(spec, provider)
-        files = provider.files(spec.base_split, root)
+        with self.context(where):
+            files = provider.files(spec.base_split, root)
         if files is None:
             return None
         try:
-            content = self.digests.of_files(files, root if root.is_dir() else root.parent)
+            content = self.digests.of_files(files, relative_to=root)
         except OSError:
             return None  # a file is missing: loading will raise the provider's own error
         provided = self.registry.dataset(spec.provider)

@@ -126,3 +126,28 @@ def test_the_cli_reports_missing_data_in_one_line_before_any_training(tmp_path):
     assert str(tmp_path / "nowhere" / "mnist" / "t10k-images-idx3-ubyte.gz") in lines[0]
     assert not (tmp_path / "out" / "digits" / "records.jsonl").exists()
     print(f"missing-data error after {elapsed:.2f} s (process start to exit, imports included)")
+
+
+def test_shifts_are_data_and_deterministic(setup):
+    registry, tmp_path = setup
+    load = DatasetLoader(registry, tmp_path / "data").load
+    colour = InputSpec(channels=3, size=(12, 12))
+    noisy, noisy_fp = load(DatasetSpec("counting", shifts=({"noise": 0.3, "seed": 1},)), colour, "here")
+    again, again_fp = load(DatasetSpec("counting", shifts=({"noise": 0.3, "seed": 1},)), colour, "here")
+    other, other_fp = load(DatasetSpec("counting", shifts=({"noise": 0.3, "seed": 2},)), colour, "here")
+    assert noisy_fp == again_fp != other_fp and torch.equal(noisy.inputs, again.inputs)
+    tinted, _ = load(DatasetSpec("counting", shifts=({"colourise": True},)), colour, "here")
+    assert not torch.equal(tinted.inputs[:, 0], tinted.inputs[:, 1])  # grey became colour
+    with pytest.raises(DataError, match="'colourise' shift needs channels = 3"):
+        load(DatasetSpec("counting", shifts=({"colourise": True},)), SHAPE, "here")
+    with pytest.raises(DataError, match="did you mean 'rotate'"):
+        load(DatasetSpec("counting", shifts=({"rotat": 3},)), SHAPE, "here")
+
+
+def test_rename_and_classes_align_label_spaces(setup):
+    registry, tmp_path = setup
+    data, _ = DatasetLoader(registry, tmp_path / "data").load(
+        DatasetSpec("counting", rename={"a": "x"}, classes=("c", "x")), SHAPE, "here")
+    assert data.classes == ("c", "x") and sorted(set(data.labels.tolist())) == [0, 1] and len(data) == 8
+    with pytest.raises(DataError, match="cannot rename class 'z'"):
+        DatasetLoader(registry, tmp_path / "data").load(DatasetSpec("counting", rename={"z": "y"}), SHAPE, "here")

@@ -97,7 +97,22 @@ def test_hf_save_to_disk_directory(tmp_path):
         HuggingFace(image_column="img").load("train", tmp_path / "digits", (28, 28))
 
 
-def test_hf_load_dataset_from_a_local_folder_with_string_labels(tmp_path, monkeypatch):
+def test_hf_single_saved_dataset_with_plain_string_labels(tmp_path):
+    import datasets
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (3, 10, 10), dtype=np.uint8)
+    features = datasets.Features({"img": datasets.Image(), "animal": datasets.Value("string")})
+    datasets.Dataset.from_dict({"img": [Image.fromarray(p, "L") for p in pixels], "animal": ["dog", "cat", "dog"]},
+                               features=features).save_to_disk(str(tmp_path / "pets"))
+    data = HuggingFace(image_column="img", label_column="animal").load("all", tmp_path / "pets", (10, 10))
+    assert data.classes == ("cat", "dog") and data.labels.tolist() == [1, 0, 1]
+    assert torch.equal(data.inputs[:, 0], torch.from_numpy(pixels))
+    with pytest.raises(DataError, match=r"no split 'train'; it has \['all'\]"):
+        HuggingFace(image_column="img", label_column="animal").load("train", tmp_path / "pets", (10, 10))
+
+
+def test_hf_load_dataset_from_a_local_image_folder(tmp_path, monkeypatch):
     import datasets
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # keep ~/.cache clean
@@ -163,3 +178,13 @@ def test_learn2learn_missing_files_fail_before_learn2learn_creates_anything(tmp_
     assert not root.exists()
     with pytest.raises(DataError, match="did you mean 'MiniImagenet'"):
         Learn2LearnDatasets(dataset="MiniImageNet").dataset_class()
+
+
+def test_sklearn_digits_splits_are_disjoint_and_cover_the_1797_images():
+    from plugins.datasets.sklearn_digits import SklearnDigits
+
+    provider = SklearnDigits()
+    train, test, everything = (provider.load(split, None) for split in ("train", "test", "all"))
+    assert len(everything) == 1797 and len(train) + len(test) == 1797
+    assert everything.inputs.shape[1:] == (1, 8, 8) and int(everything.labels.max()) == 9
+    assert all(path.exists() for path in provider.files("train", None))  # the file its cache key hashes

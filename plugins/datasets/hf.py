@@ -71,11 +71,10 @@ class HuggingFace(DatasetProvider):
             try:
                 if root is not None and is_saved_to_disk(root):
                     loaded = datasets.load_from_disk(str(root))
-                    if isinstance(loaded, datasets.DatasetDict):
-                        if split not in loaded:
-                            raise DataError(f"hf {root}: no split '{split}'; it has {sorted(loaded)}")
-                        loaded = loaded[split]
-                    return loaded
+                    splits = sorted(loaded) if isinstance(loaded, datasets.DatasetDict) else ["all"]
+                    if split not in splits:  # a saved single Dataset is one split, "all"
+                        raise DataError(f"hf {root}: no split '{split}'; it has {splits}")
+                    return loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
                 return datasets.load_dataset(str(root) if root is not None else self.dataset, self.config,
                                              split=split)
             except DataError:
@@ -91,7 +90,7 @@ class HuggingFace(DatasetProvider):
                 raise DataError(f"hf {root or self.dataset} split '{split}': no column '{column}'; it has "
                                 f"{dataset.column_names} (set options image_column / label_column)")
         feature = dataset.features[self.label_column]
-        raw_labels = dataset[self.label_column]
+        raw_labels = list(dataset[self.label_column])
         if hasattr(feature, "names"):                        # a ClassLabel: integers with names
             classes, labels = tuple(feature.names), raw_labels
         else:                                                # plain values: their sorted distinct values

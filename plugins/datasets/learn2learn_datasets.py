@@ -70,11 +70,6 @@ class Learn2LearnDatasets(DatasetProvider):
     def files(self, split, root):
         return expected_files(self.dataset, self.mode(split), root)
 
-    def check(self, split, root):
-        if not Path(root).is_dir():
-            raise self.missing(split, root)
-        super().check(split, root)
-
     def load(self, split, root, size) -> LabelledData:
         cls = self.dataset_class()
         mode = self.mode(split)

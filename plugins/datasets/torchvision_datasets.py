@@ -12,8 +12,7 @@ with no split takes split "all". Nothing is ever downloaded.
 """
 
 import inspect
-from pathlib import Path
-
+import numbers
 import torch
 
 from benchmark.data import LabelledData
@@ -67,11 +66,6 @@ class TorchvisionDatasets(DatasetProvider):
             return [root / cls.__name__ / "raw"]
         return None  # unknown layout: not cached, and only the root is checked
 
-    def check(self, split, root):
-        if not Path(root).is_dir():
-            raise self.missing(split, root)
-        super().check(split, root)
-
     def load(self, split, root, size) -> LabelledData:
         cls = self.dataset_class()
         arguments = {**self.split_arguments(cls, split), **(self.kwargs or {})}
@@ -85,10 +79,12 @@ class TorchvisionDatasets(DatasetProvider):
         images, labels = [], []
         for index in range(len(dataset)):
             image, label = dataset[index]
-            if not isinstance(label, int) and not (torch.is_tensor(label) and label.numel() == 1):
+            if not isinstance(label, numbers.Integral) and not (torch.is_tensor(label) and label.numel() == 1):
                 raise DataError(f"torchvision {self.dataset}: targets must be class indices, got {type(label).__name__}")
             images.append(to_chw(image))
             labels.append(int(label))
         labels = torch.tensor(labels, dtype=torch.long)
+        if len(labels) and int(labels.min()) < 0:  # e.g. STL10's "unlabeled" split marks every image -1
+            raise DataError(f"torchvision {self.dataset} split '{split}' has unlabelled images (label -1)")
         return LabelledData(stack_images(images, size), labels, class_names(labels, getattr(dataset, "classes", None)),
                             f"torchvision:{self.dataset}:{split}")
