@@ -57,7 +57,7 @@ def main():
             except MissingDataError:
                 check = time.perf_counter() - started
             command = [str(Path(sys.executable).parent / "transferbench"), "run", str(suite.path), "--data-root", empty,
-                       "--out", str(Path(empty) / "out"), "--no-progress"]
+                       "--out", str(Path(empty) / "out"), "--no-progress", "--strategies", "target-only"]
             cli, result = timed(lambda: subprocess.run(command, capture_output=True, text=True))
             assert result.returncode == 2 and "not found at" in result.stderr, result.stderr
         figures[name] = {"cold_s": round(cold, 3), "warm_s": round(warm, 3), "speedup": round(cold / warm, 1),

@@ -9,7 +9,7 @@ import torch
 
 from benchmark import records
 from benchmark.datasets import DatasetLoader
-from benchmark.runner import Runner, prepare_pairs
+from benchmark.runner import Runner, prepare_pairs, resolve_strategies
 from benchmark.suite import load_suite
 from tiny_formats import write_cifar10, write_hf, write_imagefolder, write_miniimagenet, write_stl10
 
@@ -31,8 +31,11 @@ def run_quick(suite, registry, out, data_root):
 
 
 @pytest.mark.parametrize("path", sorted(SUITES.glob("*.toml")), ids=lambda p: p.stem)
-def test_every_shipped_suite_names_installed_providers_and_valid_options(path, registry, tmp_path):
+def test_every_shipped_suite_names_valid_hyperparameters_providers_and_options(path, registry, tmp_path):
     suite = load_suite(path)
+    # hyperparameter overrides name real hyperparameters of the strategies installed here
+    resolve_strategies(replace(suite, strategies=[s for s in suite.strategies or () if s in registry.strategies] or None),
+                       registry)
     loader = DatasetLoader(registry, tmp_path)
     for pair in suite.pairs:
         for spec in (pair.source, pair.target, pair.target_test):
