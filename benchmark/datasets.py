@@ -160,6 +160,7 @@ def rename_classes(data: LabelledData, rename: dict, where: str) -> LabelledData
     return LabelledData(data.inputs, data.labels, tuple(rename.get(c, c) for c in data.classes), data.name)
 
 
+DATASET_CACHE_DIR = ".dataset-cache"  # under a results directory: shared by every suite written there
 PREPROCESS_CHUNK = 4096  # images converted and resized at a time: bounds memory on large raw splits
 
 

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from benchmark import metrics as metric_fns
 from benchmark import protocol, records, stats
 from benchmark.data import LabelledData
-from benchmark.datasets import DatasetLoader
+from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
 from benchmark.errors import SuiteError, did_you_mean
 from benchmark.strategy import Context, TaskSpec
 from benchmark.suite import Pair, Suite, budget_label
@@ -136,7 +136,7 @@ class Runner:
         self.suite, self.registry = suite, registry
         self.records_path = Path(out_dir) / suite.name / "records.jsonl"
         self.cache_dir = Path(out_dir) / suite.name / ".cache"
-        self.loader = DatasetLoader(registry, data_root, cache_dir=Path(out_dir) / ".cache" / "datasets")
+        self.loader = DatasetLoader(registry, data_root, cache_dir=Path(out_dir) / DATASET_CACHE_DIR)
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
 

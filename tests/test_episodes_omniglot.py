@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from benchmark import records
-from benchmark.datasets import DatasetLoader
+from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
 from benchmark.protocol import ClassIndex, episodic_tasks
 from benchmark.runner import Runner, prepare_pairs
 from benchmark.stats import NORMAL_OVER_EPISODES
@@ -32,7 +32,7 @@ def out(tmp_path_factory):
 def novel(shared_data, registry, out):
     """The suite's novel-class pool (the test split, 33,840 drawings at 28x28)."""
     suite = load_suite(SUITE)
-    loader = DatasetLoader(registry, shared_data, out / ".cache" / "datasets")  # where a Runner on `out` looks
+    loader = DatasetLoader(registry, shared_data, out / DATASET_CACHE_DIR)  # where a Runner on `out` looks
     pool, _ = loader.load(suite.pairs[0].target, suite.pairs[0].input, "test")
     return pool
 
