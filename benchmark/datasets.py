@@ -2,8 +2,14 @@
 
 A dataset table in a suite file::
 
-    { provider = "sklearn-digits", split = "train[:50%]", classes = ["0", "1"],
-      shifts = [{ rotate = 90 }], options = { ... }, root = "mnist" }
+    { provider = "torchvision", name = "CIFAR10", split = "train[:50%]", root = ".",
+      classes = ["cat", "dog"], rename = { automobile = "car" }, shifts = [{ rotate = 90 }],
+      options = { ... }, stands_in_for = "train" }
+
+``provider`` picks a dataset provider (the ``transferbench_datasets`` hook); ``name``
+which dataset it serves, for providers of many; ``root`` where its files are, under
+the data root (default: the provider's ``default_root``); ``options`` go to the
+provider's constructor.
 
 ``split`` may end in a per-class percentage slice ``[a%:b%]``: in every class, the
 examples from a% to b% of that class (in the provider's order) are kept, so two
@@ -11,42 +17,72 @@ slices of one split are disjoint and keep the class balance.
 """
 
 import re
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 import torch
 
-from benchmark import shifts
+from benchmark import dataset_cache, shifts
 from benchmark.data import LabelledData, fingerprint
-from benchmark.errors import DataError, did_you_mean
+from benchmark.dataset_cache import FileDigests, TensorCache
+from benchmark.errors import DataError, MissingDataError, did_you_mean
 from benchmark.strategy import init_param_names
 
 
 class DatasetProvider:
-    """Base class of dataset providers. ``__init__`` takes the table's ``options`` as keywords."""
+    """Base class of dataset providers. ``__init__`` takes the table's ``options`` as keywords;
+    a provider that serves several datasets (torchvision, hf, learn2learn) takes the table's
+    ``name`` as its ``dataset`` option.
+
+    ``root`` is the directory (or file) the table's ``root`` names under the data root, or
+    ``default_root`` under it when the table names none (e.g. ``mnist`` for ``DATA/mnist``).
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     citation: ClassVar[str] = ""      # BibTeX, for `transferbench cite`
     how_to_get: ClassVar[str] = ""    # shown when the files are missing
+    default_root: ClassVar[str | None] = ""  # relative to the data root; None: no root unless the table names one
 
-    def load(self, split: str, root: Path) -> LabelledData:
-        """Return the whole split as float images [N, C, H, W] in [0, 1] with labels.
+    def files(self, split: str, root: Path) -> list[Path] | None:
+        """The files (or directories) ``split`` is read from. Their bytes key the preprocessing
+        cache, and ``check`` requires them to exist. None: unknown, so never cached."""
+        return None
 
-        Must not download: when files are missing raise ``DataError`` naming the
-        dataset, the path looked at and ``how_to_get``.
+    def check(self, split: str, root: Path) -> None:
+        """Fail fast, before anything is read, when the split's files (or, if unknown, its root) are missing."""
+        files = self.files(split, root)
+        for path in files if files is not None else [root] if root is not None else []:
+            if not Path(path).exists():
+                raise self.missing(split, path)
+
+    def load(self, split: str, root: Path, size: tuple[int, int]) -> LabelledData:
+        """Return the whole split as images [N, C, H, W], float in [0, 1] or uint8 in [0, 255].
+
+        ``size`` is the pair's declared (H, W): a provider whose images differ in size
+        resizes each to it (a provider of fixed-size images may ignore it). Must not
+        download: when files are missing raise ``self.missing(split, path)``.
         """
         raise NotImplementedError
+
+    def missing(self, split: str, path) -> MissingDataError:
+        """The error for absent data: names the dataset, the path looked at and how to get it."""
+        return MissingDataError(f"dataset '{self.name}' split '{split}' not found at {path}. "
+                                f"{self.how_to_get}".rstrip())
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     provider: str
     split: str = "train"
+    name: str | None = None          # which dataset of a multi-dataset provider (e.g. torchvision "CIFAR10")
     root: str | None = None          # relative to the data root (absolute paths are kept)
     options: dict = field(default_factory=dict)
     classes: tuple[str, ...] | None = None
+    rename: dict = field(default_factory=dict)  # {old class name: new}, e.g. to align two label spaces
     shifts: tuple[dict, ...] = ()
     stands_in_for: str | None = None  # e.g. "train" when a test split stands in for a missing train split
 
@@ -57,13 +93,15 @@ class DatasetSpec:
     def describe(self) -> dict:
         """The spec as plain data, for records."""
         described = {"provider": self.provider, "split": self.split}
-        for key in ("root", "stands_in_for"):
+        for key in ("name", "root", "stands_in_for"):
             if getattr(self, key) is not None:
                 described[key] = getattr(self, key)
         if self.options:
             described["options"] = dict(self.options)
         if self.classes is not None:
             described["classes"] = list(self.classes)
+        if self.rename:
+            described["rename"] = dict(self.rename)
         if self.shifts:
             described["shifts"] = [dict(s) for s in self.shifts]
         return described
@@ -114,40 +152,128 @@ def select_classes(data: LabelledData, classes: tuple[str, ...], where: str) -> 
     return LabelledData(data.inputs[keep], old_to_new[data.labels[keep]], tuple(classes), data.name)
 
 
-class DatasetLoader:
-    """Loads and preprocesses datasets, keeping each raw split in memory for the run."""
+def rename_classes(data: LabelledData, rename: dict, where: str) -> LabelledData:
+    unknown = [name for name in rename if name not in data.classes]
+    if unknown:
+        raise DataError(f"{where}: cannot rename class '{unknown[0]}': not in the dataset"
+                        f"{did_you_mean(unknown[0], data.classes)}")
+    return LabelledData(data.inputs, data.labels, tuple(rename.get(c, c) for c in data.classes), data.name)
 
-    def __init__(self, registry, data_root: Path):
+
+DATASET_CACHE_DIR = ".dataset-cache"  # under a results directory: shared by every suite written there
+PREPROCESS_CHUNK = 4096  # images converted and resized at a time: bounds memory on large raw splits
+
+
+def to_float_shape(images: torch.Tensor, shape: InputSpec) -> torch.Tensor:
+    """uint8 [0, 255] / bool / float [0, 1] images of any size -> float32 [N, *shape.shape], chunk by chunk."""
+    out = torch.empty((len(images), *shape.shape), dtype=torch.float32)
+    for start in range(0, len(images), PREPROCESS_CHUNK):
+        chunk = images[start:start + PREPROCESS_CHUNK]
+        chunk = chunk.float() / 255.0 if chunk.dtype == torch.uint8 else chunk.float()
+        out[start:start + len(chunk)] = shifts.to_shape(chunk, shape.channels, shape.size)
+    return out
+
+
+class DatasetLoader:
+    """Loads and preprocesses datasets: provider -> slice -> classes -> shape -> shifts -> normalise.
+
+    The last few raw splits stay in memory (slices of one split, e.g. a pool and a test
+    half, are prepared one after the other and read the file once) but no more: a raw
+    split can be large (Omniglot's base classes are 1 GB of 105x105 drawings).
+    Preprocessed datasets go to ``cache_dir`` (see ``benchmark.dataset_cache``), so a
+    later run with the same files, table and shape skips reading and resizing.
+    """
+
+    RAW_KEPT = 2
+
+    def __init__(self, registry, data_root: Path, cache_dir: Path | None = None):
         self.registry = registry
         self.data_root = Path(data_root)
-        self._raw: dict = {}
+        self.cache = TensorCache(cache_dir)
+        self.digests = FileDigests(Path(cache_dir) / "digests.json" if cache_dir is not None else None)
+        self._raw: OrderedDict = OrderedDict()
 
     def provider(self, spec: DatasetSpec, where: str) -> DatasetProvider:
         cls = self.registry.dataset(spec.provider).cls
         known = init_param_names(cls)
-        unknown = [k for k in spec.options if k not in known]
+        unknown = [k for k in spec.options if k not in known or k == "dataset"]
         if unknown:
             raise DataError(f"{where}: provider '{spec.provider}' has no option '{unknown[0]}'"
-                            f"{did_you_mean(unknown[0], known)}")
-        return cls(**spec.options)
+                            f"{did_you_mean(unknown[0], [k for k in known if k != 'dataset'])}")
+        options = dict(spec.options)
+        if "dataset" in known:
+            options["dataset"] = spec.name
+        elif spec.name is not None:
+            raise DataError(f"{where}: provider '{spec.provider}' serves one dataset; remove name = '{spec.name}'")
+        return cls(**options)
 
-    def raw(self, spec: DatasetSpec, where: str) -> LabelledData:
-        key = (spec.provider, repr(sorted(spec.options.items())), spec.base_split, spec.root)
+    def root(self, spec: DatasetSpec, provider: DatasetProvider) -> Path | None:
+        relative = spec.root if spec.root is not None else provider.default_root
+        return None if relative is None else self.data_root / relative
+
+    def check(self, spec: DatasetSpec, where: str) -> None:
+        """Raise at once when the spec's files are missing: nothing is read."""
+        provider = self.provider(spec, where)
+        with self.context(where):
+            provider.check(spec.base_split, self.root(spec, provider))
+
+    @contextmanager
+    def context(self, where: str):
+        """Prefix a provider's data error with the suite position, and say how to point at the data."""
+        try:
+            yield
+        except MissingDataError as error:
+            raise MissingDataError(f"{where}: {error} (data root: {self.data_root}; set it with --data-root "
+                                   f"or $TRANSFERBENCH_DATA)") from None
+        except DataError as error:
+            raise DataError(f"{where}: {error}") from None
+
+    def raw(self, spec: DatasetSpec, shape: InputSpec, where: str) -> LabelledData:
+        provider = self.provider(spec, where)
+        root = self.root(spec, provider)
+        key = (spec.provider, spec.name, repr(sorted(spec.options.items())), spec.base_split, str(root), shape.size)
         if key not in self._raw:
-            root = self.data_root / spec.root if spec.root else self.data_root
-            self._raw[key] = self.provider(spec, where).load(spec.base_split, root)
+            with self.context(where):
+                provider.check(spec.base_split, root)
+                self._raw[key] = provider.load(spec.base_split, root, tuple(shape.size))
+            while len(self._raw) > self.RAW_KEPT:
+                self._raw.popitem(last=False)
+        self._raw.move_to_end(key)
         return self._raw[key]
 
+    def cache_key(self, spec: DatasetSpec, shape: InputSpec, where: str) -> str | None:
+        provider = self.provider(spec, where)
+        root = self.root(spec, provider)
+        with self.context(where):
+            files = provider.files(spec.base_split, root)
+        if files is None:
+            return None
+        try:
+            content = self.digests.of_files(files, relative_to=root)
+        except OSError:
+            return None  # a file is missing: loading will raise the provider's own error
+        provided = self.registry.dataset(spec.provider)
+        table = {**spec.describe(), "stands_in_for": None}  # a label in records, not an input to the pixels
+        return dataset_cache.cache_key(provided.dist, provided.version, table, asdict(shape), content)
+
     def load(self, spec: DatasetSpec, shape: InputSpec, where: str) -> tuple[LabelledData, str]:
-        """The dataset as strategies see it, and its fingerprint."""
-        data = stratified_slice(self.raw(spec, where), spec.split)
+        """The dataset as strategies see it, and its content fingerprint."""
+        name = f"{spec.provider}{':' + spec.name if spec.name else ''}:{spec.split}"
+        key = self.cache_key(spec, shape, where)
+        cached = self.cache.get(key, name)
+        if cached is not None:
+            return cached
+        data = stratified_slice(self.raw(spec, shape, where), spec.split)
+        if spec.rename:
+            data = rename_classes(data, spec.rename, where)
         if spec.classes is not None:
             data = select_classes(data, spec.classes, where)
-        images = shifts.to_shape(data.inputs.float(), shape.channels, shape.size)
+        images = to_float_shape(data.inputs, shape)
         for shift in spec.shifts:
             images = shifts.apply_shift(images, shift, where)
         if shape.mean is not None:
             images = (images - shape.mean) / (shape.std or 1.0)
-        name = f"{spec.provider}:{spec.split}"
         prepared = LabelledData(images.contiguous(), data.labels.clone(), data.classes, name)
-        return prepared, fingerprint(prepared)
+        content = fingerprint(prepared)
+        self.cache.put(key, prepared, content)
+        return prepared, content

@@ -19,6 +19,10 @@ class DataError(TransferbenchError):
     """A dataset that is missing, malformed or cannot be brought to the declared shape."""
 
 
+class MissingDataError(DataError):
+    """A dataset's files are not where the suite and data root say; nothing is downloaded."""
+
+
 def did_you_mean(word: str, choices) -> str:
     """' (did you mean 'x'?)' when a close match exists, else ''."""
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)

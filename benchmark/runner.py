@@ -24,7 +24,7 @@ from benchmark import protocol, records
 from benchmark.cells import Job, Settings, make_record
 from benchmark.claims import Claims
 from benchmark.data import LabelledData
-from benchmark.datasets import DatasetLoader
+from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
 from benchmark.errors import PluginError, SuiteError, TransferbenchError, did_you_mean
 from benchmark.executors import make_executor
 from benchmark.pretrain_cache import caches_state, key_of, key_payload
@@ -66,6 +66,12 @@ class Summary:
 
 def prepare_pairs(suite: Suite, loader: DatasetLoader) -> dict[str, PreparedPair]:
     """Load every pair before any training, so missing data or a bad budget fails in seconds."""
+    for pair in suite.pairs:  # first only look for every file, so missing data fails before anything is read
+        sides = {"source": pair.source, "target": pair.target}
+        if suite.protocol == "transfer":
+            sides["target test"] = pair.target_test
+        for side, spec in sides.items():
+            loader.check(spec, f"{suite.path}: pair '{pair.name}' {side}")
     prepared = {}
     for pair in suite.pairs:
         where = f"{suite.path}: pair '{pair.name}'"
@@ -125,7 +131,7 @@ class Runner:
         self.suite, self.registry = suite, registry
         out_dir = Path(out_dir).absolute()  # workers may run elsewhere: no path relative to our cwd
         self.records_path = out_dir / suite.name / "records.jsonl"
-        self.loader = DatasetLoader(registry, data_root)
+        self.loader = DatasetLoader(registry, data_root, cache_dir=out_dir / DATASET_CACHE_DIR)
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
         self.executor, self.workers = executor, workers

@@ -6,9 +6,11 @@ are plain data in a suite file, e.g. ``shifts = [{ rotate = 90 }, { noise = 0.2 
 
 import torch
 import torch.nn.functional as F
-import torchvision.transforms.v2.functional as TF
 
 from benchmark.errors import DataError, did_you_mean
+
+# torchvision's functional transforms are imported where used: importing torchvision costs
+# about a second, which a run that stops at a missing file should not pay.
 
 
 def to_shape(images: torch.Tensor, channels: int, size: tuple[int, int]) -> torch.Tensor:
@@ -19,6 +21,8 @@ def to_shape(images: torch.Tensor, channels: int, size: tuple[int, int]) -> torc
         if images.shape[1] == 1:
             images = images.repeat(1, channels, 1, 1)
         elif images.shape[1] == 3 and channels == 1:
+            import torchvision.transforms.v2.functional as TF
+
             images = TF.rgb_to_grayscale(images)
         else:
             raise DataError(f"cannot convert {images.shape[1]} channels to {channels}")
@@ -26,6 +30,8 @@ def to_shape(images: torch.Tensor, channels: int, size: tuple[int, int]) -> torc
 
 
 def rotate(images, degrees: float):
+    import torchvision.transforms.v2.functional as TF
+
     return TF.rotate(images, float(degrees), interpolation=TF.InterpolationMode.BILINEAR)
 
 

@@ -30,7 +30,7 @@ PROTOCOLS = ("transfer", "episodic")
 SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
               "input", "hparams", "pairs", "notes"}
 PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes"}
-DATASET_KEYS = {"provider", "split", "root", "options", "classes", "shifts", "stands_in_for"}
+DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
 TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
 INPUT_KEYS = {"channels", "size", "mean", "std"}
 
@@ -104,6 +104,10 @@ class _Checker:
         fields = {k: table[k] for k in DATASET_KEYS if k in table}
         if "classes" in fields:
             fields["classes"] = tuple(str(c) for c in fields["classes"])
+        if "rename" in fields:
+            if not isinstance(fields["rename"], dict):
+                self.fail(f"{where}.rename must be a table like {{ automobile = \"car\" }}", "rename")
+            fields["rename"] = {str(k): str(v) for k, v in fields["rename"].items()}
         if "shifts" in fields:
             if not all(isinstance(s, dict) for s in fields["shifts"]):
                 self.fail(f"{where}.shifts must be a list of tables like {{ rotate = 90 }}", "shifts")

@@ -1,5 +1,6 @@
 """sklearn-digits: the 1,797 8x8 handwritten digits that ship inside scikit-learn (UCI optdigits test set)."""
 
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -24,7 +25,11 @@ class SklearnDigits(DatasetProvider):
     # file's order) are "train", the rest "test"; "all" is everything.
     splits = ("train", "test", "all")
 
-    def load(self, split: str, root: Path) -> LabelledData:
+    def files(self, split, root):
+        # The data ships inside scikit-learn, not under the data root.
+        return [Path(str(resources.files("sklearn.datasets.data") / "digits.csv.gz"))]
+
+    def load(self, split: str, root: Path, size=None) -> LabelledData:
         if split not in self.splits:
             raise DataError(f"sklearn-digits has splits {self.splits}, not '{split}'")
         from sklearn.datasets import load_digits

@@ -1,0 +1,103 @@
+"""hf: Hugging Face ``datasets``, read offline from a local directory or the local cache.
+
+    { provider = "hf", root = "hf/mnist", split = "test" }     # a save_to_disk directory (load_from_disk),
+                                                               # or any local dataset load_dataset reads
+    { provider = "hf", name = "ylecun/mnist", split = "test" } # a Hub id, from the local HF cache only
+    options = { config = "cropped_digits", image_column = "image", label_column = "label" }
+
+The Hub is never contacted: loading runs with Hugging Face's offline switches on
+(``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``), so data that is not on disk fails at
+once instead of retrying a network that is not there.
+"""
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+from benchmark.data import LabelledData
+from benchmark.datasets import DatasetProvider
+from benchmark.errors import DataError
+from plugins.datasets.images import stack_images, to_chw
+
+
+@contextmanager
+def offline():
+    """Hugging Face's offline switches, on for the duration (they are read at import, so set both ways)."""
+    for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.setdefault(variable, "1")
+    import datasets.config
+    import huggingface_hub.constants
+
+    saved = datasets.config.HF_HUB_OFFLINE, huggingface_hub.constants.HF_HUB_OFFLINE
+    datasets.config.HF_HUB_OFFLINE = huggingface_hub.constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        datasets.config.HF_HUB_OFFLINE, huggingface_hub.constants.HF_HUB_OFFLINE = saved
+
+
+def is_saved_to_disk(path: Path) -> bool:
+    return (path / "dataset_dict.json").exists() or (path / "state.json").exists()
+
+
+class HuggingFace(DatasetProvider):
+    name = "hf"
+    description = "Hugging Face datasets: a save_to_disk / local dataset directory, or a Hub id from the local cache."
+    how_to_get = ("On a machine with internet run datasets.load_dataset(ID).save_to_disk(DIR) and copy DIR to "
+                  "that path (or copy the Hugging Face cache, $HF_HOME, and name the dataset by its Hub id).")
+    default_root = None  # no root: the table's `name` is a Hub id read from the local cache
+
+    def __init__(self, dataset=None, config=None, image_column="image", label_column="label"):
+        self.dataset = dataset          # a Hub id, from the table's `name`
+        self.config = config
+        self.image_column = image_column
+        self.label_column = label_column
+
+    def files(self, split, root):
+        return [root] if root is not None else None  # the Hub cache has its own fingerprints
+
+    def check(self, split, root):
+        if root is None and not self.dataset:
+            raise DataError("provider 'hf' needs root = a local dataset directory or name = a Hub id")
+        if root is not None and not Path(root).exists():
+            raise self.missing(split, root)
+
+    def open(self, split: str, root: Path | None):
+        import datasets
+
+        with offline():
+            try:
+                if root is not None and is_saved_to_disk(root):
+                    loaded = datasets.load_from_disk(str(root))
+                    splits = sorted(loaded) if isinstance(loaded, datasets.DatasetDict) else ["all"]
+                    if split not in splits:  # a saved single Dataset is one split, "all"
+                        raise DataError(f"hf {root}: no split '{split}'; it has {splits}")
+                    return loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
+                return datasets.load_dataset(str(root) if root is not None else self.dataset, self.config,
+                                             split=split)
+            except DataError:
+                raise
+            except Exception as error:  # offline misses surface as ConnectionError, FileNotFoundError, ...
+                where = root if root is not None else f"the Hugging Face cache ({datasets.config.HF_DATASETS_CACHE})"
+                raise self.missing(split, f"{where}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
+
+    def load(self, split, root, size) -> LabelledData:
+        dataset = self.open(split, root)
+        for column in (self.image_column, self.label_column):
+            if column not in dataset.column_names:
+                raise DataError(f"hf {root or self.dataset} split '{split}': no column '{column}'; it has "
+                                f"{dataset.column_names} (set options image_column / label_column)")
+        feature = dataset.features[self.label_column]
+        raw_labels = list(dataset[self.label_column])
+        if hasattr(feature, "names"):                        # a ClassLabel: integers with names
+            classes, labels = tuple(feature.names), raw_labels
+        else:                                                # plain values: their sorted distinct values
+            classes = tuple(str(v) for v in sorted(set(raw_labels)))
+            lookup = {value: i for i, value in enumerate(sorted(set(raw_labels)))}
+            labels = [lookup[value] for value in raw_labels]
+        images = stack_images((to_chw(row[self.image_column]) for row in dataset.select_columns([self.image_column])),
+                              size)
+        return LabelledData(images, torch.tensor(labels, dtype=torch.long), classes,
+                            f"hf:{root.name if root is not None else self.dataset}:{split}")

@@ -1,0 +1,90 @@
+"""torchvision: any dataset class of ``torchvision.datasets``, read from local files (``download=False``).
+
+    { provider = "torchvision", name = "CIFAR10", split = "train" }      # DATA/cifar-10-batches-py/
+    { provider = "torchvision", name = "STL10", split = "test" }         # DATA/stl10_binary/
+    { provider = "torchvision", name = "EMNIST", options = { kwargs = { split = "digits" } } }
+
+``root`` (default: the data root itself) is passed to the class as its ``root``; the
+class adds its own folder, as it would when downloading. The suite's split is passed
+as the class expects it: ``split=`` where the class takes one, else ``train=`` for
+"train" / "test", ``background=`` for Omniglot's "background" / "evaluation"; a class
+with no split takes split "all". Nothing is ever downloaded.
+"""
+
+import inspect
+import numbers
+import torch
+
+from benchmark.data import LabelledData
+from benchmark.datasets import DatasetProvider
+from benchmark.errors import DataError, did_you_mean
+from plugins.datasets.images import class_names, stack_images, to_chw
+
+BOOLEAN_SPLITS = {"train": {"train": True, "test": False}, "background": {"background": True, "evaluation": False}}
+
+
+class TorchvisionDatasets(DatasetProvider):
+    name = "torchvision"
+    description = "Any torchvision.datasets class from local files (download=False); name = the class name."
+    how_to_get = ("Fetch it once on a machine with internet, e.g. torchvision.datasets.CIFAR10(root, download=True), "
+                  "and copy root's contents to that directory.")
+    default_root = ""  # the data root: each class adds its own folder (cifar-10-batches-py, MNIST/raw, ...)
+
+    def __init__(self, dataset=None, kwargs=None):
+        self.dataset = dataset    # the class name, from the table's `name`
+        self.kwargs = kwargs      # extra constructor arguments
+
+    def dataset_class(self):
+        import torchvision.datasets
+
+        names = [n for n in torchvision.datasets.__all__ if n[0].isupper()]
+        if self.dataset not in names:
+            raise DataError(f"provider 'torchvision' needs name = a torchvision.datasets class, got "
+                            f"{self.dataset!r}{did_you_mean(str(self.dataset), names)}")
+        return getattr(torchvision.datasets, self.dataset)
+
+    def split_arguments(self, cls, split: str) -> dict:
+        parameters = inspect.signature(cls.__init__).parameters
+        if "split" in parameters:
+            return {"split": split}
+        for argument, values in BOOLEAN_SPLITS.items():
+            if argument in parameters:
+                if split not in values:
+                    raise DataError(f"torchvision {self.dataset} has splits {sorted(values)}, not '{split}'")
+                return {argument: values[split]}
+        if split != "all":
+            raise DataError(f"torchvision {self.dataset} has no splits: use split = \"all\" (and slices of it)")
+        return {}
+
+    def files(self, split, root):
+        import torchvision.datasets
+
+        cls = self.dataset_class()
+        if getattr(cls, "base_folder", None):                 # CIFAR10/100, STL10, ...
+            return [root / cls.base_folder]
+        if issubclass(cls, torchvision.datasets.MNIST):        # MNIST, FashionMNIST, KMNIST, EMNIST, QMNIST
+            return [root / cls.__name__ / "raw"]
+        return None  # unknown layout: not cached, and only the root is checked
+
+    def load(self, split, root, size) -> LabelledData:
+        cls = self.dataset_class()
+        arguments = {**self.split_arguments(cls, split), **(self.kwargs or {})}
+        if "download" in inspect.signature(cls.__init__).parameters:
+            arguments["download"] = False
+        try:
+            dataset = cls(str(root), **arguments)
+        except (RuntimeError, FileNotFoundError, OSError) as error:  # torchvision's "Dataset not found or corrupted"
+            raise DataError(f"torchvision {self.dataset} split '{split}' could not be read from {root}: {error}. "
+                            f"{self.how_to_get}") from None
+        images, labels = [], []
+        for index in range(len(dataset)):
+            image, label = dataset[index]
+            if not isinstance(label, numbers.Integral) and not (torch.is_tensor(label) and label.numel() == 1):
+                raise DataError(f"torchvision {self.dataset}: targets must be class indices, got {type(label).__name__}")
+            images.append(to_chw(image))
+            labels.append(int(label))
+        labels = torch.tensor(labels, dtype=torch.long)
+        if len(labels) and int(labels.min()) < 0:  # e.g. STL10's "unlabeled" split marks every image -1
+            raise DataError(f"torchvision {self.dataset} split '{split}' has unlabelled images (label -1)")
+        return LabelledData(stack_images(images, size), labels, class_names(labels, getattr(dataset, "classes", None)),
+                            f"torchvision:{self.dataset}:{split}")

@@ -1,0 +1,110 @@
+"""The shipped suites: each parses, names installed providers and options, and runs end to end,
+on ../shared/data where it has the files, else on tiny data written in the real formats."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from benchmark import records
+from benchmark.datasets import DatasetLoader
+from benchmark.runner import Runner, prepare_pairs, resolve_strategies
+from benchmark.suite import load_suite
+from tiny_formats import write_cifar10, write_hf, write_imagefolder, write_miniimagenet, write_stl10
+
+SUITES = Path(__file__).resolve().parent.parent / "suites"
+
+
+def quick(suite, budgets=(1,), episodes=2):
+    """The suite's pairs and data, with one seed, one fast strategy and a small budget."""
+    return replace(suite, seeds=(0,), budgets=budgets, strategies=("target-only",), episodes=episodes,
+                   hparams={"target-only": {"adapt_steps": 2}})
+
+
+def run_quick(suite, registry, out, data_root):
+    summary = Runner(suite, registry, out, data_root, show_progress=False).run()
+    written = records.read(out / suite.name / "records.jsonl")
+    assert not summary.failed, summary.failed
+    assert len(written) == len(suite.pairs) * len(suite.budgets) and all(r["status"] == "ok" for r in written)
+    return written
+
+
+@pytest.mark.parametrize("path", sorted(SUITES.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_shipped_suite_names_valid_hyperparameters_providers_and_options(path, registry, tmp_path):
+    suite = load_suite(path)
+    # hyperparameter overrides name real hyperparameters of the strategies installed here
+    resolve_strategies(replace(suite, strategies=[s for s in suite.strategies or () if s in registry.strategies] or None),
+                       registry)
+    loader = DatasetLoader(registry, tmp_path)
+    for pair in suite.pairs:
+        for spec in (pair.source, pair.target, pair.target_test):
+            loader.provider(spec, f"{path.name}: {pair.name}")  # raises on an unknown provider or option
+
+
+def test_digits_suite_on_the_real_files_records_which_split_stands_in(shared_data, registry, tmp_path):
+    suite = quick(load_suite(SUITES / "digits.toml"))
+    written = run_quick(suite, registry, tmp_path, shared_data)
+    by_pair = {r["pair"]: r for r in written}
+    assert set(by_pair) == {"mnist→usps", "usps→mnist", "mnist→kmnist", "mnist→rotated", "mnist→inverted"}
+    assert by_pair["mnist→usps"]["source"]["stands_in_for"] == "train"
+    assert by_pair["usps→mnist"]["target"] == {"provider": "mnist", "split": "test[:50%]", "stands_in_for": "train"}
+    assert by_pair["usps→mnist"]["target_test"]["split"] == "test[50%:]"
+    assert "stands_in_for" not in by_pair["usps→mnist"]["source"]  # USPS has its real train split
+    # the pool and the scored split of one file are different examples, so their fingerprints differ
+    assert by_pair["usps→mnist"]["fingerprints"]["target"] != by_pair["usps→mnist"]["fingerprints"]["target_test"]
+    assert by_pair["mnist→rotated"]["target"]["shifts"] == [{"rotate": 45}]
+
+
+def test_digits_pairs_have_the_declared_shape_and_disjoint_halves(shared_data, registry, tmp_path):
+    suite = load_suite(SUITES / "digits.toml")
+    prepared = prepare_pairs(suite, DatasetLoader(registry, shared_data, tmp_path / "cache"))
+    for pair in prepared.values():
+        for data in (pair.source, pair.pool, pair.test):
+            assert data.input_shape == (1, 16, 16) and 0.0 <= data.inputs.min() and data.inputs.max() <= 1.0
+    usps_to_mnist = prepared["usps→mnist"]
+    assert (len(usps_to_mnist.pool), len(usps_to_mnist.test)) == (5_000, 5_000)
+    assert len(prepared["mnist→usps"].source) == 10_000 and len(prepared["mnist→usps"].test) == 2_007
+    kmnist = prepared["mnist→kmnist"]
+    assert kmnist.pool.classes == ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")
+    assert torch.bincount(kmnist.test.labels).tolist() == [500] * 10
+
+
+def test_cifar10_stl10_suite_on_tiny_torchvision_files(registry, tmp_path, monkeypatch):
+    import os
+
+    import torchvision.datasets.cifar
+    import torchvision.datasets.stl10
+
+    for module in (torchvision.datasets.cifar, torchvision.datasets.stl10):  # tiny files cannot match the md5s
+        monkeypatch.setattr(module, "check_integrity", lambda path, md5=None: os.path.isfile(path))
+    write_cifar10(tmp_path / "data", per_class=2)
+    write_stl10(tmp_path / "data", per_class=3)
+    written = run_quick(quick(load_suite(SUITES / "cifar10-stl10.toml")), registry, tmp_path / "out", tmp_path / "data")
+    assert {r["pair"] for r in written} == {"cifar10→stl10", "stl10→cifar10"}
+    assert written[0]["source"]["rename"] == {"automobile": "car"}
+
+
+def test_office31_suite_on_a_tiny_image_folder_tree(registry, tmp_path):
+    for domain in ("amazon", "dslr", "webcam"):
+        write_imagefolder(tmp_path / "data" / "office31" / domain / "images", ["back_pack", "bike", "calculator"],
+                          per_class=4, sizes=((64, 64), (48, 60)), suffix=".jpg")
+    written = run_quick(quick(load_suite(SUITES / "office31.toml"), budgets=(1, 2)), registry, tmp_path / "out",
+                        tmp_path / "data")
+    assert len({r["pair"] for r in written}) == 6
+    assert written[0]["target"]["stands_in_for"] == "train" and written[0]["target_test"]["stands_in_for"] == "test"
+
+
+def test_hf_digits_suite_on_tiny_save_to_disk_directories(registry, tmp_path):
+    write_hf(tmp_path / "data" / "hf" / "svhn", {"train": 2, "test": 2}, channels=3, size=32)
+    write_hf(tmp_path / "data" / "hf" / "mnist", {"train": 2, "test": 2}, channels=1, size=28, seed=5)
+    written = run_quick(quick(load_suite(SUITES / "hf-digits.toml")), registry, tmp_path / "out", tmp_path / "data")
+    assert {r["pair"] for r in written} == {"svhn→mnist", "mnist→svhn"}
+
+
+def test_miniimagenet_suite_on_tiny_learn2learn_pickles(registry, tmp_path):
+    write_miniimagenet(tmp_path / "data", "train", n_classes=6, per_class=3)
+    write_miniimagenet(tmp_path / "data", "test", n_classes=5, per_class=16, seed=1)
+    written = run_quick(quick(load_suite(SUITES / "miniimagenet-fewshot.toml")), registry, tmp_path / "out",
+                        tmp_path / "data")
+    assert written[0]["n_way"] == 5 and len(written[0]["per_episode"]["accuracy"]) == 2
