@@ -13,7 +13,6 @@ from benchmark.runner import Runner, prepare_pairs
 from benchmark.stats import NORMAL_OVER_EPISODES
 from benchmark.strategy import Strategy
 from benchmark.suite import load_suite
-from test_runner import with_strategy
 
 SUITE = Path(__file__).resolve().parent.parent / "suites" / "omniglot-fewshot.toml"
 
@@ -98,13 +97,13 @@ class SeeingB(SeeingStrategy):
     name = "seeing-b"
 
 
-def test_every_strategy_is_scored_on_the_same_episodes(registry, shared_data, out, novel):
+def test_every_strategy_is_scored_on_the_same_episodes(registry, with_strategies, shared_data, out, novel):
     suite = load_suite(SUITE)
     # the suite's 5-way pair with a smaller real source (the val split), to keep the test quick
     pair = replace(suite.pairs[0], source=replace(suite.pairs[0].source, split="val"))
     suite = replace(suite, pairs=(pair,), budgets=(1,), episodes=4, strategies=("seeing-a", "seeing-b"))
     SeeingStrategy.seen.clear()
-    summary = Runner(suite, with_strategy(with_strategy(registry, SeeingA), SeeingB), out, shared_data,
+    summary = Runner(suite, with_strategies(registry, SeeingA, SeeingB), out, shared_data,
                      show_progress=False).run()
     assert summary.ok == 2 and not summary.failed
     a, b = SeeingStrategy.seen["seeing-a"], SeeingStrategy.seen["seeing-b"]
