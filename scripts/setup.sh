@@ -19,7 +19,6 @@ fi
 
 # torch/torchvision first and pinned: these exact versions are CPU-capable wheels
 # that pip finds locally here; any other version pulls gigabytes of CUDA.
-pip install --upgrade pip
 pip install "torch==2.14.1" "torchvision==0.29.1"
 
 # learn2learn 0.2.0 ships no wheel and its sdist does not build on Python 3.11 with a
