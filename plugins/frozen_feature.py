@@ -5,26 +5,21 @@ feature extractor and the target task is a linear classifier on its features. On
 head moves, so the trunk's parameters (and BatchNorm statistics) stay bit-for-bit as
 pretrain left them, and the features of a support set are computed once, not per step.
 
-Hyperparameters (defaults):
-    backbone=None         by input size (benchmark.backbones.default_backbone)
-    pretrain_epochs=20, pretrain_lr=1e-3, batch_size=64, weight_decay=5e-4
-                          the source training of ``finetune``, so the two share a trunk
-    adapt_steps=100, adapt_lr=1e-3
-                          the head's budget in ``finetune``: the two strategies differ only
-                          in which parameters move, not in how long or how fast. Not tuned on
-                          any target data.
+Hyperparameters: exactly ``finetune``'s, with its defaults (it subclasses it): the same
+source training, so the two share a trunk, and the same adaptation budget (adapt_steps=100,
+adapt_lr=1e-3), so they differ only in which parameters move, not in how long or how fast.
+None is tuned on target data.
 """
 
 import torch
 
 from benchmark import hookimpl
 from benchmark.backbones import Classifier
-from benchmark.strategy import Strategy
 from benchmark.training import fit_tensors
-from plugins.source_training import classifier_state, restore_classifier, train_on_source
+from plugins.finetune import FineTune
 
 
-class FrozenFeature(Strategy):
+class FrozenFeature(FineTune):
     name = "frozen-feature"
     description = "Train on the source, then fit only a new linear head on the frozen trunk's features."
     citation = """@inproceedings{donahue2014decaf,
@@ -35,28 +30,6 @@ class FrozenFeature(Strategy):
   pages = {647--655},
   year = {2014}
 }"""
-    quick_hparams = {"pretrain_epochs": 1, "adapt_steps": 3}
-
-    def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
-                 batch_size=64, weight_decay=5e-4):
-        self.backbone = backbone
-        self.pretrain_epochs = pretrain_epochs
-        self.pretrain_lr = pretrain_lr
-        self.adapt_steps = adapt_steps
-        self.adapt_lr = adapt_lr
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-
-    def pretrain(self, source, ctx):
-        self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,
-                                      lr=self.pretrain_lr, batch_size=self.batch_size,
-                                      weight_decay=self.weight_decay)
-
-    def pretrained_state(self):
-        return classifier_state(self.model_)
-
-    def load_pretrained_state(self, state, ctx):
-        self.model_ = restore_classifier(state, ctx, self.backbone)
 
     def adapt(self, support, ctx):
         self.check_pretrained("model_")

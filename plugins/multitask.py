@@ -36,9 +36,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark import hookimpl
-from benchmark.strategy import Strategy
 from benchmark.training import minibatches
-from plugins.source_training import classifier_state, restore_classifier, train_on_source
+from plugins.source_training import SourceTrained
 
 DISTILLATION_TEMPERATURE = 2.0  # Li & Hoiem 2017, section 3
 
@@ -78,7 +77,7 @@ def task_losses(model: SharedTrunk, target_batch: tuple, source_batch: tuple):
     return F.cross_entropy(model.target_head(target_features), target_labels), source_loss
 
 
-class MultiTask(Strategy):
+class MultiTask(SourceTrained):
     name = "multitask"
     description = "Hard parameter sharing: one trunk, a head per task, trained jointly on source and target."
     citation = """@article{caruana1997multitask,
@@ -116,20 +115,18 @@ class MultiTask(Strategy):
         self.source_replay = source_replay
 
     def pretrain(self, source, ctx):
-        self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,
-                                      lr=self.pretrain_lr, batch_size=self.batch_size,
-                                      weight_decay=self.weight_decay)
+        super().pretrain(source, ctx)
         if self.source_replay:
             self.replay_inputs_, self.replay_labels_ = source.inputs, source.labels  # references, not copies
 
     def pretrained_state(self):
-        state = classifier_state(self.model_)
+        state = super().pretrained_state()
         if self.source_replay:
             state.update(replay_inputs=self.replay_inputs_, replay_labels=self.replay_labels_)
         return state
 
     def load_pretrained_state(self, state, ctx):
-        self.model_ = restore_classifier(state, ctx, self.backbone)
+        super().load_pretrained_state(state, ctx)
         if self.source_replay:
             self.replay_inputs_ = state["replay_inputs"].to(ctx.device)
             self.replay_labels_ = state["replay_labels"].to(ctx.device)
