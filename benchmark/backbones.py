@@ -6,6 +6,18 @@ thing in every strategy. Backbones (input [N, C, H, W] -> features [N, D]):
     lenet     two 5x5 conv blocks + a 128-unit layer; for small digits (< 28 px)
     conv4     four 3x3 conv blocks of ``hidden`` channels (Vinyals et al. 2016; Finn et al. 2017)
     resnet18  torchvision's ResNet-18, weights=None (nothing is downloaded); for larger images
+
+Normalisation layers (``norm``):
+
+    batch     BatchNorm with running statistics (the default): batch statistics while
+              training, running statistics at prediction time, so each query is scored alone
+    support   BatchNorm whose statistics are those of the last batch seen in training mode
+              (MetaBN, Bronskill et al. 2020): a strategy passes the support set through last in
+              training mode, then predicts in eval mode, so queries are normalised with the
+              support set's statistics, each query alone. MAML uses it (see plugins/maml.py)
+    layer     GroupNorm with one group (layer norm over C, H, W of each example): no batch
+              dependence and no buffers
+    none      no normalisation
 """
 
 import torch
@@ -23,27 +35,73 @@ class Classifier(nn.Module):
         return self.head(self.trunk(inputs))  # [N, C, H, W] -> [N, D] -> [N, num_classes]
 
 
-def conv_block(in_channels: int, out_channels: int, kernel: int) -> nn.Sequential:
+NORMS = ("batch", "support", "layer", "none")
+
+
+class SupportBatchNorm(nn.Module):
+    """BatchNorm2d that normalises by the statistics of the last batch it saw in training mode.
+
+    Training mode: a batch [N, C, H, W] is normalised by its own per-channel mean and
+    variance, which are kept (as tensors in the autograd graph, so second-order
+    meta-gradients flow through them). Eval mode: every input is normalised by the kept
+    statistics, so an example's output does not depend on the others in its batch. No
+    buffers: the statistics belong to the module object, so a learn2learn clone keeps its own.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+        self.statistics = None  # (mean, variance), each [1, C, 1, 1]
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            variance, mean = torch.var_mean(inputs, dim=(0, 2, 3), unbiased=False, keepdim=True)
+            self.statistics = (mean, variance)
+        elif self.statistics is None:
+            raise RuntimeError("SupportBatchNorm in eval mode has no statistics: pass the support set through "
+                               "in training mode first")
+        mean, variance = self.statistics
+        scale = torch.rsqrt(variance + self.eps) * self.weight[None, :, None, None]
+        return (inputs - mean) * scale + self.bias[None, :, None, None]
+
+
+def norm_layer(norm: str, channels: int) -> nn.Module:
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "support":
+        return SupportBatchNorm(channels)
+    if norm == "layer":
+        return nn.GroupNorm(1, channels)
+    if norm == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm '{norm}'; choose one of {NORMS}")
+
+
+def conv_block(in_channels: int, out_channels: int, kernel: int, norm: str = "batch") -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2),
-                         nn.BatchNorm2d(out_channels), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True))
+                         norm_layer(norm, out_channels), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True))
 
 
-def lenet(channels: int) -> tuple[nn.Module, int]:
+def lenet(channels: int, norm: str = "batch") -> tuple[nn.Module, int]:
     # [N, C, H, W] -> [N, 64, H/4, W/4] -> pooled to [N, 64, 4, 4] so any size >= 4 px fits
-    trunk = nn.Sequential(conv_block(channels, 32, 5), conv_block(32, 64, 5), nn.AdaptiveAvgPool2d(4),
+    trunk = nn.Sequential(conv_block(channels, 32, 5, norm), conv_block(32, 64, 5, norm), nn.AdaptiveAvgPool2d(4),
                           nn.Flatten(), nn.Linear(64 * 16, 128), nn.ReLU())
     return trunk, 128
 
 
-def conv4(channels: int, size: tuple[int, int], hidden: int = 64) -> tuple[nn.Module, int]:
-    trunk = nn.Sequential(*(conv_block(channels if i == 0 else hidden, hidden, 3) for i in range(4)), nn.Flatten())
+def conv4(channels: int, size: tuple[int, int], hidden: int = 64, norm: str = "batch") -> tuple[nn.Module, int]:
+    trunk = nn.Sequential(*(conv_block(channels if i == 0 else hidden, hidden, 3, norm) for i in range(4)),
+                          nn.Flatten())
     with torch.no_grad():  # the flattened size depends on the input size: 28 px -> 1x1, 84 px -> 6x6
         feature_dim = trunk(torch.zeros(1, channels, *size)).shape[1]
     return trunk, feature_dim
 
 
-def resnet18(channels: int) -> tuple[nn.Module, int]:
-    net = torchvision.models.resnet18(weights=None)
+def resnet18(channels: int, norm: str = "batch") -> tuple[nn.Module, int]:
+    norm_layer(norm, 1)  # validates the name before building
+    net = torchvision.models.resnet18(weights=None, norm_layer=lambda width: norm_layer(norm, width))
     if channels != 3:
         net.conv1 = nn.Conv2d(channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
     feature_dim = net.fc.in_features
@@ -59,19 +117,21 @@ def default_backbone(input_shape: tuple[int, int, int]) -> str:
     return "lenet" if smallest < 28 else "conv4" if smallest <= 84 else "resnet18"
 
 
-def build_trunk(input_shape: tuple[int, int, int], backbone: str | None = None, hidden: int = 64):
+def build_trunk(input_shape: tuple[int, int, int], backbone: str | None = None, hidden: int = 64,
+                norm: str = "batch"):
     """(trunk, feature_dim) for inputs of ``input_shape`` (C, H, W); the default follows the image size."""
     name = backbone or default_backbone(input_shape)
     channels, size = input_shape[0], tuple(input_shape[1:])
     if name == "lenet":
-        return lenet(channels)
+        return lenet(channels, norm)
     if name == "conv4":
-        return conv4(channels, size, hidden)
+        return conv4(channels, size, hidden, norm)
     if name == "resnet18":
-        return resnet18(channels)
+        return resnet18(channels, norm)
     raise ValueError(f"unknown backbone '{name}'; choose one of {BACKBONES}")
 
 
-def build_classifier(input_shape, num_classes: int, backbone: str | None = None, hidden: int = 64) -> Classifier:
-    trunk, feature_dim = build_trunk(input_shape, backbone, hidden)
+def build_classifier(input_shape, num_classes: int, backbone: str | None = None, hidden: int = 64,
+                     norm: str = "batch") -> Classifier:
+    trunk, feature_dim = build_trunk(input_shape, backbone, hidden, norm)
     return Classifier(trunk, feature_dim, num_classes)

@@ -24,6 +24,21 @@ def batches(n_examples: int, batch_size: int, steps: int, generator: torch.Gener
         position += batch
 
 
+def minibatches(tensors: tuple[torch.Tensor, ...], batch_size: int, steps: int, generator: torch.Generator):
+    """``steps`` minibatches of the rows of ``tensors`` (each [N, ...], on one device), as tuples.
+
+    A set no larger than one batch (every few-shot support set) is yielded whole each
+    step: permuting and gathering it would copy the whole set per batch for nothing.
+    """
+    if len(tensors[0]) <= batch_size:
+        for _ in range(steps):
+            yield tensors
+        return
+    for index in batches(len(tensors[0]), batch_size, steps, generator):
+        index = index.to(tensors[0].device)
+        yield tuple(tensor[index] for tensor in tensors)  # [B, ...] each
+
+
 def fit(model: nn.Module, data: LabelledData, *, steps: int, lr: float, batch_size: int,
         generator: torch.Generator, weight_decay: float = 0.0, parameters=None, augment=None,
         progress=None) -> nn.Module:
@@ -32,15 +47,22 @@ def fit(model: nn.Module, data: LabelledData, *, steps: int, lr: float, batch_si
     ``data`` stays where it is (on the device); batches index into it without copies
     of the whole set. ``augment`` maps an input batch to an augmented batch.
     """
+    return fit_tensors(model, data.inputs, data.labels, steps=steps, lr=lr, batch_size=batch_size,
+                       generator=generator, weight_decay=weight_decay, parameters=parameters,
+                       augment=augment, progress=progress)
+
+
+def fit_tensors(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, *, steps: int, lr: float,
+                batch_size: int, generator: torch.Generator, weight_decay: float = 0.0, parameters=None,
+                augment=None, progress=None) -> nn.Module:
+    """``fit`` on bare tensors: inputs [N, ...] (images, or features for a linear head), labels [N]."""
     model.train()
     optimiser = torch.optim.Adam(model.parameters() if parameters is None else parameters,
                                  lr=lr, weight_decay=weight_decay)
-    for step, index in enumerate(batches(len(data), batch_size, steps, generator)):
-        index = index.to(data.inputs.device)
-        inputs = data.inputs[index]  # [B, C, H, W]
+    for step, (batch_inputs, batch_labels) in enumerate(minibatches((inputs, labels), batch_size, steps, generator)):
         if augment is not None:
-            inputs = augment(inputs)
-        loss = F.cross_entropy(model(inputs), data.labels[index])
+            batch_inputs = augment(batch_inputs)
+        loss = F.cross_entropy(model(batch_inputs), batch_labels)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

@@ -4,12 +4,11 @@ import copy
 
 from benchmark import hookimpl
 from benchmark.backbones import Classifier
-from benchmark.strategy import Strategy
 from benchmark.training import fit
-from plugins.source_training import classifier_state, restore_classifier, train_on_source
+from plugins.source_training import SourceTrained
 
 
-class FineTune(Strategy):
+class FineTune(SourceTrained):
     name = "finetune"
     description = "Train on the source, then fine-tune all layers with a new head on the target support set."
     citation = """@inproceedings{yosinski2014transferable,
@@ -29,17 +28,6 @@ class FineTune(Strategy):
         self.adapt_lr = adapt_lr
         self.batch_size = batch_size
         self.weight_decay = weight_decay
-
-    def pretrain(self, source, ctx):
-        self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,
-                                      lr=self.pretrain_lr, batch_size=self.batch_size,
-                                      weight_decay=self.weight_decay)
-
-    def pretrained_state(self):
-        return classifier_state(self.model_)
-
-    def load_pretrained_state(self, state, ctx):
-        self.model_ = restore_classifier(state, ctx, self.backbone)
 
     def adapt(self, support, ctx):
         self.check_pretrained("model_")

@@ -5,11 +5,10 @@ same order); for any other pair it says so and the cell is recorded as skipped.
 """
 
 from benchmark import hookimpl
-from benchmark.strategy import Strategy
-from plugins.source_training import classifier_state, restore_classifier, train_on_source
+from plugins.source_training import SourceTrained
 
 
-class SourceOnly(Strategy):
+class SourceOnly(SourceTrained):
     name = "source-only"
     description = "Baseline: the source-trained model applied to the target without adaptation."
     quick_hparams = {"pretrain_epochs": 1}
@@ -28,17 +27,6 @@ class SourceOnly(Strategy):
             return (f"source-only needs a shared label space; source classes {list(task.source_classes)[:5]} "
                     f"differ from target classes {list(task.target_classes)[:5]}")
         return super().supports(task)
-
-    def pretrain(self, source, ctx):
-        self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,
-                                      lr=self.pretrain_lr, batch_size=self.batch_size,
-                                      weight_decay=self.weight_decay)
-
-    def pretrained_state(self):
-        return classifier_state(self.model_)
-
-    def load_pretrained_state(self, state, ctx):
-        self.model_ = restore_classifier(state, ctx, self.backbone)
 
     def adapt(self, support, ctx):
         self.check_pretrained("model_")

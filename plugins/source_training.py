@@ -2,7 +2,7 @@
 
 from benchmark.backbones import Classifier, build_classifier
 from benchmark.data import LabelledData
-from benchmark.strategy import Context
+from benchmark.strategy import Context, Strategy
 from benchmark.training import epochs_to_steps, fit
 
 
@@ -23,3 +23,22 @@ def restore_classifier(state: dict, ctx: Context, backbone) -> Classifier:
     model = build_classifier(ctx.task.input_shape, state["num_classes"], backbone).to(ctx.device)
     model.load_state_dict(state["state_dict"])
     return model.eval()
+
+
+class SourceTrained(Strategy):
+    """Base of the strategies whose pretrain is supervised training on the source split.
+
+    Subclasses store the hyperparameters it reads (backbone, pretrain_epochs, pretrain_lr,
+    batch_size, weight_decay) in their own ``__init__``; the source classifier is ``model_``.
+    """
+
+    def pretrain(self, source, ctx):
+        self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,
+                                      lr=self.pretrain_lr, batch_size=self.batch_size,
+                                      weight_decay=self.weight_decay)
+
+    def pretrained_state(self):
+        return classifier_state(self.model_)
+
+    def load_pretrained_state(self, state, ctx):
+        self.model_ = restore_classifier(state, ctx, self.backbone)

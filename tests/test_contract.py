@@ -14,9 +14,18 @@ def test_every_strategy_passes_the_contract(provided):
     assert check_strategy(provided.cls) == list(CHECKS)
 
 
+BUILTINS = {"finetune", "frozen-feature", "maml", "multitask", "augment-only", "target-only", "source-only"}
+
+
 def test_the_builtins_are_discovered_through_entry_points():
-    assert {"finetune", "target-only", "source-only"} <= {p.name for p in STRATEGIES}
-    assert all(p.dist == "transferbench" for p in STRATEGIES if p.plugin in {"finetune", "target-only", "source-only"})
+    assert BUILTINS <= {p.name for p in STRATEGIES}
+    assert all(p.dist == "transferbench" for p in STRATEGIES if p.plugin in BUILTINS)
+
+
+def test_every_builtin_cites_its_paper():
+    for provided in STRATEGIES:
+        if provided.name in BUILTINS - {"target-only", "source-only"}:  # the two baselines follow no paper
+            assert provided.cls.citation.lstrip().startswith("@") and "year" in provided.cls.citation, provided.name
 
 
 class Leaky(Strategy):
