@@ -22,7 +22,7 @@ from benchmark import metrics, protocol
 from benchmark.backbones import build_classifier
 from benchmark.datasets import DatasetLoader, DatasetSpec, InputSpec
 from benchmark.plugins import discover
-from benchmark.runner import predict
+from benchmark.cells import predict
 from benchmark.strategy import Context, TaskSpec
 from benchmark.training import epochs_to_steps, fit
 from plugins.finetune import FineTune

@@ -11,7 +11,7 @@ from torch.func import functional_call
 from benchmark import protocol, shifts
 from benchmark.backbones import build_classifier
 from benchmark.data import LabelledData
-from benchmark.runner import predict
+from benchmark.cells import predict
 from benchmark.strategy import Context, TaskSpec
 from plugins.datasets.sklearn_digits import SklearnDigits
 from plugins.maml import ModelAgnosticMetaLearning, accumulate_meta_gradient, meta_learner
