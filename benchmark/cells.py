@@ -57,6 +57,7 @@ class Job:
     pair: str
     seed: int
     budgets: tuple              # cells of this job, one per budget (None = all)
+    task_key: tuple             # what of the task its pretrain reads (Strategy.pretrain_task_key)
     pretrain_key: dict | None   # the pretrain cache's key payload; None: nothing to cache
 
     def cell_key(self, budget) -> tuple:

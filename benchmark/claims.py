@@ -21,9 +21,8 @@ class Claims:
     def _path(self, job) -> Path:
         # Not the budgets: two runners may plan different budgets for one group (one had some
         # recorded already) and must still see each other's claim. A task-shaped pretrain
-        # makes one job per budget, so there the budget is part of the name.
-        budgets = list(map(str, job.budgets)) if job.provided.cls.pretrain_depends_on_task else None
-        group = json.dumps([job.pair, job.provided.name, job.hparams, job.seed, budgets], sort_keys=True)
+        # (e.g. MAML's episodes) splits the budgets into groups named by their task key.
+        group = json.dumps([job.pair, job.provided.name, job.hparams, job.seed, list(job.task_key)], sort_keys=True)
         return self.directory / f"{hashlib.sha256(group.encode()).hexdigest()[:24]}.lock"
 
     def acquire(self, job) -> bool:

@@ -56,7 +56,8 @@ def caches_state(cls: type) -> bool:
     return cls.pretrain is not Strategy.pretrain and cls.pretrained_state is not Strategy.pretrained_state
 
 
-def key_payload(provided, hparams: dict, source_fingerprint: str, seed: int, task: TaskSpec, device) -> dict:
+def key_payload(provided, hparams: dict, source_fingerprint: str, seed: int, task: TaskSpec, device,
+                task_key: tuple = ()) -> dict:
     """Everything a pretrained state may depend on, as plain data."""
     cls = provided.cls
     payload = {
@@ -69,8 +70,8 @@ def key_payload(provided, hparams: dict, source_fingerprint: str, seed: int, tas
         "input_shape": list(task.input_shape),
         "device": torch.device(device).type, "torch": torch.__version__,
     }
-    if cls.pretrain_depends_on_task:  # e.g. MAML pretrains on episodes of the target's shape
-        payload["task"] = {"protocol": task.protocol, "n_way": task.n_way, "k_shot": task.k_shot}
+    if task_key:  # e.g. MAML pretrains on episodes of the target's shape (Strategy.pretrain_task_key)
+        payload["task"] = list(task_key)
     return json.loads(json.dumps(payload, sort_keys=True))  # as it reads back from the .json (tuples -> lists)
 
 

@@ -170,26 +170,30 @@ class Runner:
         """Jobs (cells sharing one pretrain) minus recorded cells; and how many cells were recorded."""
         jobs, already = [], 0
         for provided in strategies:
-            hparams = self.hparams(provided)
+            strategy = provided.cls(**self.suite.hparams.get(provided.name, {}))
+            hparams = strategy.get_params()
             for prepared in pairs.values():
+                # Budgets share one pretrain unless it reads the task's shape (e.g. MAML's episodes).
+                groups = {}
+                for budget in self.suite.budgets:
+                    task = prepared.task_spec(self.suite.protocol, budget)
+                    groups.setdefault(strategy.pretrain_task_key(task), []).append(budget)
                 for seed in self.suite.seeds:
-                    # A task-shaped pretrain (e.g. MAML's episodes) cannot be shared across budgets.
-                    groups = [(b,) for b in self.suite.budgets] if provided.cls.pretrain_depends_on_task \
-                        else [tuple(self.suite.budgets)]
-                    for budgets in groups:
-                        job = Job(provided, hparams, prepared.pair.name, seed, budgets,
-                                  self.pretrain_key(provided, hparams, prepared, seed, budgets[0]))
+                    for task_key, budgets in groups.items():
+                        budgets = tuple(budgets)
+                        job = Job(provided, hparams, prepared.pair.name, seed, budgets, task_key,
+                                  self.pretrain_key(provided, hparams, prepared, seed, budgets[0], task_key))
                         remaining = job.remaining(done)
                         already += len(budgets) - (len(remaining.budgets) if remaining else 0)
                         if remaining:
                             jobs.append(remaining)
         return jobs, already
 
-    def pretrain_key(self, provided, hparams, prepared: PreparedPair, seed, budget) -> dict | None:
+    def pretrain_key(self, provided, hparams, prepared: PreparedPair, seed, budget, task_key) -> dict | None:
         if self.settings.pretrain_cache is None or not caches_state(provided.cls):
             return None
         return key_payload(provided, hparams, prepared.fingerprints["source"], seed,
-                           prepared.task_spec(self.suite.protocol, budget), self.device)
+                           prepared.task_spec(self.suite.protocol, budget), self.device, task_key)
 
     def drive(self, pending: deque, pairs, log, claims: Claims, executor, summary: Summary, bar) -> None:
         """Submit jobs while the executor has room; write each record as it comes back.

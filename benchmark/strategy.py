@@ -68,9 +68,6 @@ class Strategy:
     description: ClassVar[str] = ""   # one line, shown by `transferbench list`
     citation: ClassVar[str] = ""      # BibTeX of the paper the strategy follows, for `transferbench cite`
     protocols: ClassVar[frozenset[str]] = frozenset({"transfer", "episodic"})
-    # True when pretrain reads ctx.task.n_way / k_shot (e.g. MAML's episode shape), so
-    # a pretrained state can only be reused for cells with the same task shape.
-    pretrain_depends_on_task: ClassVar[bool] = False
     # Hyperparameters that make a smoke run take seconds: used by check_strategy and tests.
     quick_hparams: ClassVar[dict] = {}
 
@@ -94,6 +91,14 @@ class Strategy:
         if task.protocol not in cls.protocols:
             return f"{cls.name} does not run the {task.protocol} protocol"
         return None
+
+    def pretrain_task_key(self, task: TaskSpec) -> tuple:
+        """What of ``task`` (beyond the input shape) ``pretrain`` reads; () when nothing.
+
+        Cells whose keys differ cannot share one pretrained state: e.g. MAML meta-trains on
+        episodes of the target's N-way K-shot shape unless its hyperparameters fix the shape.
+        """
+        return ()
 
     def pretrain(self, source: LabelledData, ctx: Context) -> None:
         """Learn from the source split. The default learns nothing."""

@@ -11,7 +11,7 @@ the meta-learned parameters are never touched.
 Episode shape: N = ``ways`` or the target's number of classes; K = ``shots`` or the cell's
 budget (``SHOTS_FOR_ALL_BUDGET`` when the budget is "all"); ``queries`` per class = K, as in
 Finn et al.'s Omniglot episodes. So a pretrained state is only valid for one task shape
-(``pretrain_depends_on_task``).
+(``pretrain_task_key``; fixing ``ways`` and ``shots`` lets every budget share one).
 
 Hyperparameters (defaults) follow Finn et al. 2017's 5-way Omniglot setting, section 5.2:
     inner_lr=0.4          step size alpha of the inner (adaptation) steps
@@ -131,7 +131,6 @@ class ModelAgnosticMetaLearning(Strategy):
   journal = {arXiv preprint arXiv:2008.12284},
   year = {2020}
 }"""
-    pretrain_depends_on_task = True
     quick_hparams = {"meta_iterations": 2, "meta_batch": 2}
 
     def __init__(self, backbone="conv4", hidden=64, norm="support", ways=None, shots=None, meta_iterations=2000,
@@ -163,9 +162,15 @@ class ModelAgnosticMetaLearning(Strategy):
         model = build_classifier(input_shape, ways, self.backbone, self.hidden, self.norm).to(device)
         return meta_learner(model, self.inner_lr, self.first_order)
 
+    def episode_shape(self, task) -> tuple[int, int]:
+        """(N, K) of the meta-training episodes: the hyperparameters', else the target task's."""
+        return self.ways or task.n_way, self.shots or task.k_shot or SHOTS_FOR_ALL_BUDGET
+
+    def pretrain_task_key(self, task):
+        return self.episode_shape(task)
+
     def pretrain(self, source, ctx):
-        ways = self.ways or ctx.task.n_way
-        shots = self.shots or ctx.task.k_shot or SHOTS_FOR_ALL_BUDGET
+        ways, shots = self.episode_shape(ctx.task)
         fewest = protocol.ClassIndex(source).min_count()
         if ways > source.num_classes or 2 * shots > fewest:
             raise ValueError(f"strategy 'maml': {ways}-way {shots}-shot episodes with {shots} queries per class need "

@@ -148,13 +148,9 @@ def test_the_key_changes_with_everything_pretraining_depends_on():
                 payload(source_fingerprint="abd"), payload(provided=replace(PROVIDED, version="0.2.0")),
                 payload(task=replace(TASK, input_shape=(3, 16, 16))), payload(device="cuda")]
     assert len({key_of(v) for v in variants} | {base}) == len(variants) + 1
-    # Only a strategy whose pretraining reads the task shape keys on it.
+    # Only a strategy whose pretraining reads the task shape keys on it (its pretrain_task_key).
     assert key_of(payload(task=replace(TASK, n_way=5, k_shot=1))) == base
-
-    class TaskShaped(FineTune):
-        pretrain_depends_on_task = True
-    shaped = replace(PROVIDED, cls=TaskShaped)
-    assert key_of(payload(provided=shaped)) != key_of(payload(provided=shaped, task=replace(TASK, k_shot=1)))
+    assert key_of(payload(task_key=(10, 5))) != key_of(payload(task_key=(10, 1))) != base
 
 
 def test_store_then_load_round_trips_and_a_foreign_or_torn_entry_is_refused(tmp_path):

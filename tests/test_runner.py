@@ -1,5 +1,6 @@
 """The runner scores, records one line per cell, skips recorded cells and isolates crashes."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -91,3 +92,19 @@ def test_the_runner_scores_and_the_strategy_never_sees_query_labels(registry, wi
     # a constant predictor is scored by the runner as the share of class 0
     written = records.read(tmp_path / "tiny" / "records.jsonl")
     assert all(0.05 < r["metrics"]["accuracy"]["mean"] < 0.3 for r in written)
+
+
+def test_budgets_share_a_pretrain_unless_it_reads_the_task_shape(registry, tmp_path):
+    """MAML meta-trains on the target's K-shot episodes: one pretrain per budget, unless `shots` fixes K."""
+    from benchmark.runner import prepare_pairs
+
+    def jobs(hparams):
+        suite = replace(load_suite(TINY).with_overrides(seeds=1, strategies=["maml"]), hparams={"maml": hparams})
+        runner = Runner(suite, registry, tmp_path, tmp_path / "data", show_progress=False)
+        planned, _ = runner.plan([registry.strategy("maml")], prepare_pairs(suite, runner.loader), set())
+        return [(job.pair, job.budgets, job.task_key) for job in planned]
+
+    per_budget = jobs({})
+    assert [(b, k) for p, b, k in per_budget if p == "digits→rotated"] == [((2,), (10, 2)), ((None,), (10, 10))]
+    shared = jobs({"shots": 1})
+    assert [(b, k) for p, b, k in shared if p == "digits→rotated"] == [((2, None), (10, 1))]
