@@ -22,7 +22,6 @@ Normalisation layers (``norm``):
 
 import torch
 from torch import nn
-import torchvision
 
 
 class Classifier(nn.Module):
@@ -101,6 +100,8 @@ def conv4(channels: int, size: tuple[int, int], hidden: int = 64, norm: str = "b
 
 def resnet18(channels: int, norm: str = "batch") -> tuple[nn.Module, int]:
     norm_layer(norm, 1)  # validates the name before building
+    import torchvision  # here: importing torchvision costs ~1.5 s (it loads torch._dynamo), the CLI's fail-fast path skips it
+
     net = torchvision.models.resnet18(weights=None, norm_layer=lambda width: norm_layer(norm, width))
     if channels != 3:
         net.conv1 = nn.Conv2d(channels, 64, kernel_size=7, stride=2, padding=3, bias=False)

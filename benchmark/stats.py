@@ -4,7 +4,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
 T_OVER_SEEDS = "95% CI, t-distribution over seeds"
 NORMAL_OVER_EPISODES = "95% CI, normal approximation over episodes"
@@ -12,13 +11,19 @@ NORMAL_OVER_EPISODES = "95% CI, normal approximation over episodes"
 
 # Critical values come from scipy's distributions, cached: scipy.stats' per-call overhead
 # (milliseconds) would dominate a leaderboard of thousands of cells.
+# scipy.stats is imported where it is used: it takes ~0.5 s, which a run that fails on
+# missing data (and must say so within 2 s) should not pay.
 @lru_cache(maxsize=4096)
 def t_critical(confidence: float, df: int) -> float:
+    from scipy import stats
+
     return float(stats.t.ppf((1 + confidence) / 2, df))
 
 
 @lru_cache(maxsize=64)
 def normal_critical(confidence: float) -> float:
+    from scipy import stats
+
     return float(stats.norm.ppf((1 + confidence) / 2))
 
 
@@ -86,6 +91,8 @@ def paired_tests(many_differences) -> list[tuple[float, str]]:
         else:
             ties = test == WILCOXON and (np.any(d == 0) or len(np.unique(np.abs(d))) < len(d))
             batches.setdefault((len(d), test, ties), []).append(index)
+    from scipy import stats
+
     for (n, test, _), indices in batches.items():
         block = np.stack([arrays[i] for i in indices])  # [comparisons, n]
         if test == WILCOXON:

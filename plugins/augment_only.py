@@ -25,7 +25,6 @@ in disguise. Setting a value to 0 (crop_scale to 1) switches that transform off.
 """
 
 import torch
-from torchvision.transforms import v2
 
 from benchmark import hookimpl
 from benchmark.backbones import build_classifier
@@ -34,8 +33,11 @@ from benchmark.training import fit
 
 
 def augmentation_policy(size: tuple[int, int], rotation: float, translate: float, scale: float,
-                        crop_scale: float, noise: float) -> v2.Compose:
+                        crop_scale: float, noise: float):
     """The v2 policy for one image [C, H, W]; background 0, so an affine move exposes zeros."""
+    # Imported here: torchvision takes ~1.5 s to import, which listing or checking plugins need not pay.
+    from torchvision.transforms import v2
+
     steps = []
     if rotation or translate or scale:
         steps.append(v2.RandomAffine(degrees=rotation, translate=(translate, translate) if translate else None,
@@ -62,7 +64,7 @@ class Augmenter:
     and leaves the global state as it found it.
     """
 
-    def __init__(self, policy: v2.Compose, generator: torch.Generator, device: torch.device):
+    def __init__(self, policy, generator: torch.Generator, device: torch.device):
         self.policy, self.generator = policy, generator
         self.devices = [device] if device.type == "cuda" else []
 
