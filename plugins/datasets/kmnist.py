@@ -7,8 +7,6 @@ Each file holds one array ``arr_0``. Class names are the romanised hiragana of t
 official kmnist_classmap.csv (0 = お o ... 9 = を wo).
 """
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
