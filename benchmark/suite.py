@@ -62,6 +62,9 @@ class Suite:
     notes: str = ""
 
     def with_overrides(self, seeds=None, strategies=None, episodes=None) -> "Suite":
+        for option, value in (("--seeds", seeds), ("--episodes", episodes)):
+            if value is not None and value < 1:
+                raise SuiteError(f"{option} must be at least 1, got {value}")
         return replace(self,
                        seeds=tuple(range(seeds)) if seeds is not None else self.seeds,
                        strategies=tuple(strategies) if strategies is not None else self.strategies,
@@ -124,15 +127,25 @@ class _Checker:
                          mean=table.get("mean", default.mean), std=table.get("std", default.std))
 
 
-def parse_budgets(values, check: _Checker) -> tuple[int | None, ...]:
+def is_count(value, least: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def parse_budgets(values, protocol: str, check: _Checker) -> tuple[int | None, ...]:
+    if not (isinstance(values, list) and values):
+        check.fail("budgets must be a non-empty list", "budgets")
     budgets = []
     for value in values:
-        if value == "all":
+        if value == "all" and protocol == "episodic":  # an episode's support holds k shots, never the whole pool
+            check.fail("budgets of an episodic suite are shots per class; \"all\" has no meaning there", "budgets")
+        elif value == "all":
             budgets.append(None)
-        elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        elif is_count(value):
             budgets.append(value)
         else:
             check.fail(f"budgets must be positive integers or \"all\", got {value!r}", "budgets")
+        if budgets.count(budgets[-1]) > 1:  # a repeated budget would run its cells twice and keep one
+            check.fail(f"budget {value!r} is listed twice", "budgets")
     return tuple(budgets)
 
 
@@ -173,8 +186,10 @@ def load_suite(path) -> Suite:
         test_split = table["target"].get("test_split", "test")
         test_note = table["target"].get("test_stands_in_for")
         ways = table.get("ways")
-        if protocol == "episodic" and not (isinstance(ways, int) and ways >= 2):
+        if protocol == "episodic" and not is_count(ways, least=2):
             check.fail(f"{where}: the episodic protocol needs 'ways' (an integer ≥ 2)", "ways")
+        if not is_count(table.get("queries", 15)):
+            check.fail(f"{where}: queries must be a positive integer (query examples per class)", "queries")
         pairs.append(Pair(
             name=name,
             source=DatasetSpec(**check.dataset(table["source"], f"{where}.source", DATASET_KEYS)),
@@ -184,16 +199,22 @@ def load_suite(path) -> Suite:
             ways=ways, queries=int(table.get("queries", 15)), notes=table.get("notes", ""),
         ))
     hparams = raw.get("hparams", {})
-    if not all(isinstance(v, dict) for v in hparams.values()):
+    if not (isinstance(hparams, dict) and all(isinstance(v, dict) for v in hparams.values())):
         check.fail("hparams must hold one table per strategy, e.g. [hparams.finetune]", "hparams")
     seeds = raw.get("seeds", [0, 1, 2])
-    if not (isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds)):
-        check.fail("seeds must be a non-empty list of integers", "seeds")
+    if not (isinstance(seeds, list) and seeds and all(is_count(s, least=0) for s in seeds)):
+        check.fail("seeds must be a non-empty list of integers ≥ 0", "seeds")
+    if len(set(seeds)) < len(seeds):
+        check.fail("a seed is listed twice", "seeds")
     strategies = raw.get("strategies")
+    if strategies is not None and not (isinstance(strategies, list) and all(isinstance(n, str) for n in strategies)):
+        check.fail('strategies must be a list of names, e.g. ["finetune", "maml"]', "strategies")
+    episodes = raw.get("episodes", 600)
+    if not is_count(episodes):
+        check.fail(f"episodes must be a positive integer, got {episodes!r}", "episodes")
     return Suite(
         name=raw["name"], path=path, protocol=protocol, pairs=tuple(pairs), seeds=tuple(seeds),
-        budgets=parse_budgets(raw.get("budgets", ["all"]), check),
+        budgets=parse_budgets(raw.get("budgets", ["all"]), protocol, check),
         strategies=tuple(strategies) if strategies else None, hparams=hparams,
-        episodes=int(raw.get("episodes", 600)), description=raw.get("description", ""),
-        notes=raw.get("notes", ""),
+        episodes=episodes, description=raw.get("description", ""), notes=raw.get("notes", ""),
     )

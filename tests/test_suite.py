@@ -61,3 +61,32 @@ def test_bad_budget_and_protocol(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(SuiteError, match="no such suite file"):
         load_suite(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("header, message", [
+    ("episodes = 0", r":2: episodes must be a positive integer, got 0$"),
+    ('budgets = [1, 5, 1]', r":2: budget 1 is listed twice$"),
+    ("budgets = []", r":2: budgets must be a non-empty list$"),
+    ("seeds = [0, 0]", r":2: a seed is listed twice$"),
+    ('strategies = "finetune"', r":2: strategies must be a list of names"),
+    ('hparams = "fast"', r":2: hparams must hold one table per strategy"),
+])
+def test_values_that_would_run_wrong_cells_are_refused(tmp_path, header, message):
+    with pytest.raises(SuiteError, match=message):
+        load_suite(write(tmp_path, f'name = "x"\n{header}\n' + GOOD_PAIR))
+
+
+def test_episodic_suites_refuse_the_all_budget_and_zero_queries(tmp_path):
+    episodic = GOOD_PAIR.replace("[[pairs]]", "[[pairs]]\nways = 5")
+    with pytest.raises(SuiteError, match='"all" has no meaning there'):
+        load_suite(write(tmp_path, 'name = "x"\nprotocol = "episodic"\nbudgets = [1, "all"]\n' + episodic))
+    with pytest.raises(SuiteError, match="queries must be a positive integer"):
+        load_suite(write(tmp_path, 'name = "x"\nprotocol = "episodic"\nbudgets = [1]\n' +
+                         episodic.replace("ways = 5", "ways = 5\nqueries = 0")))
+
+
+def test_command_line_overrides_are_checked_like_the_file(tmp_path):
+    suite = load_suite(write(tmp_path, 'name = "x"\n' + GOOD_PAIR))
+    for overrides in ({"episodes": 0}, {"seeds": 0}):
+        with pytest.raises(SuiteError, match="must be at least 1"):
+            suite.with_overrides(**overrides)
