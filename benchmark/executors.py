@@ -52,14 +52,19 @@ class LocalExecutor:
             self._queue.popleft()
 
 
+def check_executor(name: str, workers: int | None) -> None:
+    """Raise on an executor choice that cannot work: checked before any data is loaded."""
+    if name not in EXECUTORS:
+        raise TransferbenchError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")
+    if name == "local" and workers not in (None, 1):
+        raise TransferbenchError(f"--workers {workers} needs --executor ray (the local executor runs one cell "
+                                 f"at a time on all cores)")
+
+
 def make_executor(name: str, pairs: dict, settings, workers: int | None = None):
-    if name == "local":
-        if workers not in (None, 1):
-            raise TransferbenchError(f"--workers {workers} needs --executor ray (the local executor runs one cell "
-                                     f"at a time on all cores)")
-        return LocalExecutor(pairs, settings)
+    check_executor(name, workers)
     if name == "ray":
         from benchmark.ray_executor import RayExecutor  # only here: the local executor never imports ray
 
         return RayExecutor(pairs, settings, workers)
-    raise TransferbenchError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")
+    return LocalExecutor(pairs, settings)

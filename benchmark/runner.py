@@ -12,21 +12,22 @@ timeout become a ``failed`` record and the suite goes on. A second runner on the
 results directory takes other jobs (``benchmark.claims``) and never duplicates a line.
 """
 
+import itertools
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
 from benchmark import protocol, records
-from benchmark.cells import Job, Settings, make_record
+from benchmark.cells import STRATEGY_FAILURES, Job, Settings, failed_records, make_record
 from benchmark.claims import Claims
 from benchmark.data import LabelledData
 from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
 from benchmark.errors import PluginError, SuiteError, TransferbenchError, did_you_mean
-from benchmark.executors import make_executor
+from benchmark.executors import check_executor, make_executor
 from benchmark.pretrain_cache import caches_state, key_of, key_payload
 from benchmark.strategy import TaskSpec
 from benchmark.suite import Pair, Suite
@@ -86,11 +87,22 @@ def prepare_pairs(suite: Suite, loader: DatasetLoader) -> dict[str, PreparedPair
         if needed > fewest:
             raise SuiteError(f"{where}: budget {largest_budget}{' + ' + str(pair.queries) + ' queries' if suite.protocol == 'episodic' else ''}"
                              f" needs {needed} examples per class but the target pool has only {fewest} in its smallest class")
+        if test.classes != pool.classes:  # predictions index the pool's classes, scores the test's labels
+            raise SuiteError(f"{where}: the target test split's classes differ from the target pool's "
+                             f"({describe_class_difference(pool.classes, test.classes)}); scores would be wrong")
         if suite.protocol == "episodic" and pair.ways > pool.num_classes:
             raise SuiteError(f"{where}: {pair.ways}-way episodes but the target pool has {pool.num_classes} classes")
         prepared[pair.name] = PreparedPair(pair, source, pool, test, index,
                                            {"source": source_fp, "target": pool_fp, "target_test": test_fp})
     return prepared
+
+
+def describe_class_difference(pool: tuple, test: tuple) -> str:
+    only_pool, only_test = [c for c in pool if c not in test], [c for c in test if c not in pool]
+    if not only_pool and not only_test:
+        return "same classes, other order"
+    return "; ".join(f"only in the {side}: {', '.join(map(str, names[:5]))}{' ...' if len(names) > 5 else ''}"
+                     for side, names in (("pool", only_pool), ("test split", only_test)) if names)
 
 
 def check_providers(suite: Suite, registry) -> None:
@@ -140,6 +152,7 @@ class Runner:
         for option, value in (("--workers", workers), ("--threads", threads)):
             if value is not None and value < 1:
                 raise TransferbenchError(f"{option} must be at least 1, got {value}")
+        check_executor(executor, workers)
         cache_dir = Path(pretrain_cache_dir or out_dir / PRETRAIN_CACHE_DIR).absolute() if pretrain_cache else None
         self.settings = Settings(suite.name, suite.protocol, suite.episodes, str(self.device),
                                  scratch_dir=out_dir / suite.name / ".cache", pretrain_cache=cache_dir,
@@ -151,10 +164,13 @@ class Runner:
         pairs = prepare_pairs(self.suite, self.loader)
         log = records.Log(self.records_path)
         log.refresh()
-        jobs, already = self.plan(strategies, pairs, log.done)
+        jobs, broken, already = self.plan(strategies, pairs, log.done)
         summary = Summary(already=already)
-        bar = tqdm(total=sum(len(job.budgets) for job in jobs), unit="cell", disable=not self.show_progress,
-                   desc=self.suite.name, dynamic_ncols=True)
+        bar = tqdm(total=sum(len(job.budgets) for job in jobs + [job for job, _ in broken]), unit="cell",
+                   disable=not self.show_progress, desc=self.suite.name, dynamic_ncols=True)
+        for job, error in broken:
+            for record in failed_records(job, pairs[job.pair], self.settings, error):
+                self.write(log, record, summary, bar)
         claims = Claims(self.records_path.parent / ".claims")
         try:
             with bar, make_executor(self.executor, pairs, self.settings, self.workers) as executor:
@@ -163,31 +179,44 @@ class Runner:
             claims.release_all()
         return summary
 
-    def hparams(self, provided) -> dict:
-        return provided.cls(**self.suite.hparams.get(provided.name, {})).get_params()
+    def plan(self, strategies, pairs, done) -> tuple[list[Job], list[tuple[Job, BaseException]], int]:
+        """Jobs (cells sharing one pretrain) minus recorded cells; jobs whose strategy could not even be
+        planned (its constructor or ``pretrain_task_key`` raised), with the error; how many cells were recorded."""
+        jobs, broken, already = [], [], 0
 
-    def plan(self, strategies, pairs, done) -> tuple[list[Job], int]:
-        """Jobs (cells sharing one pretrain) minus recorded cells; and how many cells were recorded."""
-        jobs, already = [], 0
+        def add(job: Job, error=None):
+            nonlocal already
+            remaining = job.remaining(done)
+            already += len(job.budgets) - (len(remaining.budgets) if remaining else 0)
+            if remaining and error:
+                broken.append((remaining, error))
+            elif remaining:
+                jobs.append(remaining)
+
         for provided in strategies:
-            strategy = provided.cls(**self.suite.hparams.get(provided.name, {}))
-            hparams = strategy.get_params()
-            for prepared in pairs.values():
+            overrides = self.suite.hparams.get(provided.name, {})
+            try:
+                strategy = provided.cls(**overrides)
+                hparams = strategy.get_params()
                 # Budgets share one pretrain unless it reads the task's shape (e.g. MAML's episodes).
-                groups = {}
-                for budget in self.suite.budgets:
-                    task = prepared.task_spec(self.suite.protocol, budget)
-                    groups.setdefault(strategy.pretrain_task_key(task), []).append(budget)
-                for seed in self.suite.seeds:
-                    for task_key, budgets in groups.items():
-                        budgets = tuple(budgets)
-                        job = Job(provided, hparams, prepared.pair.name, seed, budgets, task_key,
-                                  self.pretrain_key(provided, hparams, prepared, seed, budgets[0], task_key))
-                        remaining = job.remaining(done)
-                        already += len(budgets) - (len(remaining.budgets) if remaining else 0)
-                        if remaining:
-                            jobs.append(remaining)
-        return jobs, already
+                groups = {name: self.budget_groups(strategy, prepared) for name, prepared in pairs.items()}
+            except STRATEGY_FAILURES as error:  # plugin code: it fails its own cells, not the suite
+                for name, seed in itertools.product(pairs, self.suite.seeds):
+                    add(Job(provided, dict(overrides), name, seed, self.suite.budgets, (), None), error)
+                continue
+            for (name, prepared), seed in itertools.product(pairs.items(), self.suite.seeds):
+                for task_key, budgets in groups[name].items():
+                    add(Job(provided, hparams, name, seed, budgets, task_key,
+                            self.pretrain_key(provided, hparams, prepared, seed, budgets[0], task_key)))
+        return jobs, broken, already
+
+    def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:
+        """The suite's budgets grouped by what of the task the strategy's pretrain reads."""
+        groups = {}
+        for budget in self.suite.budgets:
+            task = prepared.task_spec(self.suite.protocol, budget)
+            groups.setdefault(strategy.pretrain_task_key(task), []).append(budget)
+        return {key: tuple(budgets) for key, budgets in groups.items()}
 
     def pretrain_key(self, provided, hparams, prepared: PreparedPair, seed, budget, task_key) -> dict | None:
         if self.settings.pretrain_cache is None or not caches_state(provided.cls):
@@ -213,12 +242,13 @@ class Runner:
                     continue
                 # Only now that we hold it: the runner that held it before may have just recorded it.
                 remaining = self.still_to_do(job, log, summary, bar)
-                if remaining is None or self.skip(remaining, pairs[job.pair], log, summary, bar):
+                runnable = remaining and self.supported(remaining, pairs[job.pair], log, summary, bar)
+                if not runnable:
                     claims.release(job)
                     continue
-                claims.rename(job, remaining)
-                computing[remaining] = key
-                executor.submit(remaining)
+                claims.rename(job, runnable)
+                computing[runnable] = key
+                executor.submit(runnable)
             if executor.busy():
                 for job, produced in executor.finished():
                     for record in produced:
@@ -228,13 +258,26 @@ class Runner:
             elif pending:
                 time.sleep(CLAIM_POLL_S)  # every job left is another runner's: wait until it records or dies
 
-    def skip(self, job: Job, prepared: PreparedPair, log, summary: Summary, bar) -> bool:
-        """Record the job's cells as skipped when the strategy cannot run its task; True if it did."""
-        reason = job.provided.cls.supports(prepared.task_spec(self.suite.protocol, job.budgets[0]))
-        for budget in job.budgets if reason else ():
-            self.write(log, make_record(self.settings, job, prepared, budget, status="skipped", reason=reason,
-                                        metrics=None, error=None, wall_s=0.0), summary, bar)
-        return bool(reason)
+    def supported(self, job: Job, prepared: PreparedPair, log, summary: Summary, bar) -> Job | None:
+        """``job`` cut to the budgets its strategy supports; the other cells recorded as skipped
+        (or failed, when ``supports`` itself raises). None when no cell is left to run."""
+        runnable = []
+        for budget in job.budgets:
+            try:
+                reason = job.provided.cls.supports(prepared.task_spec(self.suite.protocol, budget))
+            except STRATEGY_FAILURES as error:
+                produced = failed_records(replace(job, budgets=(budget,)), prepared, self.settings, error)
+            else:
+                if not reason:
+                    runnable.append(budget)
+                    continue
+                produced = [make_record(self.settings, job, prepared, budget, status="skipped", reason=reason,
+                                        metrics=None, error=None, wall_s=0.0)]
+            for record in produced:
+                self.write(log, record, summary, bar)
+        if not runnable:
+            return None
+        return job if len(runnable) == len(job.budgets) else replace(job, budgets=tuple(runnable))
 
     def still_to_do(self, job: Job, log, summary: Summary, bar) -> Job | None:
         """``job`` minus the cells another runner recorded since we planned."""

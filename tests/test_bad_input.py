@@ -107,6 +107,23 @@ def test_source_only_on_a_pair_without_a_shared_label_space_is_skipped_with_its_
     assert after.startswith(before) and after[len(before):].count(b'"status": "skipped"') == 2
 
 
+def test_a_target_test_split_whose_classes_differ_from_the_pool(results, tmp_path, capsys):
+    from tiny_formats import write_imagefolder
+
+    before = records_of(results)
+    write_imagefolder(tmp_path / "office" / "train", ["bike", "cup"], per_class=3)
+    write_imagefolder(tmp_path / "office" / "test", ["bike", "mug"], per_class=3)
+    path = suite_file(tmp_path, 'name = "tiny"\nbudgets = [1]\ninput = { channels = 3, size = [16, 16] }\n'
+                                '[[pairs]]\nname = "office"\nsource = { provider = "imagefolder", root = "office", '
+                                'split = "train" }\ntarget = { provider = "imagefolder", root = "office", '
+                                'split = "train", test_split = "test" }\n')
+    code, _, err = run(capsys, results, path, "--data-root", str(tmp_path), "--strategies", "target-only")
+    assert (code, err) == (2, f"transferbench: error: {path}: pair 'office': the target test split's classes differ "
+                              f"from the target pool's (only in the pool: cup; only in the test split: mug); "
+                              f"scores would be wrong\n")
+    assert records_of(results) == before
+
+
 def test_a_records_file_with_a_garbage_line_is_read_around_and_kept(results, capsys):
     records_path = results / "tiny" / "records.jsonl"
     with open(records_path, "ab") as handle:

@@ -104,6 +104,58 @@ def test_bad_scores_and_timeouts_become_failed_records_and_the_suite_goes_on(reg
         in "\n".join(summary.failed)
 
 
+class BrokenConstructor(Strategy):
+    name = "broken-constructor"
+    description = "Raises while being built: plugin code the runner calls while planning."
+
+    def __init__(self):
+        raise ValueError("bad default")
+
+
+class BrokenSupports(Strategy):
+    name = "broken-supports"
+    description = "Raises in supports()."
+
+    @classmethod
+    def supports(cls, task):
+        raise KeyError("n_way")
+
+
+class FiveShotsOrMore(Strategy):
+    name = "five-shots-or-more"
+    description = "Supports a budget of 5 or all, not fewer: supports() reads the budget."
+
+    @classmethod
+    def supports(cls, task):
+        return None if task.k_shot is None or task.k_shot >= 5 else f"needs 5 shots, got {task.k_shot}"
+
+    def adapt(self, support, ctx):
+        return lambda inputs: torch.zeros(len(inputs), support.num_classes)
+
+
+def test_plugin_code_the_runner_calls_before_training_fails_only_its_own_cells(registry, with_strategies, tmp_path):
+    names = ["broken-constructor", "broken-supports", "five-shots-or-more", "target-only"]
+    suite = load_suite(TINY).with_overrides(seeds=1, strategies=names)
+    registry = with_strategies(registry, BrokenConstructor, BrokenSupports, FiveShotsOrMore)
+    summary = Runner(suite, registry, tmp_path, tmp_path, show_progress=False, threads=1).run()
+    written = records.read(tmp_path / "tiny" / "records.jsonl")
+    cells = {(r["strategy"], r["pair"], r["budget"]): r for r in written}
+    assert len(cells) == len(written) == 16  # 4 strategies × 2 pairs × budgets 2 and all
+    for pair in ("digits→rotated", "digits0-4→5-9"):
+        for budget in ("2", "all"):
+            made = cells["broken-constructor", pair, budget]
+            assert (made["status"], made["error"]["type"], made["error"]["message"]) == \
+                ("failed", "ValueError", "bad default")
+            asked = cells["broken-supports", pair, budget]
+            assert (asked["status"], asked["error"]["type"]) == ("failed", "KeyError")
+            assert cells["target-only", pair, budget]["status"] == "ok"
+        # supports() is asked per budget: the job is cut to the budgets it can run
+        assert cells["five-shots-or-more", pair, "2"]["status"] == "skipped"
+        assert cells["five-shots-or-more", pair, "2"]["reason"] == "needs 5 shots, got 2"
+        assert cells["five-shots-or-more", pair, "all"]["status"] == "ok"
+    assert (summary.ok, len(summary.failed), summary.skipped) == (6, 8, 2)
+
+
 def test_the_command_line_exits_non_zero_and_names_every_failed_cell(install, tmp_path, capsys):
     install("tb-crash", "crash", "tb_crash_mod", """
         from benchmark import hookimpl

@@ -101,7 +101,7 @@ def test_budgets_share_a_pretrain_unless_it_reads_the_task_shape(registry, tmp_p
     def jobs(hparams):
         suite = replace(load_suite(TINY).with_overrides(seeds=1, strategies=["maml"]), hparams={"maml": hparams})
         runner = Runner(suite, registry, tmp_path, tmp_path / "data", show_progress=False)
-        planned, _ = runner.plan([registry.strategy("maml")], prepare_pairs(suite, runner.loader), set())
+        planned, _, _ = runner.plan([registry.strategy("maml")], prepare_pairs(suite, runner.loader), set())
         return [(job.pair, job.budgets, job.task_key) for job in planned]
 
     per_budget = jobs({})
