@@ -110,8 +110,10 @@ def discover(disabled=()) -> Registry:
                 continue
             for cls in classes:
                 name = getattr(cls, "name", "")
-                if not name:
-                    raise PluginError(f"plugin '{impl.plugin_name}' ({dist}) returned {cls!r} without a name")
+                if not name:  # unusable, but only that class: the other plugins still work
+                    registry.problems.append(f"plugin '{impl.plugin_name}' ({dist}): {hook_name}() returned "
+                                             f"{cls!r} without a name; it was left out")
+                    continue
                 if name in table:
                     other = table[name]
                     raise PluginError(f"duplicate name '{name}': provided by plugin '{other.plugin}' ({other.dist} "

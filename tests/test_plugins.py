@@ -34,6 +34,14 @@ def test_an_import_failure_is_reported_by_name_and_the_rest_still_work(install):
     assert "finetune" in registry.strategies
 
 
+def test_a_strategy_without_a_name_is_reported_and_left_out(install):
+    install("tb-nameless", "nameless", "tb_nameless_mod", STRATEGY.format(name=""))
+    registry = discover()
+    assert any(p.startswith("plugin 'nameless' (tb-nameless): transferbench_strategies() returned <class "
+                            "'tb_nameless_mod.Mine'> without a name") for p in registry.problems)
+    assert "finetune" in registry.strategies
+
+
 def test_a_duplicate_strategy_name_names_both_distributions(install):
     install("tb-dup", "dup", "tb_dup_mod", STRATEGY.format(name="finetune"))
     with pytest.raises(PluginError) as caught:
