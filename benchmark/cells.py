@@ -161,8 +161,9 @@ def pretrained(job: Job, prepared, settings: Settings) -> tuple:
         return strategy, ctx, "off" if caches_state(job.provided.cls) else None
     try:
         state = strategy.pretrained_state()
-        if state is not None:
-            cache.store(job.pretrain_key, state)
+        if state is None:
+            return strategy, ctx, "nothing to store"
+        cache.store(job.pretrain_key, state)
     except Exception as error:  # a full disk or an unsavable state costs the cache, not the cells
         warnings.warn(f"pretrain cache: could not store the state of {job.provided.name} / {job.pair} / seed "
                       f"{job.seed} ({type(error).__name__}: {error}); its cells go on without it")
