@@ -7,7 +7,8 @@ The suite: one source (the first half of sklearn-digits' train split) and four t
 hyperparameters, budgets 1, 5 and all. It runs three times, one after the other:
 
     off    --no-pretrain-cache: every (strategy, pair, seed) pretrains
-    cold   an empty cache: one pretrain per (strategy, seed), the other targets restore it
+    cold   an empty cache: one pretrain per seed (finetune and source-only train the same
+           source model, so they share it), every other cell restores it
     warm   a second suite (budget 10) on the same results directory: nothing pretrains
 
 Pretrain calls are counted from the records (``pretrain_cache`` is "off" or "stored" for a

@@ -56,16 +56,16 @@ def caches_state(cls: type) -> bool:
     return cls.pretrain is not Strategy.pretrain and cls.pretrained_state is not Strategy.pretrained_state
 
 
-def key_payload(provided, hparams: dict, source_fingerprint: str, seed: int, task: TaskSpec, device,
+def key_payload(provided, identity: tuple[str, dict], source_fingerprint: str, seed: int, task: TaskSpec, device,
                 task_key: tuple = ()) -> dict:
-    """Everything a pretrained state may depend on, as plain data."""
-    cls = provided.cls
+    """Everything a pretrained state may depend on, as plain data. ``identity`` is the
+    strategy's ``pretrain_identity()``: what pretrains and the hyperparameters it reads."""
+    pretrainer, hparams = identity
     payload = {
-        "format": FORMAT,
-        "strategy": provided.name, "class": f"{cls.__module__}.{cls.__qualname__}",
-        "dist": provided.dist, "dist_version": provided.version,
+        "format": FORMAT, "pretrainer": pretrainer, "dist": provided.dist, "dist_version": provided.version,
         # The code itself, not only the version: editable installs keep one version while the code changes.
-        "code": {"strategy": code_fingerprint(cls.__module__), "benchmark": code_fingerprint(benchmark.__name__)},
+        "code": {"strategy": code_fingerprint(provided.cls.__module__),
+                 "benchmark": code_fingerprint(benchmark.__name__)},
         "hparams": hparams, "source": source_fingerprint, "seed": seed,
         "input_shape": list(task.input_shape),
         "device": torch.device(device).type, "torch": torch.__version__,

@@ -181,7 +181,7 @@ class Runner:
 
     def plan(self, strategies, pairs, done) -> tuple[list[Job], list[tuple[Job, BaseException]], int]:
         """Jobs (cells sharing one pretrain) minus recorded cells; jobs whose strategy could not even be
-        planned (its constructor or ``pretrain_task_key`` raised), with the error; how many cells were recorded."""
+        planned (its constructor, ``pretrain_identity`` or ``pretrain_task_key`` raised), with the error; how many cells were recorded."""
         jobs, broken, already = [], [], 0
 
         def add(job: Job, error=None):
@@ -197,7 +197,7 @@ class Runner:
             overrides = self.suite.hparams.get(provided.name, {})
             try:
                 strategy = provided.cls(**overrides)
-                hparams = strategy.get_params()
+                hparams, identity = strategy.get_params(), strategy.pretrain_identity()
                 # Budgets share one pretrain unless it reads the task's shape (e.g. MAML's episodes).
                 groups = {name: self.budget_groups(strategy, prepared) for name, prepared in pairs.items()}
             except STRATEGY_FAILURES as error:  # plugin code: it fails its own cells, not the suite
@@ -207,7 +207,7 @@ class Runner:
             for (name, prepared), seed in itertools.product(pairs.items(), self.suite.seeds):
                 for task_key, budgets in groups[name].items():
                     add(Job(provided, hparams, name, seed, budgets, task_key,
-                            self.pretrain_key(provided, hparams, prepared, seed, budgets[0], task_key)))
+                            self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key)))
         return jobs, broken, already
 
     def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:
@@ -218,10 +218,10 @@ class Runner:
             groups.setdefault(strategy.pretrain_task_key(task), []).append(budget)
         return {key: tuple(budgets) for key, budgets in groups.items()}
 
-    def pretrain_key(self, provided, hparams, prepared: PreparedPair, seed, budget, task_key) -> dict | None:
+    def pretrain_key(self, provided, identity, prepared: PreparedPair, seed, budget, task_key) -> dict | None:
         if self.settings.pretrain_cache is None or not caches_state(provided.cls):
             return None
-        return key_payload(provided, hparams, prepared.fingerprints["source"], seed,
+        return key_payload(provided, identity, prepared.fingerprints["source"], seed,
                            prepared.task_spec(self.suite.protocol, budget), self.device, task_key)
 
     def drive(self, pending: deque, pairs, log, claims: Claims, executor, summary: Summary, bar) -> None:

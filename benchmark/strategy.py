@@ -100,6 +100,16 @@ class Strategy:
         """
         return ()
 
+    def pretrain_identity(self) -> tuple[str, dict]:
+        """(what pretrains, the hyperparameters it reads): the pretrain cache keys on these.
+
+        Strategies whose identities match share one cached state, so a shared identity must
+        name code whose state each of them restores. The default, this class and all its
+        hyperparameters, shares nothing and is always safe.
+        """
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}", self.get_params()
+
     def pretrain(self, source: LabelledData, ctx: Context) -> None:
         """Learn from the source split. The default learns nothing."""
 

@@ -25,12 +25,24 @@ def restore_classifier(state: dict, ctx: Context, backbone) -> Classifier:
     return model.eval()
 
 
+PRETRAIN_PARAMS = ("backbone", "pretrain_epochs", "pretrain_lr", "batch_size", "weight_decay")
+SHARED_METHODS = ("pretrain", "pretrained_state", "load_pretrained_state")
+
+
 class SourceTrained(Strategy):
     """Base of the strategies whose pretrain is supervised training on the source split.
 
-    Subclasses store the hyperparameters it reads (backbone, pretrain_epochs, pretrain_lr,
-    batch_size, weight_decay) in their own ``__init__``; the source classifier is ``model_``.
+    Subclasses store the hyperparameters it reads (``PRETRAIN_PARAMS``) in their own
+    ``__init__``; the source classifier is ``model_``. Those that keep this class's pretrain
+    share one cached source model when those hyperparameters match (finetune, frozen-feature
+    and source-only train the same network the same way), whatever their adapt settings.
     """
+
+    def pretrain_identity(self):
+        cls = type(self)
+        if any(getattr(cls, method) is not getattr(SourceTrained, method) for method in SHARED_METHODS):
+            return super().pretrain_identity()  # it pretrains or stores its own way: its own entries
+        return f"{__name__}.train_on_source", {name: getattr(self, name) for name in PRETRAIN_PARAMS}
 
     def pretrain(self, source, ctx):
         self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,

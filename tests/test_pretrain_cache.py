@@ -15,6 +15,9 @@ from benchmark.runner import Runner
 from benchmark.strategy import TaskSpec
 from benchmark.suite import load_suite
 from plugins.finetune import FineTune
+from plugins.frozen_feature import FrozenFeature
+from plugins.multitask import MultiTask
+from plugins.source_only import SourceOnly
 
 TINY = Path(__file__).parent / "suites" / "tiny.toml"
 # Two targets of one source: the rotated pair of the tiny suite and an inverted one.
@@ -136,7 +139,7 @@ PROVIDED = Provided("finetune", FineTune, "finetune", "transferbench", "0.1.0")
 
 
 def payload(**changes) -> dict:
-    arguments = {"provided": PROVIDED, "hparams": FineTune().get_params(), "source_fingerprint": "abc",
+    arguments = {"provided": PROVIDED, "identity": FineTune().pretrain_identity(), "source_fingerprint": "abc",
                  "seed": 0, "task": TASK, "device": "cpu", **changes}
     return key_payload(**arguments)
 
@@ -144,13 +147,34 @@ def payload(**changes) -> dict:
 def test_the_key_changes_with_everything_pretraining_depends_on():
     base = key_of(payload())
     assert key_of(payload()) == base
-    variants = [payload(hparams={**FineTune().get_params(), "pretrain_lr": 0.1}), payload(seed=1),
+    variants = [payload(identity=FineTune(pretrain_lr=0.1).pretrain_identity()), payload(seed=1),
                 payload(source_fingerprint="abd"), payload(provided=replace(PROVIDED, version="0.2.0")),
                 payload(task=replace(TASK, input_shape=(3, 16, 16))), payload(device="cuda")]
     assert len({key_of(v) for v in variants} | {base}) == len(variants) + 1
     # Only a strategy whose pretraining reads the task shape keys on it (its pretrain_task_key).
     assert key_of(payload(task=replace(TASK, n_way=5, k_shot=1))) == base
     assert key_of(payload(task_key=(10, 5))) != key_of(payload(task_key=(10, 1))) != base
+    # ... and only on the hyperparameters its pretrain reads.
+    assert key_of(payload(identity=FineTune(adapt_lr=0.1, adapt_steps=7).pretrain_identity())) == base
+
+
+def test_strategies_that_pretrain_alike_share_one_source_model(registry, tmp_path):
+    """finetune, frozen-feature and source-only train the same source classifier: one pretrain
+    serves all three, whatever their adapt settings; multitask (its own pretrain) and a subclass
+    that overrides pretrain (CountingFineTune) keep their own entries."""
+    suite = replace(suite_named(tmp_path, "shared"), strategies=("finetune", "frozen-feature", "source-only"),
+                    hparams={name: {"pretrain_epochs": 1, **extra} for name, extra in
+                             (("finetune", {"adapt_steps": 5}), ("frozen-feature", {"adapt_steps": 3}),
+                              ("source-only", {}))})
+    written = run(suite, registry, tmp_path)
+    assert len(written) == 12 and {r["status"] for r in written} == {"ok"}
+    # one source, one seed: one pretrain, stored by the first job (its two budgets), restored by every other
+    stored_by = {(r["strategy"], r["pair"]) for r in written if r["pretrain_cache"] == "stored"}
+    assert len(stored_by) == 1 and sum(r["pretrain_cache"] == "hit" for r in written) == 10
+    shared = FineTune().pretrain_identity()
+    assert FrozenFeature().pretrain_identity() == SourceOnly().pretrain_identity() == shared
+    assert MultiTask().pretrain_identity()[0] == "plugins.multitask.MultiTask"
+    assert CountingFineTune().pretrain_identity()[0] == f"{__name__}.CountingFineTune"
 
 
 def test_store_then_load_round_trips_and_a_foreign_or_torn_entry_is_refused(tmp_path):
