@@ -86,6 +86,16 @@ def test_hyperparameter_settings_and_plugin_versions_are_separate_rows():
     assert any("never averaged" in w and "'finetune'" in w for w in board.warnings)
 
 
+def test_hyperparameters_equal_in_python_but_not_in_json_are_separate_rows():
+    # 1 == 1.0 == True (and their hashes) in Python, but records.cell_key keeps them three cells
+    made = [record("finetune", "p", 0, 1, value, hparams={"freeze": freeze})
+            for value, freeze in ((0.5, 1), (0.6, 1.0), (0.7, True))]
+    assert len({records.cell_key(r) for r in made}) == 3
+    (table,) = build(made).tables
+    assert {v: table.entries[(v, "p")].score.mean for v in table.rows} == pytest.approx(
+        {"finetune (freeze=1)": 0.5, "finetune (freeze=1.0)": 0.6, "finetune (freeze=true)": 0.7})
+
+
 def test_negative_transfer_needs_the_whole_gain_interval_below_zero():
     made = [record("target-only", "p", s, 1, v) for s, v in enumerate([0.60, 0.65, 0.70])]
     made += [record("worse", "p", s, 1, v) for s, v in enumerate([0.55, 0.61, 0.64])]      # always below

@@ -58,14 +58,15 @@ def budget_order(budget: str):
 
 
 def hparams_json(hparams: dict, memo: dict) -> str:
-    """json.dumps(hparams, sort_keys=True), remembered per distinct set: a suite has few, records many."""
-    try:
-        key = tuple(hparams.items())
-        if key not in memo:
-            memo[key] = json.dumps(hparams, sort_keys=True)
-        return memo[key]
-    except TypeError:  # an unhashable value (a list): dump it every time
-        return json.dumps(hparams, sort_keys=True)
+    """records.hparams_key(hparams), remembered per distinct set: a suite has few, records many.
+
+    Keyed by repr, which tells 1, 1.0 and True apart (and 0.0 from -0.0) as JSON does;
+    == and hash do not, and would merge cells that records.cell_key keeps apart.
+    """
+    key = repr(hparams)
+    if key not in memo:
+        memo[key] = records.hparams_key(hparams)
+    return memo[key]
 
 
 def variant_of(record: dict, memo: dict | None = None) -> Variant:
