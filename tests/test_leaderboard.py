@@ -96,6 +96,14 @@ def test_hyperparameters_equal_in_python_but_not_in_json_are_separate_rows():
         {"finetune (freeze=1)": 0.5, "finetune (freeze=1.0)": 0.6, "finetune (freeze=true)": 0.7})
 
 
+def test_a_missing_hyperparameter_and_a_null_one_are_separate_rows():
+    made = [record("finetune", "p", seed, 1, 0.5, hparams={"steps": 5, "freeze": None}) for seed in range(2)]
+    made += [record("finetune", "p", seed, 1, 0.9, hparams={"steps": 5}) for seed in range(2)]
+    (table,) = build(made).tables
+    assert {v: table.entries[(v, "p")].score.mean for v in table.rows} == pytest.approx(
+        {"finetune (freeze=null)": 0.5, "finetune (freeze absent)": 0.9})
+
+
 def test_negative_transfer_needs_the_whole_gain_interval_below_zero():
     made = [record("target-only", "p", s, 1, v) for s, v in enumerate([0.60, 0.65, 0.70])]
     made += [record("worse", "p", s, 1, v) for s, v in enumerate([0.55, 0.61, 0.64])]      # always below

@@ -93,6 +93,11 @@ def check(record: dict, where: str, number: int, metric: str) -> None:
                                f"{record['seed']} has no metric '{metric}'")
 
 
+def shown(params: dict, key: str) -> str:
+    """One hyperparameter as a label shows it; a missing one (an older plugin had none) is not null."""
+    return f"{key}={json.dumps(params[key])}" if key in params else f"{key} absent"
+
+
 def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
     """Give each variant a unique row label; warn about every strategy split into several rows."""
     by_strategy = defaultdict(list)
@@ -104,11 +109,11 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
             labelled[group[0]] = strategy
             continue
         params = [json.loads(v.hparams) for v in group]
-        differing = sorted({k for p in params for k in p if len({json.dumps(q.get(k)) for q in params}) > 1})
+        differing = sorted({k for p in params for k in p if len({shown(q, k) for q in params}) > 1})
         versions_differ = len({(v.dist, v.version) for v in group}) > 1
         for variant, p in zip(group, params):
             parts = ([f"{variant.dist} {variant.version}"] if versions_differ else []) + \
-                    [f"{k}={json.dumps(p.get(k))}" for k in differing]
+                    [shown(p, k) for k in differing]
             labelled[variant] = f"{strategy} ({', '.join(parts)})"
         warnings.append(f"strategy '{strategy}' has records from {len(group)} plugin versions or hyperparameter "
                         f"settings; they are separate rows, never averaged: "
