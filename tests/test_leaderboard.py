@@ -153,6 +153,21 @@ def test_a_single_episodic_seed_uses_the_normal_ci_over_episodes_and_pairs_gains
     assert "1-shot episodes" in markdown
 
 
+def test_a_single_seed_keeps_the_ci_method_its_record_stores(tmp_path):
+    made = record("maml", "omniglot", 0, 1, episodes=np.linspace(0.4, 0.8, 50))
+    bootstrap = "95% CI, percentile bootstrap over episodes"
+    made["metrics"]["accuracy"]["ci"] = bootstrap
+    board = build([made])
+    assert board.tables[0].entries[("maml", "omniglot")].score.method == bootstrap
+    markdown = render(board, "md")
+    assert f"{bootstrap} (n = 50)" in markdown and stats.NORMAL_OVER_EPISODES not in markdown
+    del made["metrics"]["accuracy"]["ci"]  # a CI whose method is unknown is never shown under a guessed one
+    write(tmp_path / "records.jsonl", [made])
+    with pytest.raises(LeaderboardError, match=r"\(record 1\): the 'accuracy' of maml / omniglot / seed 0 has a "
+                                               r"ci95 but no 'ci' naming its method"):
+        load(tmp_path)
+
+
 def test_strategy_and_budget_filters(golden_dir):
     board = load(golden_dir, strategies=["maml"], budgets=["1"])
     (table,) = board.tables

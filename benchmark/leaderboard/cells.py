@@ -36,7 +36,7 @@ class Runs:
 
     values: dict = field(default_factory=dict)     # seed -> metric value (ok records)
     episodes: dict = field(default_factory=dict)   # seed -> [E] per-episode values, where recorded
-    stored_ci: dict = field(default_factory=dict)  # seed -> (low, high, n) the record's CI over episodes
+    stored_ci: dict = field(default_factory=dict)  # seed -> (low, high, n, method) the record's CI over episodes
     wall_s: list = field(default_factory=list)     # ok records' wall seconds
     failed: int = 0
     skipped: int = 0
@@ -88,9 +88,15 @@ def check(record: dict, where: str, number: int, metric: str) -> None:
     if record["schema"] > records.SCHEMA:
         raise LeaderboardError(f"{where}: schema {record['schema']} was written by a newer transferbench "
                                f"(this one reads schema ≤ {records.SCHEMA})")
-    if record["status"] == "ok" and metric not in (record.get("metrics") or {}):
+    if record["status"] != "ok":
+        return
+    scored = (record.get("metrics") or {}).get(metric)
+    if scored is None:
         raise LeaderboardError(f"{where}: the ok record of {record['strategy']} / {record['pair']} / seed "
                                f"{record['seed']} has no metric '{metric}'")
+    if scored.get("ci95") and not scored.get("ci"):  # a CI is shown with its method, never a guessed one
+        raise LeaderboardError(f"{where}: the '{metric}' of {record['strategy']} / {record['pair']} / seed "
+                               f"{record['seed']} has a ci95 but no 'ci' naming its method")
 
 
 def shown(params: dict, key: str) -> str:
@@ -148,7 +154,8 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
             cell.values[record["seed"]] = float(scored["mean"])
             cell.wall_s.append(float(record.get("wall_s") or 0.0))
             if scored.get("ci95"):
-                cell.stored_ci[record["seed"]] = (*map(float, scored["ci95"]), int(scored.get("n") or 0))
+                cell.stored_ci[record["seed"]] = (*map(float, scored["ci95"]), int(scored.get("n") or 0),
+                                                  scored["ci"])
             per_episode = (record.get("per_episode") or {}).get(metric)
             if per_episode:
                 cell.episodes[record["seed"]] = np.asarray(per_episode, dtype=float)
