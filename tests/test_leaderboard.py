@@ -1,5 +1,6 @@
 """Leaderboards from records alone: golden files, byte-identical regeneration, honesty and errors."""
 
+import io
 import json
 import os
 import re
@@ -166,6 +167,18 @@ def test_a_single_seed_keeps_the_ci_method_its_record_stores(tmp_path):
     with pytest.raises(LeaderboardError, match=r"\(record 1\): the 'accuracy' of maml / omniglot / seed 0 has a "
                                                r"ci95 but no 'ci' naming its method"):
         load(tmp_path)
+
+
+def test_the_csv_keeps_p_values_far_below_one_in_a_million():
+    rng = np.random.default_rng(7)
+    made = [record("maml", "omniglot", 0, 1, episodes=rng.uniform(0.7, 0.9, 100)),
+            record("target-only", "omniglot", 0, 1, episodes=rng.uniform(0.3, 0.5, 100))]
+    board = build(made)
+    p_holm = board.tables[0].entries[("target-only", "omniglot")].p_holm
+    assert 0 < p_holm < 5e-7
+    frame = pd.read_csv(io.StringIO(render(board, "csv"))).set_index("variant")
+    assert frame.loc["target-only", "p_holm"] == pytest.approx(p_holm, rel=1e-5, abs=0)
+    assert frame.loc["maml", "mean"] == pytest.approx(made[0]["metrics"]["accuracy"]["mean"], abs=5e-7)  # still %.6f
 
 
 def test_strategy_and_budget_filters(golden_dir):
