@@ -135,12 +135,13 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
         variant = variant_of(record, memo)
         latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
     chosen = list(latest.values())
-    for wanted, key, name in ((strategies, "strategy", "strategy"), (budgets, "budget", "budget")):
+    for wanted, key in ((strategies, "strategy"), (budgets, "budget")):
         if wanted is None:
             continue
         present, wanted = {str(r[key]) for _, r in chosen}, {str(w) for w in wanted}
-        for value in sorted(wanted - present):
-            raise LeaderboardError(f"{where}: no record has {name} '{value}'{did_you_mean(value, present)}; "
+        missing = sorted(wanted - present)
+        if missing:
+            raise LeaderboardError(f"{where}: no record has {key} '{missing[0]}'{did_you_mean(missing[0], present)}; "
                                    f"recorded: {', '.join(sorted(present))}")
         chosen = [(v, r) for v, r in chosen if str(r[key]) in wanted]
 
