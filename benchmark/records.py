@@ -26,10 +26,14 @@ SCHEMA = 1
 CELL_FIELDS = ("pair", "strategy", "hparams", "seed", "budget")
 
 
+def hparams_key(hparams: dict) -> str:
+    """Hyperparameters as they identify a cell: JSON, so 1, 1.0 and True are three settings."""
+    return json.dumps(hparams, sort_keys=True)
+
+
 def cell_key(record: dict) -> tuple:
     """What makes two records the same cell: rerunning it is skipped."""
-    return (record["pair"], record["strategy"], json.dumps(record["hparams"], sort_keys=True),
-            record["seed"], record["budget"])
+    return record["pair"], record["strategy"], hparams_key(record["hparams"]), record["seed"], record["budget"]
 
 
 @contextmanager

@@ -65,10 +65,21 @@ WILCOXON = "Wilcoxon signed-rank test"
 def paired_test(differences) -> tuple[float, str]:
     """(two-sided p-value, test name) for H0: the paired differences are centred on 0.
 
-    Needs at least 2 differences (NaN p otherwise). Identical differences have no
-    spread to test against: p = 1 when they are all zero, else 0 (the t statistic's limit).
+    Needs at least 2 differences (NaN p otherwise); identical ones get ``identical_p``.
     """
     return paired_tests([differences])[0]
+
+
+def identical_p(difference: float, n: int, test: str) -> float:
+    """p for n differences all equal to ``difference``, which leave no spread to test against.
+
+    1 when they are zero. Else the t-test's p is 0 (its statistic's limit), and Wilcoxon's
+    is 2 / 2**n: exactly its p when every sign agrees, as scipy.stats.wilcoxon(method="exact")
+    gives (its default, a normal approximation for these ties, gives a larger one).
+    """
+    if difference == 0:
+        return 1.0
+    return 0.0 if test == PAIRED_T else 2.0 ** (1 - n)
 
 
 def paired_tests(many_differences) -> list[tuple[float, str]]:
@@ -87,7 +98,7 @@ def paired_tests(many_differences) -> list[tuple[float, str]]:
         if len(d) < 2:
             results[index] = (math.nan, test)
         elif np.all(d == d[0]):
-            results[index] = (1.0 if d[0] == 0 else 0.0), test
+            results[index] = identical_p(d[0], len(d), test), test
         else:
             ties = test == WILCOXON and (np.any(d == 0) or len(np.unique(np.abs(d))) < len(d))
             batches.setdefault((len(d), test, ties), []).append(index)

@@ -1,5 +1,6 @@
 """Leaderboards from records alone: golden files, byte-identical regeneration, honesty and errors."""
 
+import io
 import json
 import os
 import re
@@ -86,6 +87,24 @@ def test_hyperparameter_settings_and_plugin_versions_are_separate_rows():
     assert any("never averaged" in w and "'finetune'" in w for w in board.warnings)
 
 
+def test_hyperparameters_equal_in_python_but_not_in_json_are_separate_rows():
+    # 1 == 1.0 == True (and their hashes) in Python, but records.cell_key keeps them three cells
+    made = [record("finetune", "p", 0, 1, value, hparams={"freeze": freeze})
+            for value, freeze in ((0.5, 1), (0.6, 1.0), (0.7, True))]
+    assert len({records.cell_key(r) for r in made}) == 3
+    (table,) = build(made).tables
+    assert {v: table.entries[(v, "p")].score.mean for v in table.rows} == pytest.approx(
+        {"finetune (freeze=1)": 0.5, "finetune (freeze=1.0)": 0.6, "finetune (freeze=true)": 0.7})
+
+
+def test_a_missing_hyperparameter_and_a_null_one_are_separate_rows():
+    made = [record("finetune", "p", seed, 1, 0.5, hparams={"steps": 5, "freeze": None}) for seed in range(2)]
+    made += [record("finetune", "p", seed, 1, 0.9, hparams={"steps": 5}) for seed in range(2)]
+    (table,) = build(made).tables
+    assert {v: table.entries[(v, "p")].score.mean for v in table.rows} == pytest.approx(
+        {"finetune (freeze=null)": 0.5, "finetune (freeze absent)": 0.9})
+
+
 def test_negative_transfer_needs_the_whole_gain_interval_below_zero():
     made = [record("target-only", "p", s, 1, v) for s, v in enumerate([0.60, 0.65, 0.70])]
     made += [record("worse", "p", s, 1, v) for s, v in enumerate([0.55, 0.61, 0.64])]      # always below
@@ -133,6 +152,33 @@ def test_a_single_episodic_seed_uses_the_normal_ci_over_episodes_and_pairs_gains
     markdown = render(board, "md")
     assert "normal approximation over episodes (n = 600)" in markdown and "Wilcoxon signed-rank test" in markdown
     assert "1-shot episodes" in markdown
+
+
+def test_a_single_seed_keeps_the_ci_method_its_record_stores(tmp_path):
+    made = record("maml", "omniglot", 0, 1, episodes=np.linspace(0.4, 0.8, 50))
+    bootstrap = "95% CI, percentile bootstrap over episodes"
+    made["metrics"]["accuracy"]["ci"] = bootstrap
+    board = build([made])
+    assert board.tables[0].entries[("maml", "omniglot")].score.method == bootstrap
+    markdown = render(board, "md")
+    assert f"{bootstrap} (n = 50)" in markdown and stats.NORMAL_OVER_EPISODES not in markdown
+    del made["metrics"]["accuracy"]["ci"]  # a CI whose method is unknown is never shown under a guessed one
+    write(tmp_path / "records.jsonl", [made])
+    with pytest.raises(LeaderboardError, match=r"\(record 1\): the 'accuracy' of maml / omniglot / seed 0 has a "
+                                               r"ci95 but no 'ci' naming its method"):
+        load(tmp_path)
+
+
+def test_the_csv_keeps_p_values_far_below_one_in_a_million():
+    rng = np.random.default_rng(7)
+    made = [record("maml", "omniglot", 0, 1, episodes=rng.uniform(0.7, 0.9, 100)),
+            record("target-only", "omniglot", 0, 1, episodes=rng.uniform(0.3, 0.5, 100))]
+    board = build(made)
+    p_holm = board.tables[0].entries[("target-only", "omniglot")].p_holm
+    assert 0 < p_holm < 5e-7
+    frame = pd.read_csv(io.StringIO(render(board, "csv"))).set_index("variant")
+    assert frame.loc["target-only", "p_holm"] == pytest.approx(p_holm, rel=1e-5, abs=0)
+    assert frame.loc["maml", "mean"] == pytest.approx(made[0]["metrics"]["accuracy"]["mean"], abs=5e-7)  # still %.6f
 
 
 def test_strategy_and_budget_filters(golden_dir):

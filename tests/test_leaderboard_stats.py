@@ -95,6 +95,17 @@ def test_paired_test_is_scipys_t_test_for_few_pairs_and_wilcoxon_for_many():
     assert stats.paired_test([0.02, 0.02, 0.02])[0] == 0.0
 
 
+@pytest.mark.parametrize("difference", [0.02, -0.02])
+def test_wilcoxon_on_identical_differences_is_its_exact_p_not_zero(difference):
+    # every sign agrees: the most extreme of the 2**n equally likely sign patterns, at either tail
+    for n in (20, 40):
+        differences = np.full(n, difference)
+        p_value, test = stats.paired_test(differences)
+        assert test == stats.WILCOXON and p_value == 2 / 2**n
+        assert p_value == pytest.approx(scipy_stats.wilcoxon(differences, method="exact").pvalue)
+        assert p_value < scipy_stats.wilcoxon(differences).pvalue  # scipy's default: a normal approximation
+
+
 def test_equal_means_share_the_average_rank():
     made = [record(name, pair, 0, 1, value) for name, values in
             (("a", (0.9, 0.5)), ("b", (0.7, 0.5)), ("c", (0.7, 0.9))) for pair, value in zip(("p", "q"), values)]

@@ -36,7 +36,7 @@ class Runs:
 
     values: dict = field(default_factory=dict)     # seed -> metric value (ok records)
     episodes: dict = field(default_factory=dict)   # seed -> [E] per-episode values, where recorded
-    stored_ci: dict = field(default_factory=dict)  # seed -> (low, high, n) the record's CI over episodes
+    stored_ci: dict = field(default_factory=dict)  # seed -> (low, high, n, method) the record's CI over episodes
     wall_s: list = field(default_factory=list)     # ok records' wall seconds
     failed: int = 0
     skipped: int = 0
@@ -58,14 +58,15 @@ def budget_order(budget: str):
 
 
 def hparams_json(hparams: dict, memo: dict) -> str:
-    """json.dumps(hparams, sort_keys=True), remembered per distinct set: a suite has few, records many."""
-    try:
-        key = tuple(hparams.items())
-        if key not in memo:
-            memo[key] = json.dumps(hparams, sort_keys=True)
-        return memo[key]
-    except TypeError:  # an unhashable value (a list): dump it every time
-        return json.dumps(hparams, sort_keys=True)
+    """records.hparams_key(hparams), remembered per distinct set: a suite has few, records many.
+
+    Keyed by repr, which tells 1, 1.0 and True apart (and 0.0 from -0.0) as JSON does;
+    == and hash do not, and would merge cells that records.cell_key keeps apart.
+    """
+    key = repr(hparams)
+    if key not in memo:
+        memo[key] = records.hparams_key(hparams)
+    return memo[key]
 
 
 def variant_of(record: dict, memo: dict | None = None) -> Variant:
@@ -87,9 +88,20 @@ def check(record: dict, where: str, number: int, metric: str) -> None:
     if record["schema"] > records.SCHEMA:
         raise LeaderboardError(f"{where}: schema {record['schema']} was written by a newer transferbench "
                                f"(this one reads schema ≤ {records.SCHEMA})")
-    if record["status"] == "ok" and metric not in (record.get("metrics") or {}):
+    if record["status"] != "ok":
+        return
+    scored = (record.get("metrics") or {}).get(metric)
+    if scored is None:
         raise LeaderboardError(f"{where}: the ok record of {record['strategy']} / {record['pair']} / seed "
                                f"{record['seed']} has no metric '{metric}'")
+    if scored.get("ci95") and not scored.get("ci"):  # a CI is shown with its method, never a guessed one
+        raise LeaderboardError(f"{where}: the '{metric}' of {record['strategy']} / {record['pair']} / seed "
+                               f"{record['seed']} has a ci95 but no 'ci' naming its method")
+
+
+def shown(params: dict, key: str) -> str:
+    """One hyperparameter as a label shows it; a missing one (an older plugin had none) is not null."""
+    return f"{key}={json.dumps(params[key])}" if key in params else f"{key} absent"
 
 
 def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
@@ -103,11 +115,11 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
             labelled[group[0]] = strategy
             continue
         params = [json.loads(v.hparams) for v in group]
-        differing = sorted({k for p in params for k in p if len({json.dumps(q.get(k)) for q in params}) > 1})
+        differing = sorted({k for p in params for k in p if len({shown(q, k) for q in params}) > 1})
         versions_differ = len({(v.dist, v.version) for v in group}) > 1
         for variant, p in zip(group, params):
             parts = ([f"{variant.dist} {variant.version}"] if versions_differ else []) + \
-                    [f"{k}={json.dumps(p.get(k))}" for k in differing]
+                    [shown(p, k) for k in differing]
             labelled[variant] = f"{strategy} ({', '.join(parts)})"
         warnings.append(f"strategy '{strategy}' has records from {len(group)} plugin versions or hyperparameter "
                         f"settings; they are separate rows, never averaged: "
@@ -123,12 +135,13 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
         variant = variant_of(record, memo)
         latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
     chosen = list(latest.values())
-    for wanted, key, name in ((strategies, "strategy", "strategy"), (budgets, "budget", "budget")):
+    for wanted, key in ((strategies, "strategy"), (budgets, "budget")):
         if wanted is None:
             continue
         present, wanted = {str(r[key]) for _, r in chosen}, {str(w) for w in wanted}
-        for value in sorted(wanted - present):
-            raise LeaderboardError(f"{where}: no record has {name} '{value}'{did_you_mean(value, present)}; "
+        missing = sorted(wanted - present)
+        if missing:
+            raise LeaderboardError(f"{where}: no record has {key} '{missing[0]}'{did_you_mean(missing[0], present)}; "
                                    f"recorded: {', '.join(sorted(present))}")
         chosen = [(v, r) for v, r in chosen if str(r[key]) in wanted]
 
@@ -142,7 +155,8 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
             cell.values[record["seed"]] = float(scored["mean"])
             cell.wall_s.append(float(record.get("wall_s") or 0.0))
             if scored.get("ci95"):
-                cell.stored_ci[record["seed"]] = (*map(float, scored["ci95"]), int(scored.get("n") or 0))
+                cell.stored_ci[record["seed"]] = (*map(float, scored["ci95"]), int(scored.get("n") or 0),
+                                                  scored["ci"])
             per_episode = (record.get("per_episode") or {}).get(metric)
             if per_episode:
                 cell.episodes[record["seed"]] = np.asarray(per_episode, dtype=float)

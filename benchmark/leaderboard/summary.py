@@ -4,7 +4,7 @@ Everything a renderer prints is decided here, once, so the Markdown, LaTeX, CSV 
 HTML tables and the plots can never disagree with one another.
 
     per budget, a table of variants × pairs:
-        score   mean ± 95% CI: t over seeds, or normal over the episodes of one seed
+        score   mean ± 95% CI: t over seeds, or the record's own CI over the episodes of one seed
         gain    variant − target-only, paired by seed (or by episode), with its CI;
                 a gain CI wholly below 0 flags negative transfer
         best    the highest mean in the column; every other variant is tested against it,
@@ -33,7 +33,7 @@ class Estimate:
     low: float      # NaN when there is no interval (n < 2)
     high: float
     n: int
-    method: str     # stats.T_OVER_SEEDS, stats.NORMAL_OVER_EPISODES, or "" without an interval
+    method: str     # stats.T_OVER_SEEDS, stats.NORMAL_OVER_EPISODES, a record's stored method, or "" without one
 
     @property
     def has_ci(self) -> bool:
@@ -110,13 +110,12 @@ def _rounded(mean: float) -> float:
 
 
 def estimate(runs: Runs) -> Estimate | None:
-    """t over seeds; a single seed with recorded episodes keeps its normal CI over episodes."""
+    """t over seeds; a single seed with recorded episodes keeps its record's CI over episodes, and its method."""
     seeds = sorted(runs.values)
     if not seeds:
         return None
     if len(seeds) == 1 and seeds[0] in runs.stored_ci:
-        low, high, n = runs.stored_ci[seeds[0]]
-        return Estimate(runs.values[seeds[0]], low, high, n, stats.NORMAL_OVER_EPISODES)
+        return Estimate(runs.values[seeds[0]], *runs.stored_ci[seeds[0]])
     mean, low, high = stats.mean_ci_t([runs.values[s] for s in seeds])
     return Estimate(mean, low, high, len(seeds), stats.T_OVER_SEEDS if len(seeds) > 1 else "")
 

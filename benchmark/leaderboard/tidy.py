@@ -53,6 +53,9 @@ def frame(board: Board) -> pd.DataFrame:
 
 
 def render(board: Board) -> str:
+    table = frame(board)
+    # p-values span hundreds of orders of magnitude: %.6f would write every p < 5e-7 as 0.000000
+    table["p_holm"] = [f"{p:.6g}" if not math.isnan(p) else "" for p in table["p_holm"]]
     buffer = io.StringIO()
-    frame(board).to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
+    table.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
     return buffer.getvalue()
