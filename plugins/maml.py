@@ -30,10 +30,14 @@ except the inner step size:
     meta_iterations=2000  meta-updates. The paper ran 60,000; 2,000 (64,000 episodes) keeps a
                           CPU cell to tens of minutes. Suites may lower it (the quickstart does).
     backbone="conv4", hidden=64
-                          the paper's network (four 3x3 conv blocks of 64 channels) at any input
-                          size; the default for small digits, lenet, has an unnormalised 1024->128
-                          layer with which inner steps of 0.4 diverge (5-way 1-shot Omniglot stayed
-                          at 24% after 200 meta-updates, against 70% for conv4 with hidden=32)
+                          the paper's four blocks (3x3 conv of 64 channels, normalisation, ReLU,
+                          2x2 max-pool), but not its network: the pools round up (ceil mode) and
+                          the last block is flattened, so at 28 px the head reads 2x2x64 = 256
+                          features where the paper's reads 64; the normalisation differs (see
+                          below); and any input size is taken. The default for small digits,
+                          lenet, has an unnormalised 1024->128 layer with which inner steps of 0.4
+                          diverge (5-way 1-shot Omniglot stayed at 24% after 200 meta-updates,
+                          against 70% for conv4 with hidden=32)
     norm="support"        see below
 
 Normalisation. The paper (and learn2learn's examples) use BatchNorm with batch statistics
