@@ -1,4 +1,5 @@
-"""The supervised training loop the built-in strategies share (Adam on cross-entropy)."""
+"""The supervised training loop the built-in strategies share (Adam on cross-entropy),
+and the batched forward pass over a whole set outside it."""
 
 import math
 
@@ -7,6 +8,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark.data import LabelledData
+
+FORWARD_BATCH = 1024  # rows per forward pass outside training: bounds memory on a whole pool or test split
+
+
+def forward_in_batches(function, inputs: torch.Tensor, batch_size: int = FORWARD_BATCH) -> torch.Tensor:
+    """``function`` of the rows of ``inputs`` [N, ...], ``batch_size`` rows at a time, without
+    gradients: the outputs concatenated in order, [N, ...].
+
+    Budget "all" makes a support set a whole target pool: one pass of every row would hold
+    all their activations at once. ``function`` must treat rows independently (a network
+    in eval mode), or batching would change its result.
+    """
+    with torch.no_grad():
+        return torch.cat([function(inputs[i:i + batch_size]) for i in range(0, len(inputs), batch_size)])
 
 
 def epochs_to_steps(epochs: int, n_examples: int, batch_size: int) -> int:
