@@ -8,7 +8,8 @@ initialisation, averaged over ``meta_batch`` episodes per Adam step. adapt clone
 meta-learned model and takes ``adapt_steps`` full-batch steps on the target support set;
 the meta-learned parameters are never touched.
 
-Episode shape: N = ``ways`` or the target's number of classes; K = ``shots`` or the cell's
+Episode shape: N = the target's number of classes (``ways``, if set, must equal it: the
+head has N outputs, so pretrain refuses any other); K = ``shots`` or the cell's
 budget (``SHOTS_FOR_ALL_BUDGET`` when the budget is "all"); ``queries`` per class = K, as in
 Finn et al.'s Omniglot episodes. So a pretrained state is only valid for one task shape
 (``pretrain_task_key``; fixing ``ways`` and ``shots`` lets every budget share one).
@@ -181,6 +182,9 @@ class ModelAgnosticMetaLearning(Strategy):
         return self.episode_shape(task)
 
     def pretrain(self, source, ctx):
+        if self.ways and self.ways != ctx.task.n_way:  # else adapt would refuse every support set, after meta-training
+            raise ValueError(f"strategy 'maml': ways={self.ways}, but the target's support sets are "
+                             f"{ctx.task.n_way}-way; set ways={ctx.task.n_way} or leave it unset to follow the target")
         ways, shots = self.episode_shape(ctx.task)
         fewest = protocol.ClassIndex(source).min_count()
         if ways > source.num_classes or 2 * shots > fewest:
