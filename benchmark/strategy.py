@@ -11,6 +11,8 @@ state lives on the instance. The runner makes a fresh instance per cell and call
 and scores the predictions itself: a strategy never receives query or test labels.
 ``adapt`` must leave what ``pretrain`` learned unchanged, because episodes are
 independent and share one pretrained instance.
+
+The source, the support set and the query inputs arrive on ``ctx.device``.
 """
 
 import inspect
@@ -41,7 +43,7 @@ class TaskSpec:
 class Context:
     """What the runner gives a strategy besides data."""
 
-    device: torch.device
+    device: torch.device             # where source, support and query tensors arrive; put models here
     seed: int
     generator: torch.Generator       # CPU generator seeded for this call; use it for every random draw
     task: TaskSpec

@@ -2,10 +2,12 @@
 
 The same checks every built-in passes, for a plugin author to run on their own class
 (like scikit-learn's ``check_estimator``). They run on real data that ships with
-scikit-learn (``load_digits``), brought to 1x16x16, with the class's ``quick_hparams``.
+scikit-learn (``load_digits``), brought to 1x16x16, with the class's ``quick_hparams``, on
+CPU unless told otherwise (the data is moved to the device, as the runner moves it).
 
     from benchmark.testing import check_strategy
-    check_strategy(MyStrategy)      # raises ContractError listing every failed check
+    check_strategy(MyStrategy)                  # raises ContractError listing every failed check
+    check_strategy(MyStrategy, device="cuda")   # the same checks with the data and ctx.device on a GPU
 """
 
 import inspect
@@ -29,12 +31,17 @@ class ContractError(AssertionError):
 
 @dataclass
 class Case:
-    """A small task: source to pretrain on, a labelled support set, unlabelled queries."""
+    """A small task: source to pretrain on, a labelled support set, unlabelled queries, all on ``device``."""
 
     task: TaskSpec
     source: LabelledData
     support: LabelledData
     query: torch.Tensor   # [Q, 1, 16, 16]; its labels are never needed by any check
+    device: torch.device = torch.device("cpu")  # the strategy's ctx.device
+
+    def to(self, device: torch.device) -> "Case":
+        """The case with its data on ``device``, as the runner moves a cell's data to ctx.device."""
+        return Case(self.task, self.source.to(device), self.support.to(device), self.query.to(device), device)
 
 
 def _digits(classes: range, split: str) -> LabelledData:
@@ -67,8 +74,8 @@ def _cases() -> list[Case]:
     return cases
 
 
-def _context(task: TaskSpec, seed: int, cache_dir: Path) -> Context:
-    return Context(torch.device("cpu"), seed, torch.Generator().manual_seed(seed), task, cache_dir)
+def _context(case: Case, seed: int, cache_dir: Path) -> Context:
+    return Context(case.device, seed, torch.Generator().manual_seed(seed), case.task, cache_dir)
 
 
 def _run(cls, hparams, case: Case, cache_dir, seed: int = 0, pretrain: bool = True):
@@ -76,9 +83,9 @@ def _run(cls, hparams, case: Case, cache_dir, seed: int = 0, pretrain: bool = Tr
     strategy = cls(**hparams)
     torch.manual_seed(seed)
     if pretrain:
-        strategy.pretrain(case.source, _context(case.task, seed, cache_dir))
+        strategy.pretrain(case.source, _context(case, seed, cache_dir))
     torch.manual_seed(seed + 1)
-    predictor = strategy.adapt(case.support, _context(case.task, seed + 1, cache_dir))
+    predictor = strategy.adapt(case.support, _context(case, seed + 1, cache_dir))
     with torch.no_grad():
         return strategy, predictor, predictor(case.query)
 
@@ -160,7 +167,7 @@ def _check_adapt_purity(cls, hparams, case, cache_dir):
     strategy, _, first = _run(cls, hparams, case, cache_dir)
     before = _learned_state(strategy)
     torch.manual_seed(1)
-    again = strategy.adapt(case.support, _context(case.task, 1, cache_dir))
+    again = strategy.adapt(case.support, _context(case, 1, cache_dir))
     with torch.no_grad():
         second = again(case.query)
     after = _learned_state(strategy)
@@ -191,9 +198,9 @@ def _check_pretrained_state_round_trip(cls, hparams, case, cache_dir):
     path = cache_dir / "state.pt"
     torch.save(state, path)
     restored = cls(**hparams)
-    restored.load_pretrained_state(torch.load(path, weights_only=True), _context(case.task, 0, cache_dir))
+    restored.load_pretrained_state(torch.load(path, weights_only=True), _context(case, 0, cache_dir))
     torch.manual_seed(1)
-    predictor = restored.adapt(case.support, _context(case.task, 1, cache_dir))
+    predictor = restored.adapt(case.support, _context(case, 1, cache_dir))
     with torch.no_grad():
         again = predictor(case.query)
     assert torch.allclose(scores, again, rtol=0, atol=1e-6), \
@@ -223,17 +230,19 @@ CHECKS = {
 }
 
 
-def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None) -> list[str]:
+def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None,
+                   device: str | torch.device = "cpu") -> list[str]:
     """Run every contract check on ``cls``; return the names of the checks run.
 
     ``hparams`` default to ``cls.quick_hparams``. ``report(name, error_or_None)`` is
-    called after each check. Raises ``ContractError`` listing every failure.
+    called after each check. ``device`` is ctx.device, where the data arrives. Raises
+    ``ContractError`` listing every failure.
     """
     hparams = dict(cls.quick_hparams if hparams is None else hparams)
     failures, ran = [], []
     with tempfile.TemporaryDirectory() as cache_dir:
         cache_dir = Path(cache_dir)
-        runnable = [c for c in _cases() if cls.supports(c.task) is None]
+        runnable = [c.to(torch.device(device)) for c in _cases() if cls.supports(c.task) is None]
         for name, check in CHECKS.items():
             needs_data = len(inspect.signature(check).parameters) > 2
             if needs_data and not runnable:

@@ -1,7 +1,9 @@
 """The contract battery over EVERY discovered strategy: a new built-in or an installed plugin gets it free."""
 
 import pytest
+import torch
 
+from benchmark.cli import main
 from benchmark.plugins import discover
 from benchmark.testing import ContractError, check_strategy, CHECKS
 from benchmark.strategy import Strategy
@@ -56,3 +58,38 @@ def test_the_battery_catches_a_broken_strategy():
     assert "only store its hyperparameters" in message
     assert "adapt changed what pretrain learned" in message
     assert "depend on the other queries" in message
+
+
+class DeviceRecorder(Strategy):
+    """Records the device of its data and of ctx in each phase; predicts zeros."""
+
+    name = "device-recorder"
+    description = "A strategy that notes where its data arrives."
+    seen = []  # (phase, data device, ctx.device); on the class: instances may only store hyperparameters
+
+    def __init__(self):  # no hyperparameters
+        pass
+
+    def pretrain(self, source, ctx):
+        self.seen.append(("pretrain", source.inputs.device, ctx.device))
+
+    def adapt(self, support, ctx):
+        self.seen.append(("adapt", support.inputs.device, ctx.device))
+
+        def predictor(queries):
+            self.seen.append(("predictor", queries.device, ctx.device))
+            return torch.zeros(len(queries), support.num_classes, device=ctx.device)
+        return predictor
+
+
+@pytest.mark.parametrize("device", ["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+def test_the_battery_hands_data_and_ctx_on_the_device_it_is_given(device):
+    DeviceRecorder.seen.clear()
+    check_strategy(DeviceRecorder, device=device)
+    assert {phase for phase, _, _ in DeviceRecorder.seen} == {"pretrain", "adapt", "predictor"}
+    assert all(data.type == ctx.type == device for _, data, ctx in DeviceRecorder.seen)
+
+
+def test_check_takes_a_device_on_the_command_line(capsys):
+    assert main(["check", "target-only", "--device", "cpu"]) == 0
+    assert "all checks passed" in capsys.readouterr().out
