@@ -12,7 +12,9 @@ and scores the predictions itself: a strategy never receives query or test label
 ``adapt`` must leave what ``pretrain`` learned unchanged, because episodes are
 independent and share one pretrained instance.
 
-The source, the support set and the query inputs arrive on ``ctx.device``.
+The source, the support set and the query inputs arrive on ``ctx.device``. They are read
+only: the runner hands every cell the same tensors (on CPU ``.to(device)`` returns them
+as they are), so an in-place edit would reach every later cell.
 """
 
 import inspect

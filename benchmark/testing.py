@@ -10,6 +10,7 @@ CPU unless told otherwise (the data is moved to the device, as the runner moves 
     check_strategy(MyStrategy, device="cuda")   # the same checks with the data and ctx.device on a GPU
 """
 
+import copy
 import inspect
 import json
 import tempfile
@@ -42,6 +43,11 @@ class Case:
     def to(self, device: torch.device) -> "Case":
         """The case with its data on ``device``, as the runner moves a cell's data to ctx.device."""
         return Case(self.task, self.source.to(device), self.support.to(device), self.query.to(device), device)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every tensor a strategy receives, by name."""
+        return {"source inputs": self.source.inputs, "source labels": self.source.labels,
+                "support inputs": self.support.inputs, "support labels": self.support.labels, "queries": self.query}
 
 
 def _digits(classes: range, split: str) -> LabelledData:
@@ -178,6 +184,15 @@ def _check_adapt_purity(cls, hparams, case, cache_dir):
         "gave different predictions: adapt must start from the pretrained state each time"
 
 
+def _check_inputs_unchanged(cls, hparams, case, cache_dir):
+    """The runner hands every cell the same source, pool and test tensors (on CPU ``.to(device)``
+    returns them as they are), so an in-place edit would reach every later cell."""
+    before = {name: tensor.clone() for name, tensor in case.tensors().items()}
+    _run(cls, hparams, case, cache_dir)
+    changed = [name for name, tensor in case.tensors().items() if not torch.equal(tensor, before[name])]
+    assert not changed, f"pretrain, adapt or the predictor changed its input tensors in place: {', '.join(changed)}"
+
+
 def _check_no_query_peeking(cls, hparams, case, cache_dir):
     """Each query is scored on its own: the query set (and so its labels) cannot leak into one score."""
     _, predictor, scores = _run(cls, hparams, case, cache_dir)
@@ -224,6 +239,7 @@ CHECKS = {
     "predictor returns finite [n_query, n_classes] scores": _check_predictions,
     "same seed, fresh instance: same predictions": _check_determinism,
     "adapt leaves the pretrained state unchanged": _check_adapt_purity,
+    "pretrain, adapt and the predictor leave their input tensors unchanged": _check_inputs_unchanged,
     "queries are scored independently (no query leakage)": _check_no_query_peeking,
     "pretrained state round-trips through torch.save / weights_only load": _check_pretrained_state_round_trip,
     "adapt before pretrain works or says so": _check_adapt_before_pretrain,
@@ -249,7 +265,8 @@ def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None
                 failures.append(f"{name}: the strategy supports none of the check's tasks")
                 continue
             try:
-                check(cls, hparams, *((runnable[0], cache_dir) if needs_data else ()))
+                # A copy per check: data a strategy edits in place (a failure of its own) spoils no other check.
+                check(cls, hparams, *((copy.deepcopy(runnable[0]), cache_dir) if needs_data else ()))
                 error = None
             except Exception as raised:  # a crash is as much a contract failure as a wrong answer
                 error = raised

@@ -60,6 +60,39 @@ def test_the_battery_catches_a_broken_strategy():
     assert "depend on the other queries" in message
 
 
+class Scribbler(Strategy):
+    """Edits one of its input tensors in place (as an in-place normalisation would); predicts zeros."""
+
+    name = "scribbler"
+    description = "A strategy that writes into the data it is given."
+
+    def __init__(self, edits="source"):
+        self.edits = edits
+
+    def pretrain(self, source, ctx):
+        if self.edits == "source":
+            source.inputs.mul_(2)
+
+    def adapt(self, support, ctx):
+        if self.edits == "support":
+            support.inputs.sub_(support.inputs.mean())
+
+        def predictor(queries):
+            if self.edits == "queries":
+                queries.clamp_(max=0.5)
+            return torch.zeros(len(queries), support.num_classes, device=queries.device)
+        return predictor
+
+
+@pytest.mark.parametrize("edits, named", [("source", "source inputs"), ("support", "support inputs"),
+                                          ("queries", "queries")])
+def test_the_battery_catches_an_in_place_edit_of_the_inputs(edits, named):
+    with pytest.raises(ContractError) as caught:
+        check_strategy(Scribbler, {"edits": edits})
+    assert f"changed its input tensors in place: {named}" in str(caught.value)
+    check_strategy(Scribbler, {"edits": None})  # the same strategy without the edit passes
+
+
 class DeviceRecorder(Strategy):
     """Records the device of its data and of ctx in each phase; predicts zeros."""
 
