@@ -55,25 +55,22 @@ def minibatches(tensors: tuple[torch.Tensor, ...], batch_size: int, steps: int, 
 
 
 def fit(model: nn.Module, data: LabelledData, *, steps: int, lr: float, batch_size: int,
-        generator: torch.Generator, weight_decay: float = 0.0, parameters=None, augment=None,
-        progress=None) -> nn.Module:
-    """Train ``model`` (or only ``parameters``) for ``steps`` minibatches; returns it in eval mode.
+        generator: torch.Generator, weight_decay: float = 0.0, augment=None, progress=None) -> nn.Module:
+    """Train ``model`` for ``steps`` minibatches; returns it in eval mode.
 
     ``data`` stays where it is (on the device); batches index into it without copies
     of the whole set. ``augment`` maps an input batch to an augmented batch.
     """
     return fit_tensors(model, data.inputs, data.labels, steps=steps, lr=lr, batch_size=batch_size,
-                       generator=generator, weight_decay=weight_decay, parameters=parameters,
-                       augment=augment, progress=progress)
+                       generator=generator, weight_decay=weight_decay, augment=augment, progress=progress)
 
 
 def fit_tensors(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, *, steps: int, lr: float,
-                batch_size: int, generator: torch.Generator, weight_decay: float = 0.0, parameters=None,
-                augment=None, progress=None) -> nn.Module:
+                batch_size: int, generator: torch.Generator, weight_decay: float = 0.0, augment=None,
+                progress=None) -> nn.Module:
     """``fit`` on bare tensors: inputs [N, ...] (images, or features for a linear head), labels [N]."""
     model.train()
-    optimiser = torch.optim.Adam(model.parameters() if parameters is None else parameters,
-                                 lr=lr, weight_decay=weight_decay)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     for step, (batch_inputs, batch_labels) in enumerate(minibatches((inputs, labels), batch_size, steps, generator)):
         if augment is not None:
             batch_inputs = augment(batch_inputs)
