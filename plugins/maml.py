@@ -117,9 +117,9 @@ def accumulate_meta_gradient(learner, episodes: list, inner_steps: int) -> float
     return float(total)  # one device sync per meta-batch, not per episode
 
 
-def source_episodes(source, ways: int, shots: int, queries: int, count: int, seed: int, device):
+def source_episodes(source, index: protocol.ClassIndex, ways: int, shots: int, queries: int, count: int, seed: int,
+                    device):
     """``count`` N-way K-shot episodes of the source classes, as tuples on ``device`` (labels 0..N-1)."""
-    index = protocol.ClassIndex(source)
     for task in protocol.episodic_tasks(source, index, ways, shots, queries, count, seed, "maml meta-training"):
         yield (task.support.inputs, task.support.labels.to(device), task.query_inputs, task.query_labels.to(device))
 
@@ -186,7 +186,8 @@ class ModelAgnosticMetaLearning(Strategy):
             raise ValueError(f"strategy 'maml': ways={self.ways}, but the target's support sets are "
                              f"{ctx.task.n_way}-way; set ways={ctx.task.n_way} or leave it unset to follow the target")
         ways, shots = self.episode_shape(ctx.task)
-        fewest = protocol.ClassIndex(source).min_count()
+        index = protocol.ClassIndex(source)  # the positions of each source class, for the check and every episode
+        fewest = index.min_count()
         if ways > source.num_classes or 2 * shots > fewest:
             raise ValueError(f"strategy 'maml': {ways}-way {shots}-shot episodes with {shots} queries per class need "
                              f"{ways} source classes with {2 * shots} examples each; the source has "
@@ -194,7 +195,7 @@ class ModelAgnosticMetaLearning(Strategy):
         self.maml_ = self.build(ctx.task.input_shape, ways, ctx.device)
         optimiser = torch.optim.Adam(self.maml_.parameters(), lr=self.meta_lr)
         seed = int(torch.randint(2 ** 62, (1,), generator=ctx.generator))
-        episodes = source_episodes(source, ways, shots, shots, self.meta_iterations * self.meta_batch, seed,
+        episodes = source_episodes(source, index, ways, shots, shots, self.meta_iterations * self.meta_batch, seed,
                                    ctx.device)
         for iteration in range(self.meta_iterations):
             optimiser.zero_grad(set_to_none=True)
