@@ -4,7 +4,8 @@ Keeping trunk and head apart makes "freeze the trunk" and "new head" mean the sa
 thing in every strategy. Backbones (input [N, C, H, W] -> features [N, D]):
 
     lenet     two 5x5 conv blocks + a 128-unit layer; for small digits (< 28 px)
-    conv4     four 3x3 conv blocks of ``hidden`` channels (Vinyals et al. 2016; Finn et al. 2017)
+    conv4     four 3x3 conv blocks of ``hidden`` channels, as in Vinyals et al. 2016 and Finn et al.
+              2017 but with ceil-mode pooling: 28 px ends at 2x2 (4 * hidden features), not at 1x1
     resnet18  torchvision's ResNet-18, weights=None (nothing is downloaded); for larger images
 
 Normalisation layers (``norm``):
@@ -19,6 +20,8 @@ Normalisation layers (``norm``):
               dependence and no buffers
     none      no normalisation
 """
+
+import math
 
 import torch
 from torch import nn
@@ -93,9 +96,14 @@ def lenet(channels: int, norm: str = "batch") -> tuple[nn.Module, int]:
 def conv4(channels: int, size: tuple[int, int], hidden: int = 64, norm: str = "batch") -> tuple[nn.Module, int]:
     trunk = nn.Sequential(*(conv_block(channels if i == 0 else hidden, hidden, 3, norm) for i in range(4)),
                           nn.Flatten())
-    with torch.no_grad():  # the flattened size depends on the input size: 28 px -> 1x1, 84 px -> 6x6
-        feature_dim = trunk(torch.zeros(1, channels, *size)).shape[1]
-    return trunk, feature_dim
+    # The flattened size, by arithmetic: a forward pass here would run in training mode and
+    # leave BatchNorm running statistics (and SupportBatchNorm's) set from a dummy input.
+    # Padded 3x3 convolutions keep H x W; each ceil-mode 2x2 pool halves it, rounding up:
+    # 28 px -> 14, 7, 4, 2 (2x2); 84 px -> 42, 21, 11, 6 (6x6).
+    height, width = size
+    for _ in range(4):
+        height, width = math.ceil(height / 2), math.ceil(width / 2)
+    return trunk, hidden * height * width
 
 
 def resnet18(channels: int, norm: str = "batch") -> tuple[nn.Module, int]:

@@ -29,8 +29,8 @@ from benchmark.pretrain_cache import PretrainCache, caches_state
 from benchmark.strategy import Context
 from benchmark.suite import budget_label
 from benchmark.timeout import CellTimeout, time_limit
+from benchmark.training import forward_in_batches
 
-PREDICT_BATCH = 1024  # query rows per predictor call; bounds memory on large test splits
 # What a strategy may raise and still only fail its own cells: a sys.exit() in a plugin must not
 # end the suite. KeyboardInterrupt is not here: Ctrl-C stops the run (every finished cell is kept).
 STRATEGY_FAILURES = (Exception, CellTimeout, SystemExit)
@@ -103,9 +103,8 @@ def failed_records(job: Job, prepared, settings: Settings, error: BaseException,
 
 def predict(predictor, inputs: torch.Tensor, n_classes: int, device) -> torch.Tensor:
     """Scores [N, n_classes] on CPU, computed in batches without gradients; checked for shape and NaN."""
-    with torch.no_grad():
-        scores = torch.cat([predictor(inputs[i:i + PREDICT_BATCH].to(device)).detach().float().cpu()
-                            for i in range(0, len(inputs), PREDICT_BATCH)])
+    # Each batch goes to the device and its scores come back: the device never holds the whole split.
+    scores = forward_in_batches(lambda batch: predictor(batch.to(device)).detach().float().cpu(), inputs)
     if scores.shape != (len(inputs), n_classes):
         raise ValueError(f"predictor returned scores of shape {tuple(scores.shape)}, "
                          f"expected {(len(inputs), n_classes)}")

@@ -51,7 +51,7 @@ def cmd_check(args) -> int:
         print(f"  {'ok  ' if error is None else 'FAIL'} {name}")
 
     try:
-        check_strategy(provided.cls, report=report)
+        check_strategy(provided.cls, report=report, device=args.device)
     except ContractError as error:
         print(error, file=sys.stderr)
         return 1
@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = verbs.add_parser("check", parents=[common], help="run the contract battery on one strategy")
     check.add_argument("name")
+    check.add_argument("--device", default="cpu", help="torch device the checks run on, e.g. cpu, cuda, cuda:1")
     check.set_defaults(func=cmd_check)
 
     run = verbs.add_parser("run", parents=[common], help="run a suite, appending one record per cell")

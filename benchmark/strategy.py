@@ -11,6 +11,10 @@ state lives on the instance. The runner makes a fresh instance per cell and call
 and scores the predictions itself: a strategy never receives query or test labels.
 ``adapt`` must leave what ``pretrain`` learned unchanged, because episodes are
 independent and share one pretrained instance.
+
+The source, the support set and the query inputs arrive on ``ctx.device``. They are read
+only: the runner hands every cell the same tensors (on CPU ``.to(device)`` returns them
+as they are), so an in-place edit would reach every later cell.
 """
 
 import inspect
@@ -41,7 +45,7 @@ class TaskSpec:
 class Context:
     """What the runner gives a strategy besides data."""
 
-    device: torch.device
+    device: torch.device             # where source, support and query tensors arrive; put models here
     seed: int
     generator: torch.Generator       # CPU generator seeded for this call; use it for every random draw
     task: TaskSpec

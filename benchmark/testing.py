@@ -2,12 +2,15 @@
 
 The same checks every built-in passes, for a plugin author to run on their own class
 (like scikit-learn's ``check_estimator``). They run on real data that ships with
-scikit-learn (``load_digits``), brought to 1x16x16, with the class's ``quick_hparams``.
+scikit-learn (``load_digits``), brought to 1x16x16, with the class's ``quick_hparams``, on
+CPU unless told otherwise (the data is moved to the device, as the runner moves it).
 
     from benchmark.testing import check_strategy
-    check_strategy(MyStrategy)      # raises ContractError listing every failed check
+    check_strategy(MyStrategy)                  # raises ContractError listing every failed check
+    check_strategy(MyStrategy, device="cuda")   # the same checks with the data and ctx.device on a GPU
 """
 
+import copy
 import inspect
 import json
 import tempfile
@@ -29,12 +32,22 @@ class ContractError(AssertionError):
 
 @dataclass
 class Case:
-    """A small task: source to pretrain on, a labelled support set, unlabelled queries."""
+    """A small task: source to pretrain on, a labelled support set, unlabelled queries, all on ``device``."""
 
     task: TaskSpec
     source: LabelledData
     support: LabelledData
     query: torch.Tensor   # [Q, 1, 16, 16]; its labels are never needed by any check
+    device: torch.device = torch.device("cpu")  # the strategy's ctx.device
+
+    def to(self, device: torch.device) -> "Case":
+        """The case with its data on ``device``, as the runner moves a cell's data to ctx.device."""
+        return Case(self.task, self.source.to(device), self.support.to(device), self.query.to(device), device)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every tensor a strategy receives, by name."""
+        return {"source inputs": self.source.inputs, "source labels": self.source.labels,
+                "support inputs": self.support.inputs, "support labels": self.support.labels, "queries": self.query}
 
 
 def _digits(classes: range, split: str) -> LabelledData:
@@ -67,8 +80,8 @@ def _cases() -> list[Case]:
     return cases
 
 
-def _context(task: TaskSpec, seed: int, cache_dir: Path) -> Context:
-    return Context(torch.device("cpu"), seed, torch.Generator().manual_seed(seed), task, cache_dir)
+def _context(case: Case, seed: int, cache_dir: Path) -> Context:
+    return Context(case.device, seed, torch.Generator().manual_seed(seed), case.task, cache_dir)
 
 
 def _run(cls, hparams, case: Case, cache_dir, seed: int = 0, pretrain: bool = True):
@@ -76,9 +89,9 @@ def _run(cls, hparams, case: Case, cache_dir, seed: int = 0, pretrain: bool = Tr
     strategy = cls(**hparams)
     torch.manual_seed(seed)
     if pretrain:
-        strategy.pretrain(case.source, _context(case.task, seed, cache_dir))
+        strategy.pretrain(case.source, _context(case, seed, cache_dir))
     torch.manual_seed(seed + 1)
-    predictor = strategy.adapt(case.support, _context(case.task, seed + 1, cache_dir))
+    predictor = strategy.adapt(case.support, _context(case, seed + 1, cache_dir))
     with torch.no_grad():
         return strategy, predictor, predictor(case.query)
 
@@ -160,7 +173,7 @@ def _check_adapt_purity(cls, hparams, case, cache_dir):
     strategy, _, first = _run(cls, hparams, case, cache_dir)
     before = _learned_state(strategy)
     torch.manual_seed(1)
-    again = strategy.adapt(case.support, _context(case.task, 1, cache_dir))
+    again = strategy.adapt(case.support, _context(case, 1, cache_dir))
     with torch.no_grad():
         second = again(case.query)
     after = _learned_state(strategy)
@@ -169,6 +182,15 @@ def _check_adapt_purity(cls, hparams, case, cache_dir):
         f"adapt changed what pretrain learned: {(changed or sorted(set(after) ^ set(before)))[:5]}"
     assert torch.allclose(first, second, rtol=0, atol=1e-6), "a second adapt on the same support and seed " \
         "gave different predictions: adapt must start from the pretrained state each time"
+
+
+def _check_inputs_unchanged(cls, hparams, case, cache_dir):
+    """The runner hands every cell the same source, pool and test tensors (on CPU ``.to(device)``
+    returns them as they are), so an in-place edit would reach every later cell."""
+    before = {name: tensor.clone() for name, tensor in case.tensors().items()}
+    _run(cls, hparams, case, cache_dir)
+    changed = [name for name, tensor in case.tensors().items() if not torch.equal(tensor, before[name])]
+    assert not changed, f"pretrain, adapt or the predictor changed its input tensors in place: {', '.join(changed)}"
 
 
 def _check_no_query_peeking(cls, hparams, case, cache_dir):
@@ -191,9 +213,9 @@ def _check_pretrained_state_round_trip(cls, hparams, case, cache_dir):
     path = cache_dir / "state.pt"
     torch.save(state, path)
     restored = cls(**hparams)
-    restored.load_pretrained_state(torch.load(path, weights_only=True), _context(case.task, 0, cache_dir))
+    restored.load_pretrained_state(torch.load(path, weights_only=True), _context(case, 0, cache_dir))
     torch.manual_seed(1)
-    predictor = restored.adapt(case.support, _context(case.task, 1, cache_dir))
+    predictor = restored.adapt(case.support, _context(case, 1, cache_dir))
     with torch.no_grad():
         again = predictor(case.query)
     assert torch.allclose(scores, again, rtol=0, atol=1e-6), \
@@ -217,30 +239,34 @@ CHECKS = {
     "predictor returns finite [n_query, n_classes] scores": _check_predictions,
     "same seed, fresh instance: same predictions": _check_determinism,
     "adapt leaves the pretrained state unchanged": _check_adapt_purity,
+    "pretrain, adapt and the predictor leave their input tensors unchanged": _check_inputs_unchanged,
     "queries are scored independently (no query leakage)": _check_no_query_peeking,
     "pretrained state round-trips through torch.save / weights_only load": _check_pretrained_state_round_trip,
     "adapt before pretrain works or says so": _check_adapt_before_pretrain,
 }
 
 
-def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None) -> list[str]:
+def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None,
+                   device: str | torch.device = "cpu") -> list[str]:
     """Run every contract check on ``cls``; return the names of the checks run.
 
     ``hparams`` default to ``cls.quick_hparams``. ``report(name, error_or_None)`` is
-    called after each check. Raises ``ContractError`` listing every failure.
+    called after each check. ``device`` is ctx.device, where the data arrives. Raises
+    ``ContractError`` listing every failure.
     """
     hparams = dict(cls.quick_hparams if hparams is None else hparams)
     failures, ran = [], []
     with tempfile.TemporaryDirectory() as cache_dir:
         cache_dir = Path(cache_dir)
-        runnable = [c for c in _cases() if cls.supports(c.task) is None]
+        runnable = [c.to(torch.device(device)) for c in _cases() if cls.supports(c.task) is None]
         for name, check in CHECKS.items():
             needs_data = len(inspect.signature(check).parameters) > 2
             if needs_data and not runnable:
                 failures.append(f"{name}: the strategy supports none of the check's tasks")
                 continue
             try:
-                check(cls, hparams, *((runnable[0], cache_dir) if needs_data else ()))
+                # A copy per check: data a strategy edits in place (a failure of its own) spoils no other check.
+                check(cls, hparams, *((copy.deepcopy(runnable[0]), cache_dir) if needs_data else ()))
                 error = None
             except Exception as raised:  # a crash is as much a contract failure as a wrong answer
                 error = raised

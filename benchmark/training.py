@@ -1,4 +1,5 @@
-"""The supervised training loop the built-in strategies share (Adam on cross-entropy)."""
+"""The supervised training loop the built-in strategies share (Adam on cross-entropy),
+and the batched forward pass over a whole set outside it."""
 
 import math
 
@@ -7,6 +8,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark.data import LabelledData
+
+FORWARD_BATCH = 1024  # rows per forward pass outside training: bounds memory on a whole pool or test split
+
+
+def forward_in_batches(function, inputs: torch.Tensor, batch_size: int = FORWARD_BATCH) -> torch.Tensor:
+    """``function`` of the rows of ``inputs`` [N, ...], ``batch_size`` rows at a time, without
+    gradients: the outputs concatenated in order, [N, ...].
+
+    Budget "all" makes a support set a whole target pool: one pass of every row would hold
+    all their activations at once. ``function`` must treat rows independently (a network
+    in eval mode), or batching would change its result.
+    """
+    with torch.no_grad():
+        return torch.cat([function(inputs[i:i + batch_size]) for i in range(0, len(inputs), batch_size)])
 
 
 def epochs_to_steps(epochs: int, n_examples: int, batch_size: int) -> int:
@@ -40,25 +55,22 @@ def minibatches(tensors: tuple[torch.Tensor, ...], batch_size: int, steps: int, 
 
 
 def fit(model: nn.Module, data: LabelledData, *, steps: int, lr: float, batch_size: int,
-        generator: torch.Generator, weight_decay: float = 0.0, parameters=None, augment=None,
-        progress=None) -> nn.Module:
-    """Train ``model`` (or only ``parameters``) for ``steps`` minibatches; returns it in eval mode.
+        generator: torch.Generator, weight_decay: float = 0.0, augment=None, progress=None) -> nn.Module:
+    """Train ``model`` for ``steps`` minibatches; returns it in eval mode.
 
     ``data`` stays where it is (on the device); batches index into it without copies
     of the whole set. ``augment`` maps an input batch to an augmented batch.
     """
     return fit_tensors(model, data.inputs, data.labels, steps=steps, lr=lr, batch_size=batch_size,
-                       generator=generator, weight_decay=weight_decay, parameters=parameters,
-                       augment=augment, progress=progress)
+                       generator=generator, weight_decay=weight_decay, augment=augment, progress=progress)
 
 
 def fit_tensors(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, *, steps: int, lr: float,
-                batch_size: int, generator: torch.Generator, weight_decay: float = 0.0, parameters=None,
-                augment=None, progress=None) -> nn.Module:
+                batch_size: int, generator: torch.Generator, weight_decay: float = 0.0, augment=None,
+                progress=None) -> nn.Module:
     """``fit`` on bare tensors: inputs [N, ...] (images, or features for a linear head), labels [N]."""
     model.train()
-    optimiser = torch.optim.Adam(model.parameters() if parameters is None else parameters,
-                                 lr=lr, weight_decay=weight_decay)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     for step, (batch_inputs, batch_labels) in enumerate(minibatches((inputs, labels), batch_size, steps, generator)):
         if augment is not None:
             batch_inputs = augment(batch_inputs)

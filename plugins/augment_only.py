@@ -3,8 +3,9 @@
 ``target-only`` plus label-preserving distortions (Simard et al. 2003): the same network,
 optimiser and budget, so the gap between the two is what augmentation alone buys, and
 the gap between this and a transfer strategy is the part of a transfer gain that
-augmentation does not reproduce. ``pretrain`` is the base class's no-op: the source
-split is never read.
+augmentation does not reproduce. It subclasses ``target-only`` and overrides only
+``augmenter``, the map each training batch goes through. ``pretrain`` is the base class's
+no-op: the source split is never read.
 
 Each example of each batch gets its own draw of the torchvision.transforms.v2 policy
 
@@ -27,9 +28,7 @@ in disguise. Setting a value to 0 (crop_scale to 1) switches that transform off.
 import torch
 
 from benchmark import hookimpl
-from benchmark.backbones import build_classifier
-from benchmark.strategy import Strategy
-from benchmark.training import fit
+from plugins.target_only import TargetOnly
 
 
 def augmentation_policy(size: tuple[int, int], rotation: float, translate: float, scale: float,
@@ -77,7 +76,7 @@ class Augmenter:
         return moved + shift
 
 
-class AugmentOnly(Strategy):
+class AugmentOnly(TargetOnly):
     name = "augment-only"
     description = "Baseline: target-only training with a data-augmentation policy; never reads the source."
     citation = """@inproceedings{simard2003best,
@@ -91,25 +90,17 @@ class AugmentOnly(Strategy):
 
     def __init__(self, backbone=None, adapt_steps=100, adapt_lr=1e-3, batch_size=64, weight_decay=5e-4,
                  rotation=15.0, translate=0.1, scale=0.1, crop_scale=0.8, noise=0.05):
-        self.backbone = backbone
-        self.adapt_steps = adapt_steps
-        self.adapt_lr = adapt_lr
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
+        super().__init__(backbone, adapt_steps, adapt_lr, batch_size, weight_decay)
         self.rotation = rotation
         self.translate = translate
         self.scale = scale
         self.crop_scale = crop_scale
         self.noise = noise
 
-    def adapt(self, support, ctx):
-        input_shape = ctx.task.input_shape
-        model = build_classifier(input_shape, support.num_classes, self.backbone).to(ctx.device)
-        policy = augmentation_policy(tuple(input_shape[1:]), self.rotation, self.translate, self.scale,
+    def augmenter(self, ctx):
+        policy = augmentation_policy(tuple(ctx.task.input_shape[1:]), self.rotation, self.translate, self.scale,
                                      self.crop_scale, self.noise)
-        return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
-                   generator=ctx.generator, weight_decay=self.weight_decay,
-                   augment=Augmenter(policy, ctx.generator, ctx.device))
+        return Augmenter(policy, ctx.generator, ctx.device)
 
 
 @hookimpl

@@ -11,11 +11,9 @@ adapt_lr=1e-3), so they differ only in which parameters move, not in how long or
 None is tuned on target data.
 """
 
-import torch
-
 from benchmark import hookimpl
 from benchmark.backbones import Classifier
-from benchmark.training import fit_tensors
+from benchmark.training import fit_tensors, forward_in_batches
 from plugins.finetune import FineTune
 
 
@@ -34,8 +32,7 @@ class FrozenFeature(FineTune):
     def adapt(self, support, ctx):
         self.check_pretrained("model_")
         trunk = self.model_.trunk.eval()  # shared, never trained: eval mode keeps BatchNorm statistics fixed
-        with torch.no_grad():
-            features = trunk(support.inputs)  # [S, D], once per support set
+        features = forward_in_batches(trunk, support.inputs)  # [S, D], once per support set
         model = Classifier(trunk, self.model_.feature_dim, support.num_classes).to(ctx.device)
         fit_tensors(model.head, features, support.labels, steps=self.adapt_steps, lr=self.adapt_lr,
                     batch_size=self.batch_size, generator=ctx.generator, weight_decay=self.weight_decay)

@@ -8,7 +8,8 @@ initialisation, averaged over ``meta_batch`` episodes per Adam step. adapt clone
 meta-learned model and takes ``adapt_steps`` full-batch steps on the target support set;
 the meta-learned parameters are never touched.
 
-Episode shape: N = ``ways`` or the target's number of classes; K = ``shots`` or the cell's
+Episode shape: N = the target's number of classes (``ways``, if set, must equal it: the
+head has N outputs, so pretrain refuses any other); K = ``shots`` or the cell's
 budget (``SHOTS_FOR_ALL_BUDGET`` when the budget is "all"); ``queries`` per class = K, as in
 Finn et al.'s Omniglot episodes. So a pretrained state is only valid for one task shape
 (``pretrain_task_key``; fixing ``ways`` and ``shots`` lets every budget share one).
@@ -30,10 +31,14 @@ except the inner step size:
     meta_iterations=2000  meta-updates. The paper ran 60,000; 2,000 (64,000 episodes) keeps a
                           CPU cell to tens of minutes. Suites may lower it (the quickstart does).
     backbone="conv4", hidden=64
-                          the paper's network (four 3x3 conv blocks of 64 channels) at any input
-                          size; the default for small digits, lenet, has an unnormalised 1024->128
-                          layer with which inner steps of 0.4 diverge (5-way 1-shot Omniglot stayed
-                          at 24% after 200 meta-updates, against 70% for conv4 with hidden=32)
+                          the paper's four blocks (3x3 conv of 64 channels, normalisation, ReLU,
+                          2x2 max-pool), but not its network: the pools round up (ceil mode) and
+                          the last block is flattened, so at 28 px the head reads 2x2x64 = 256
+                          features where the paper's reads 64; the normalisation differs (see
+                          below); and any input size is taken. The default for small digits,
+                          lenet, has an unnormalised 1024->128 layer with which inner steps of 0.4
+                          diverge (5-way 1-shot Omniglot stayed at 24% after 200 meta-updates,
+                          against 70% for conv4 with hidden=32)
     norm="support"        see below
 
 Normalisation. The paper (and learn2learn's examples) use BatchNorm with batch statistics
@@ -112,9 +117,9 @@ def accumulate_meta_gradient(learner, episodes: list, inner_steps: int) -> float
     return float(total)  # one device sync per meta-batch, not per episode
 
 
-def source_episodes(source, ways: int, shots: int, queries: int, count: int, seed: int, device):
+def source_episodes(source, index: protocol.ClassIndex, ways: int, shots: int, queries: int, count: int, seed: int,
+                    device):
     """``count`` N-way K-shot episodes of the source classes, as tuples on ``device`` (labels 0..N-1)."""
-    index = protocol.ClassIndex(source)
     for task in protocol.episodic_tasks(source, index, ways, shots, queries, count, seed, "maml meta-training"):
         yield (task.support.inputs, task.support.labels.to(device), task.query_inputs, task.query_labels.to(device))
 
@@ -177,8 +182,12 @@ class ModelAgnosticMetaLearning(Strategy):
         return self.episode_shape(task)
 
     def pretrain(self, source, ctx):
+        if self.ways and self.ways != ctx.task.n_way:  # else adapt would refuse every support set, after meta-training
+            raise ValueError(f"strategy 'maml': ways={self.ways}, but the target's support sets are "
+                             f"{ctx.task.n_way}-way; set ways={ctx.task.n_way} or leave it unset to follow the target")
         ways, shots = self.episode_shape(ctx.task)
-        fewest = protocol.ClassIndex(source).min_count()
+        index = protocol.ClassIndex(source)  # the positions of each source class, for the check and every episode
+        fewest = index.min_count()
         if ways > source.num_classes or 2 * shots > fewest:
             raise ValueError(f"strategy 'maml': {ways}-way {shots}-shot episodes with {shots} queries per class need "
                              f"{ways} source classes with {2 * shots} examples each; the source has "
@@ -186,7 +195,7 @@ class ModelAgnosticMetaLearning(Strategy):
         self.maml_ = self.build(ctx.task.input_shape, ways, ctx.device)
         optimiser = torch.optim.Adam(self.maml_.parameters(), lr=self.meta_lr)
         seed = int(torch.randint(2 ** 62, (1,), generator=ctx.generator))
-        episodes = source_episodes(source, ways, shots, shots, self.meta_iterations * self.meta_batch, seed,
+        episodes = source_episodes(source, index, ways, shots, shots, self.meta_iterations * self.meta_batch, seed,
                                    ctx.device)
         for iteration in range(self.meta_iterations):
             optimiser.zero_grad(set_to_none=True)

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark import hookimpl
-from benchmark.training import minibatches
+from benchmark.training import forward_in_batches, minibatches
 from plugins.source_training import SourceTrained
 
 DISTILLATION_TEMPERATURE = 2.0  # Li & Hoiem 2017, section 3
@@ -146,8 +146,8 @@ class MultiTask(SourceTrained):
             source_stream = minibatches((self.replay_inputs_, self.replay_labels_), self.batch_size,
                                         self.adapt_steps, ctx.generator)
         else:
-            with torch.no_grad():  # LwF's targets: the pretrained source head's view of the target images
-                reference = self.model_.eval()(support.inputs)  # [S, source classes]
+            # LwF's targets: the pretrained source head's view of the target images, [S, source classes]
+            reference = forward_in_batches(self.model_.eval(), support.inputs)
             target_stream = minibatches((support.inputs, support.labels, reference), self.batch_size,
                                         self.adapt_steps, ctx.generator)
             source_stream = itertools.repeat(())  # nothing from the source

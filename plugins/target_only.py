@@ -25,7 +25,11 @@ class TargetOnly(Strategy):
     def adapt(self, support, ctx):
         model = build_classifier(ctx.task.input_shape, support.num_classes, self.backbone).to(ctx.device)
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
-                   generator=ctx.generator, weight_decay=self.weight_decay)
+                   generator=ctx.generator, weight_decay=self.weight_decay, augment=self.augmenter(ctx))
+
+    def augmenter(self, ctx):
+        """What each training batch [B, C, H, W] goes through; None: nothing (augment-only overrides it)."""
+        return None
 
 
 @hookimpl

@@ -5,6 +5,7 @@ import torch
 from benchmark.testing import _cases
 from benchmark.strategy import Context
 from plugins.augment_only import Augmenter, AugmentOnly, augmentation_policy
+from plugins.target_only import TargetOnly
 
 
 class UntouchableSource:
@@ -38,3 +39,10 @@ def test_each_example_gets_its_own_distortion_on_its_own_background():
     assert corners[:8].max() < 0.5 < corners[8:].min()  # dark stays dark, white stays white: no artificial frame
     again = Augmenter(policy, torch.Generator().manual_seed(0), torch.device("cpu"))(batch)
     assert torch.equal(augmented, again)
+
+
+def test_it_is_target_only_with_a_policy():
+    # One adapt and the same defaults for the shared hyperparameters: the gap between the two is the policy alone.
+    assert AugmentOnly.adapt is TargetOnly.adapt and TargetOnly().augmenter(None) is None
+    shared = TargetOnly().get_params()
+    assert {name: value for name, value in AugmentOnly().get_params().items() if name in shared} == shared

@@ -1,7 +1,9 @@
 """The contract battery over EVERY discovered strategy: a new built-in or an installed plugin gets it free."""
 
 import pytest
+import torch
 
+from benchmark.cli import main
 from benchmark.plugins import discover
 from benchmark.testing import ContractError, check_strategy, CHECKS
 from benchmark.strategy import Strategy
@@ -56,3 +58,71 @@ def test_the_battery_catches_a_broken_strategy():
     assert "only store its hyperparameters" in message
     assert "adapt changed what pretrain learned" in message
     assert "depend on the other queries" in message
+
+
+class Scribbler(Strategy):
+    """Edits one of its input tensors in place (as an in-place normalisation would); predicts zeros."""
+
+    name = "scribbler"
+    description = "A strategy that writes into the data it is given."
+
+    def __init__(self, edits="source"):
+        self.edits = edits
+
+    def pretrain(self, source, ctx):
+        if self.edits == "source":
+            source.inputs.mul_(2)
+
+    def adapt(self, support, ctx):
+        if self.edits == "support":
+            support.inputs.sub_(support.inputs.mean())
+
+        def predictor(queries):
+            if self.edits == "queries":
+                queries.clamp_(max=0.5)
+            return torch.zeros(len(queries), support.num_classes, device=queries.device)
+        return predictor
+
+
+@pytest.mark.parametrize("edits, named", [("source", "source inputs"), ("support", "support inputs"),
+                                          ("queries", "queries")])
+def test_the_battery_catches_an_in_place_edit_of_the_inputs(edits, named):
+    with pytest.raises(ContractError) as caught:
+        check_strategy(Scribbler, {"edits": edits})
+    assert f"changed its input tensors in place: {named}" in str(caught.value)
+    check_strategy(Scribbler, {"edits": None})  # the same strategy without the edit passes
+
+
+class DeviceRecorder(Strategy):
+    """Records the device of its data and of ctx in each phase; predicts zeros."""
+
+    name = "device-recorder"
+    description = "A strategy that notes where its data arrives."
+    seen = []  # (phase, data device, ctx.device); on the class: instances may only store hyperparameters
+
+    def __init__(self):  # no hyperparameters
+        pass
+
+    def pretrain(self, source, ctx):
+        self.seen.append(("pretrain", source.inputs.device, ctx.device))
+
+    def adapt(self, support, ctx):
+        self.seen.append(("adapt", support.inputs.device, ctx.device))
+
+        def predictor(queries):
+            self.seen.append(("predictor", queries.device, ctx.device))
+            return torch.zeros(len(queries), support.num_classes, device=ctx.device)
+        return predictor
+
+
+@pytest.mark.parametrize("device", ["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+def test_the_battery_hands_data_and_ctx_on_the_device_it_is_given(device):
+    DeviceRecorder.seen.clear()
+    check_strategy(DeviceRecorder, device=device)
+    assert {phase for phase, _, _ in DeviceRecorder.seen} == {"pretrain", "adapt", "predictor"}
+    assert all(data.type == ctx.type == device for _, data, ctx in DeviceRecorder.seen)
+
+
+def test_check_takes_a_device_on_the_command_line(capsys):
+    assert main(["check", "target-only", "--device", "cpu"]) == 0
+    assert "all checks passed" in capsys.readouterr().out

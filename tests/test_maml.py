@@ -13,6 +13,7 @@ from benchmark.backbones import build_classifier
 from benchmark.data import LabelledData
 from benchmark.cells import predict
 from benchmark.strategy import Context, TaskSpec
+from benchmark.testing import _cases
 from plugins.datasets.sklearn_digits import SklearnDigits
 from plugins.maml import ModelAgnosticMetaLearning, accumulate_meta_gradient, meta_learner
 
@@ -128,3 +129,12 @@ def test_meta_training_on_omniglot_at_the_papers_episode_shape(shared_data, tmp_
         shared_data, tmp_path, size=16, characters=964, episodes=600,
         meta_iterations=300, meta_batch=32)
     assert trained > 0.6 and gain - half_width > 0.2, (trained, untrained)
+
+
+def test_ways_other_than_the_targets_fails_before_meta_training(tmp_path):
+    case = _cases()[2]  # a 5-way episodic task
+    strategy = ModelAgnosticMetaLearning(ways=3, hidden=4, meta_iterations=1, meta_batch=1)
+    with pytest.raises(ValueError, match="ways=3, but the target's support sets are 5-way"):
+        strategy.pretrain(case.source, Context(torch.device("cpu"), 0, torch.Generator().manual_seed(0), case.task,
+                                               tmp_path))
+    assert not hasattr(strategy, "maml_")  # refused before building or meta-training anything
