@@ -29,6 +29,7 @@ from benchmark import dataset_cache, shifts
 from benchmark.data import LabelledData, fingerprint
 from benchmark.dataset_cache import FileDigests, TensorCache
 from benchmark.errors import DataError, MissingDataError, did_you_mean
+from benchmark.pretrain_cache import code_fingerprint
 from benchmark.strategy import init_param_names
 
 
@@ -254,7 +255,10 @@ class DatasetLoader:
             return None  # a file is missing: loading will raise the provider's own error
         provided = self.registry.dataset(spec.provider)
         table = {**spec.describe(), "stands_in_for": None}  # a label in records, not an input to the pixels
-        return dataset_cache.cache_key(provided.dist, provided.version, table, asdict(shape), content)
+        # The code itself, not only the version: an editable install keeps one version while the
+        # provider's load() or the preprocessing (resizing, shifts) changes what comes out.
+        code = {"provider": code_fingerprint(provided.cls.__module__), "benchmark": code_fingerprint("benchmark")}
+        return dataset_cache.cache_key(provided.dist, provided.version, code, table, asdict(shape), content)
 
     def load(self, spec: DatasetSpec, shape: InputSpec, where: str) -> tuple[LabelledData, str]:
         """The dataset as strategies see it, and its content fingerprint."""

@@ -1,7 +1,9 @@
 """The preprocessing pipeline and its disk cache: keyed by content, never stale, never trusted when corrupt."""
 
+import importlib
 import subprocess
 import sys
+import textwrap
 import time
 import warnings
 from pathlib import Path
@@ -14,6 +16,7 @@ from benchmark.data import LabelledData
 from benchmark.datasets import DatasetLoader, DatasetProvider, DatasetSpec, InputSpec
 from benchmark.errors import DataError, MissingDataError
 from benchmark.plugins import Provided, Registry
+from benchmark.pretrain_cache import code_fingerprint
 
 
 class Counting(DatasetProvider):
@@ -72,6 +75,50 @@ def test_the_key_follows_the_file_contents_the_table_and_the_shape_but_not_label
     np.save(tmp_path / "data" / "pixels.npy", np.zeros((12, 12, 12), dtype=np.uint8))
     _, changed = loader(setup).load(SPEC, SHAPE, "here")
     assert Counting.loads == 4 and changed != base
+
+
+EDITABLE_PROVIDER = textwrap.dedent("""
+    import numpy as np
+    import torch
+
+    from benchmark.data import LabelledData
+    from benchmark.datasets import DatasetProvider
+
+
+    class Edited(DatasetProvider):
+        name = "edited"
+        loads = 0
+
+        def files(self, split, root):
+            return [root / "pixels.npy"]
+
+        def load(self, split, root, size):
+            Edited.loads += 1
+            pixels = torch.from_numpy(np.load(root / "pixels.npy"))
+            return LabelledData(pixels[:, None], torch.arange(len(pixels)) % 3, ("a", "b", "c"), "edited")
+""")
+
+
+def test_editing_a_providers_code_misses_its_entries_though_the_version_is_the_same(setup, tmp_path, monkeypatch):
+    """An editable install: the provider's load() changes, its distribution's version does not."""
+    (tmp_path / "code").mkdir()
+    source = tmp_path / "code" / "edited_provider.py"
+    source.write_text(EDITABLE_PROVIDER)
+    monkeypatch.syspath_prepend(str(tmp_path / "code"))
+    edited = importlib.import_module("edited_provider").Edited
+    registry = Registry(datasets={"edited": Provided("edited", edited, "test", "tests", "0")})
+    spec = DatasetSpec("edited", split="train")
+    try:
+        for _ in range(2):
+            DatasetLoader(registry, tmp_path / "data", cache_dir=tmp_path / "cache").load(spec, SHAPE, "here")
+        assert edited.loads == 1
+        source.write_text(EDITABLE_PROVIDER.replace("% 3", "% 3  # an edit that may change the labels"))
+        code_fingerprint.cache_clear()  # as a new process would: it hashes the code once
+        DatasetLoader(registry, tmp_path / "data", cache_dir=tmp_path / "cache").load(spec, SHAPE, "here")
+        assert edited.loads == 2, "the entry made by the old code was served"
+    finally:
+        code_fingerprint.cache_clear()
+        sys.modules.pop("edited_provider", None)
 
 
 def test_a_corrupt_entry_is_rebuilt_with_a_warning(setup):
