@@ -11,8 +11,8 @@ from plugins.datasets.imagefolder import ImageFolderTree
 from plugins.datasets.learn2learn_datasets import Learn2LearnDatasets
 from plugins.datasets.mnist import MNIST
 from plugins.datasets.torchvision_datasets import TorchvisionDatasets
-from tiny_formats import (CIFAR10_CLASSES, STL10_CLASSES, write_cifar10, write_hf, write_imagefolder,
-                          write_miniimagenet, write_mnist, write_stl10)
+from tiny_formats import (CIFAR10_CLASSES, STL10_CLASSES, write_cifar10, write_emnist, write_hf,
+                          write_imagefolder, write_miniimagenet, write_mnist, write_stl10)
 
 
 def as_nchw(pixels: np.ndarray) -> torch.Tensor:
@@ -57,6 +57,31 @@ def test_torchvision_mnist_from_its_raw_folder(tmp_path):
     data = provider.load("test", tmp_path, (28, 28))
     assert torch.equal(data.inputs, as_nchw(pixels)) and data.labels.tolist() == labels.tolist()
     assert data.classes[0] == "0 - zero"  # torchvision's own class names
+
+
+def test_torchvision_emnist_reads_the_test_files_for_split_test(tmp_path):
+    """EMNIST's own `split` (in kwargs) is its variant: train / test must still come from the suite's split."""
+    raw = tmp_path / "EMNIST" / "raw"
+    written = {"train": write_emnist(raw, "digits", "train", per_class=2, seed=0),
+               "test": write_emnist(raw, "digits", "test", per_class=1, seed=1)}
+    provider = TorchvisionDatasets(dataset="EMNIST", kwargs={"split": "digits"})
+    for split, (pixels, labels) in written.items():
+        data = provider.load(split, tmp_path, (28, 28))
+        assert torch.equal(data.inputs, as_nchw(pixels)) and data.labels.tolist() == labels.tolist(), split
+    assert data.classes == tuple("0123456789")
+    with pytest.raises(DataError, match="splits"):
+        provider.load("validation", tmp_path, (28, 28))
+    with pytest.raises(DataError, match=r"EMNIST: cannot be built .*'split'"):  # no variant given
+        TorchvisionDatasets(dataset="EMNIST").load("train", tmp_path, (28, 28))
+
+
+@pytest.mark.parametrize("name, kwargs", [("EMNIST", {"split": "digits", "train": True}), ("CIFAR10", {"train": True}),
+                                          ("STL10", {"split": "train"}), ("QMNIST", {"what": "train"})])
+def test_torchvision_kwargs_may_not_override_the_split(tmp_path, name, kwargs):
+    """Else split "test" would silently read the training data."""
+    overridden = "what" if name == "QMNIST" else "split" if name == "STL10" else "train"
+    with pytest.raises(DataError, match=f"kwargs sets '{overridden}', which the suite's split decides"):
+        TorchvisionDatasets(dataset=name, kwargs=kwargs).load("test", tmp_path, (28, 28))
 
 
 def test_torchvision_cifar10_and_stl10_in_their_real_layouts(tmp_path, no_md5):

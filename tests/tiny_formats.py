@@ -36,6 +36,16 @@ def write_mnist(directory: Path, prefix: str, per_class: int, seed: int = 0, com
     return pixels, labels
 
 
+def write_emnist(directory: Path, variant: str, part: str, per_class: int, seed: int = 0):
+    """emnist-{variant}-{part}-images-idx3-ubyte and -labels-idx1-ubyte (part "train" or "test"), unzipped
+    as torchvision reads them from EMNIST/raw/."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pixels, labels = images(10, per_class, 28, 28, 1, seed)
+    write_idx(directory / f"emnist-{variant}-{part}-images-idx3-ubyte", pixels[..., 0], compress=False)
+    write_idx(directory / f"emnist-{variant}-{part}-labels-idx1-ubyte", labels, compress=False)
+    return pixels, labels
+
+
 def write_cifar10(root: Path, per_class: int, seed: int = 0):
     """root/cifar-10-batches-py/: data_batch_1..5 and test_batch (pickled dicts, rows C-major), batches.meta."""
     folder = root / "cifar-10-batches-py"
