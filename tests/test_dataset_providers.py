@@ -205,6 +205,17 @@ def test_learn2learn_missing_files_fail_before_learn2learn_creates_anything(tmp_
         Learn2LearnDatasets(dataset="MiniImageNet").dataset_class()
 
 
+@pytest.mark.parametrize("split", ["train", "test", "validation"])
+def test_learn2learn_fullomniglot_has_only_split_all(tmp_path, split):
+    """It takes no mode, so every split was all 1,623 classes: "train" and "test" were the same data."""
+    provider = Learn2LearnDatasets(dataset="FullOmniglot")
+    with pytest.raises(DataError, match=r"FullOmniglot has one split, \"all\".*all\[:80%\].*provider \"omniglot\""):
+        provider.files(split, tmp_path)
+    with pytest.raises(DataError, match="one split"):
+        provider.load(split, tmp_path, (28, 28))
+    assert provider.files("all", tmp_path)[0] == tmp_path / "omniglot-py" / "images_background"
+
+
 def test_sklearn_digits_splits_are_disjoint_and_cover_the_1797_images():
     from plugins.datasets.sklearn_digits import SklearnDigits
 
