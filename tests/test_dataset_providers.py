@@ -216,6 +216,11 @@ def test_learn2learn_fullomniglot_has_only_split_all(tmp_path, split):
     assert provider.files("all", tmp_path)[0] == tmp_path / "omniglot-py" / "images_background"
 
 
+def test_learn2learn_kwargs_may_not_set_the_mode(tmp_path):
+    with pytest.raises(DataError, match="kwargs may not set 'mode'"):
+        Learn2LearnDatasets(dataset="MiniImagenet", kwargs={"mode": "train"}).load("test", tmp_path, (84, 84))
+
+
 def test_sklearn_digits_splits_are_disjoint_and_cover_the_1797_images():
     from plugins.datasets.sklearn_digits import SklearnDigits
 

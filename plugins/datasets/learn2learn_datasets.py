@@ -80,6 +80,10 @@ class Learn2LearnDatasets(DatasetProvider):
     def load(self, split, root, size) -> LabelledData:
         cls = self.dataset_class()
         mode = self.mode(split)
+        reserved = [key for key in ("mode", "download") if key in (self.kwargs or {})]
+        if reserved:
+            raise DataError(f"learn2learn {self.dataset}: options kwargs may not set '{reserved[0]}' (the suite's "
+                            f"split sets mode, and nothing is downloaded)")
         arguments = {} if self.dataset == "FullOmniglot" else {"mode": mode}
         try:
             dataset = cls(str(root), download=False, **arguments, **(self.kwargs or {}))
