@@ -171,6 +171,35 @@ def test_hf_hub_id_not_in_the_cache_fails_offline_without_touching_the_network(t
         HuggingFace().check("train", None)
 
 
+def test_hf_offline_is_the_libraries_constants_on_for_the_call_and_leaves_the_environment_alone(tmp_path, monkeypatch):
+    """Both libraries read the environment once, at import: only their constants switch them offline."""
+    import os
+    import socket
+
+    import datasets
+    import huggingface_hub.constants
+
+    for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)  # as imported with the switches off
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "empty-cache")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-home"))
+    attempts = []
+
+    def no_network(self, address):
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: no_network(None, address))
+    with pytest.raises(MissingDataError):
+        HuggingFace(dataset="nobody/no-such-dataset").load("train", None, (28, 28))
+    assert attempts == []
+    assert datasets.config.HF_HUB_OFFLINE is False and huggingface_hub.constants.HF_HUB_OFFLINE is False  # restored
+    assert "HF_HUB_OFFLINE" not in os.environ and "HF_DATASETS_OFFLINE" not in os.environ  # never set
+
+
 def test_imagefolder_split_folders_and_mixed_sizes(tmp_path):
     write_imagefolder(tmp_path / "office" / "train", ["back_pack", "bike"], per_class=2, sizes=((40, 40),))
     write_imagefolder(tmp_path / "office" / "test", ["back_pack", "bike"], per_class=3, sizes=((30, 40), (50, 20)))
