@@ -13,7 +13,9 @@ provider's constructor.
 
 ``split`` may end in a per-class percentage slice ``[a%:b%]``: in every class, the
 examples from a% to b% of that class (in the provider's order) are kept, so two
-slices of one split are disjoint and keep the class balance.
+slices of one split are disjoint and keep the class balance. Both bounds need their
+``%`` (either may be left out): ``train[:1000]``, Hugging Face's absolute count, is an
+error here rather than a percentage no one meant.
 """
 
 import re
@@ -89,7 +91,7 @@ class DatasetSpec:
 
     @property
     def base_split(self) -> str:
-        return _SLICE.sub("", self.split)
+        return parse_split(self.split)[0]
 
     def describe(self) -> dict:
         """The spec as plain data, for records."""
@@ -108,7 +110,24 @@ class DatasetSpec:
         return described
 
 
-_SLICE = re.compile(r"\[(\d*(?:\.\d+)?)%?:(\d*(?:\.\d+)?)%?\]$")
+_SLICE = re.compile(r"\[([^\[\]]*)\]$")                # any trailing [...]: parse_split reads or rejects it
+_PERCENT = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)%")
+
+
+def parse_split(split: str) -> tuple[str, float, float]:
+    """``"train[10%:50%]"`` -> ``("train", 0.1, 0.5)``; a split without a slice keeps everything (0, 1)."""
+    match = _SLICE.search(split)
+    if not match:
+        return split, 0.0, 1.0
+    base, bounds = split[:match.start()], match.group(1).split(":")
+    if len(bounds) != 2 or not all(_PERCENT.fullmatch(bound) for bound in bounds if bound):
+        raise DataError(f"split '{split}': a slice takes per-class percentages, e.g. '{base}[:50%]' or "
+                        f"'{base}[50%:]' (absolute counts such as '{base}[:1000]' are not supported)")
+    low = float(bounds[0][:-1]) / 100 if bounds[0] else 0.0
+    high = float(bounds[1][:-1]) / 100 if bounds[1] else 1.0
+    if not 0 <= low <= high <= 1:
+        raise DataError(f"split '{split}': a slice needs 0% <= start <= end <= 100%")
+    return base, low, high
 
 
 @dataclass(frozen=True)
@@ -126,11 +145,9 @@ class InputSpec:
 
 
 def stratified_slice(data: LabelledData, split: str) -> LabelledData:
-    match = _SLICE.search(split)
-    if not match:
+    if not _SLICE.search(split):
         return data
-    low = float(match.group(1) or 0) / 100
-    high = float(match.group(2) or 100) / 100
+    _, low, high = parse_split(split)
     keep = []
     for label in range(data.num_classes):
         members = torch.nonzero(data.labels == label).flatten()

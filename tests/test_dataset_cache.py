@@ -1,6 +1,7 @@
 """The preprocessing pipeline and its disk cache: keyed by content, never stale, never trusted when corrupt."""
 
 import importlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -198,3 +199,14 @@ def test_rename_and_classes_align_label_spaces(setup):
     assert data.classes == ("c", "x") and sorted(set(data.labels.tolist())) == [0, 1] and len(data) == 8
     with pytest.raises(DataError, match="cannot rename class 'z'"):
         DatasetLoader(registry, tmp_path / "data").load(DatasetSpec("counting", rename={"z": "y"}), SHAPE, "here")
+
+
+def test_a_slice_without_percent_signs_is_an_error_not_the_whole_split(setup):
+    """"train[:6]" (Hugging Face's first 6 examples) used to be read as 6%, and "train[:1000]" as everything."""
+    registry, tmp_path = setup
+    load = DatasetLoader(registry, tmp_path / "data").load
+    for split in ("train[:6]", "train[:1000]", "train[2:4]"):
+        with pytest.raises(DataError, match=rf"^here: split '{re.escape(split)}': a slice takes per-class percentages"):
+            load(DatasetSpec("counting", split=split), SHAPE, "here")
+    half, _ = load(DatasetSpec("counting", split="train[:50%]"), SHAPE, "here")
+    assert len(half) == 6
