@@ -19,7 +19,7 @@ error here rather than a percentage no one meant.
 """
 
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -158,6 +158,15 @@ def stratified_slice(data: LabelledData, split: str) -> LabelledData:
 
 def select_classes(data: LabelledData, classes: tuple[str, ...], where: str) -> LabelledData:
     """Keep only ``classes`` (by name) and renumber labels in that order."""
+    # A name listed twice, or naming two of the dataset's classes, would leave one class without examples.
+    repeated = [name for name, count in Counter(classes).items() if count > 1]
+    if repeated:
+        raise DataError(f"{where}: classes lists '{repeated[0]}' more than once")
+    shared = Counter(data.classes)
+    ambiguous = [name for name in classes if shared[name] > 1]
+    if ambiguous:
+        raise DataError(f"{where}: class '{ambiguous[0]}' names {shared[ambiguous[0]]} classes of the dataset, "
+                        f"so it cannot pick one")
     lookup = {name: i for i, name in enumerate(data.classes)}
     for name in classes:
         if name not in lookup:
@@ -175,7 +184,13 @@ def rename_classes(data: LabelledData, rename: dict, where: str) -> LabelledData
     if unknown:
         raise DataError(f"{where}: cannot rename class '{unknown[0]}': not in the dataset"
                         f"{did_you_mean(unknown[0], data.classes)}")
-    return LabelledData(data.inputs, data.labels, tuple(rename.get(c, c) for c in data.classes), data.name)
+    renamed = tuple(rename.get(c, c) for c in data.classes)
+    clashes = [name for name, count in Counter(renamed).items() if count > 1]
+    if clashes:  # two classes under one name: `classes` would then keep only one of them
+        merged = [old for old in data.classes if rename.get(old, old) == clashes[0]]
+        raise DataError(f"{where}: rename gives classes {merged} the one name '{clashes[0]}'; class names must stay "
+                        f"unique (merging classes is not supported)")
+    return LabelledData(data.inputs, data.labels, renamed, data.name)
 
 
 DATASET_CACHE_DIR = ".dataset-cache"  # under a results directory: shared by every suite written there

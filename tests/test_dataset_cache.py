@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from benchmark.data import LabelledData
-from benchmark.datasets import DatasetLoader, DatasetProvider, DatasetSpec, InputSpec
+from benchmark.datasets import DatasetLoader, DatasetProvider, DatasetSpec, InputSpec, select_classes
 from benchmark.errors import DataError, MissingDataError
 from benchmark.plugins import Provided, Registry
 from benchmark.pretrain_cache import code_fingerprint
@@ -210,3 +210,20 @@ def test_a_slice_without_percent_signs_is_an_error_not_the_whole_split(setup):
             load(DatasetSpec("counting", split=split), SHAPE, "here")
     half, _ = load(DatasetSpec("counting", split="train[:50%]"), SHAPE, "here")
     assert len(half) == 6
+
+
+def test_rename_and_classes_may_not_make_two_classes_share_a_name(setup):
+    """rename a -> b made ("b", "b", "c"), and classes = ["b"] then kept only one of the two: a class dropped silently."""
+    registry, tmp_path = setup
+    load = DatasetLoader(registry, tmp_path / "data").load
+    with pytest.raises(DataError, match=r"^here: rename gives classes \['a', 'b'\] the one name 'b'; class names must"):
+        load(DatasetSpec("counting", rename={"a": "b"}, classes=("b", "c")), SHAPE, "here")
+    with pytest.raises(DataError, match=r"rename gives classes \['a', 'c'\] the one name 'x'"):
+        load(DatasetSpec("counting", rename={"a": "x", "c": "x"}), SHAPE, "here")
+    with pytest.raises(DataError, match="^here: classes lists 'a' more than once"):
+        load(DatasetSpec("counting", classes=("a", "b", "a")), SHAPE, "here")
+    swapped, _ = load(DatasetSpec("counting", rename={"a": "b", "b": "a"}), SHAPE, "here")  # still unique: fine
+    assert swapped.classes == ("b", "a", "c")
+    twice = LabelledData(torch.zeros(3, 1, 2, 2), torch.arange(3), ("a", "a", "c"))  # a provider's own duplicate
+    with pytest.raises(DataError, match="^here: class 'a' names 2 classes of the dataset, so it cannot pick one"):
+        select_classes(twice, ("a", "c"), "here")
