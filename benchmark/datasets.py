@@ -144,16 +144,22 @@ class InputSpec:
         return (self.channels, *self.size)
 
 
+def slice_each_class(data: LabelledData, bounds) -> LabelledData:
+    """In every class, keep its examples ``[start:stop]`` (in the provider's order), where
+    ``start, stop = bounds(number of examples in the class)``; kept examples keep their order."""
+    keep = []
+    for label in range(data.num_classes):
+        members = torch.nonzero(data.labels == label).flatten()
+        start, stop = bounds(len(members))
+        keep.append(members[start:stop])
+    return data.subset(torch.sort(torch.cat(keep)).values)
+
+
 def stratified_slice(data: LabelledData, split: str) -> LabelledData:
     if not _SLICE.search(split):
         return data
     _, low, high = parse_split(split)
-    keep = []
-    for label in range(data.num_classes):
-        members = torch.nonzero(data.labels == label).flatten()
-        keep.append(members[round(low * len(members)):round(high * len(members))])
-    index = torch.sort(torch.cat(keep)).values
-    return data.subset(index)
+    return slice_each_class(data, lambda size: (round(low * size), round(high * size)))
 
 
 def select_classes(data: LabelledData, classes: tuple[str, ...], where: str) -> LabelledData:

@@ -258,3 +258,21 @@ def test_sklearn_digits_splits_are_disjoint_and_cover_the_1797_images():
     assert len(everything) == 1797 and len(train) + len(test) == 1797
     assert everything.inputs.shape[1:] == (1, 8, 8) and int(everything.labels.max()) == 9
     assert all(path.exists() for path in provider.files("train", None))  # the file its cache key hashes
+
+
+def test_sklearn_digits_train_is_the_first_two_thirds_of_each_class_rounded_down():
+    """The committed quickstart results were made with this exact split (2n // 3 per class, not round(2n / 3))."""
+    from plugins.datasets.sklearn_digits import SklearnDigits
+
+    everything = SklearnDigits().load("all", None)
+    labels = everything.labels.numpy()
+    expected = {"train": [], "test": []}
+    for label in range(10):
+        members = np.flatnonzero(labels == label)
+        expected["train"].extend(members[:2 * len(members) // 3])
+        expected["test"].extend(members[2 * len(members) // 3:])
+    for split, index in expected.items():
+        data = SklearnDigits().load(split, None)
+        assert torch.equal(data.inputs, everything.inputs[sorted(index)]), split
+        assert data.labels.tolist() == labels[sorted(index)].tolist()
+    assert len(expected["train"]) == 1195  # e.g. 178 zeros: 118 train (rounding would give 119; 1,198 in all)
