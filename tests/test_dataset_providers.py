@@ -40,6 +40,26 @@ def test_mnist_idx_reads_gzip_and_plain_files(tmp_path, compress):
     assert data.labels.tolist() == labels.tolist()
 
 
+@pytest.mark.parametrize("compress", [True, False])
+def test_mnist_idx_closes_its_files(tmp_path, compress):
+    import warnings
+
+    write_mnist(tmp_path, "train", per_class=1, compress=compress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)  # an unclosed file warns when it is collected
+        MNIST().load("train", tmp_path)
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_mnist_class_names_option_names_the_classes_and_must_cover_the_labels(tmp_path):
+    write_mnist(tmp_path, "train", per_class=1)
+    assert MNIST().load("train", tmp_path).classes == tuple("0123456789")
+    fashion = [f"c{i}" for i in range(10)]
+    assert MNIST(class_names=fashion).load("train", tmp_path).classes == tuple(fashion)
+    with pytest.raises(DataError, match="option class_names names 3 classes, but .*train-labels-idx1-ubyte.gz has 10"):
+        MNIST(class_names=["a", "b", "c"]).load("train", tmp_path)
+
+
 def test_mnist_idx_rejects_a_file_that_is_not_idx(tmp_path):
     write_mnist(tmp_path, "t10k", per_class=1)
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip at all")

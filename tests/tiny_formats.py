@@ -23,7 +23,8 @@ def images(n_classes: int, per_class: int, height: int, width: int, channels: in
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> None:
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    (gzip.open if compress else open)(path, "wb").write(header + array.astype(np.uint8).tobytes())
+    with (gzip.open if compress else open)(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
 
 
 def write_mnist(directory: Path, prefix: str, per_class: int, seed: int = 0, compress: bool = True):
