@@ -2,8 +2,9 @@
 
 An entry is keyed by a content fingerprint of everything that decides its pixels: the
 bytes of the provider's source files, the dataset table (provider, options, split,
-classes, shifts) and the declared input shape, plus the preprocessing code's version.
-So an entry can never be stale: change a file, a shift or the size and the key changes.
+classes, shifts) and the declared input shape, plus the code that reads and preprocesses
+them (the provider's package and transferbench's, hashed as the pretrain cache does).
+So an entry can never be stale: change a file, a shift, the size or the code and the key changes.
 
     <cache dir>/<key>.pt       {"inputs": [N, C, H, W] float32, "labels": [N], "classes", "fingerprint"}
     <cache dir>/digests.json   path -> (size, mtime_ns, sha256): a file is re-hashed only when it changed

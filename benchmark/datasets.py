@@ -13,11 +13,13 @@ provider's constructor.
 
 ``split`` may end in a per-class percentage slice ``[a%:b%]``: in every class, the
 examples from a% to b% of that class (in the provider's order) are kept, so two
-slices of one split are disjoint and keep the class balance.
+slices of one split are disjoint and keep the class balance. Both bounds need their
+``%`` (either may be left out): ``train[:1000]``, Hugging Face's absolute count, is an
+error here rather than a percentage no one meant.
 """
 
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from benchmark import dataset_cache, shifts
 from benchmark.data import LabelledData, fingerprint
 from benchmark.dataset_cache import FileDigests, TensorCache
 from benchmark.errors import DataError, MissingDataError, did_you_mean
+from benchmark.pretrain_cache import code_fingerprint
 from benchmark.strategy import init_param_names
 
 
@@ -88,7 +91,7 @@ class DatasetSpec:
 
     @property
     def base_split(self) -> str:
-        return _SLICE.sub("", self.split)
+        return parse_split(self.split)[0]
 
     def describe(self) -> dict:
         """The spec as plain data, for records."""
@@ -107,7 +110,24 @@ class DatasetSpec:
         return described
 
 
-_SLICE = re.compile(r"\[(\d*(?:\.\d+)?)%?:(\d*(?:\.\d+)?)%?\]$")
+_SLICE = re.compile(r"\[([^\[\]]*)\]$")                # any trailing [...]: parse_split reads or rejects it
+_PERCENT = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)%")
+
+
+def parse_split(split: str) -> tuple[str, float, float]:
+    """``"train[10%:50%]"`` -> ``("train", 0.1, 0.5)``; a split without a slice keeps everything (0, 1)."""
+    match = _SLICE.search(split)
+    if not match:
+        return split, 0.0, 1.0
+    base, bounds = split[:match.start()], match.group(1).split(":")
+    if len(bounds) != 2 or not all(_PERCENT.fullmatch(bound) for bound in bounds if bound):
+        raise DataError(f"split '{split}': a slice takes per-class percentages, e.g. '{base}[:50%]' or "
+                        f"'{base}[50%:]' (absolute counts such as '{base}[:1000]' are not supported)")
+    low = float(bounds[0][:-1]) / 100 if bounds[0] else 0.0
+    high = float(bounds[1][:-1]) / 100 if bounds[1] else 1.0
+    if not 0 <= low <= high <= 1:
+        raise DataError(f"split '{split}': a slice needs 0% <= start <= end <= 100%")
+    return base, low, high
 
 
 @dataclass(frozen=True)
@@ -124,22 +144,35 @@ class InputSpec:
         return (self.channels, *self.size)
 
 
-def stratified_slice(data: LabelledData, split: str) -> LabelledData:
-    match = _SLICE.search(split)
-    if not match:
-        return data
-    low = float(match.group(1) or 0) / 100
-    high = float(match.group(2) or 100) / 100
+def slice_each_class(data: LabelledData, bounds) -> LabelledData:
+    """In every class, keep its examples ``[start:stop]`` (in the provider's order), where
+    ``start, stop = bounds(number of examples in the class)``; kept examples keep their order."""
     keep = []
     for label in range(data.num_classes):
         members = torch.nonzero(data.labels == label).flatten()
-        keep.append(members[round(low * len(members)):round(high * len(members))])
-    index = torch.sort(torch.cat(keep)).values
-    return data.subset(index)
+        start, stop = bounds(len(members))
+        keep.append(members[start:stop])
+    return data.subset(torch.sort(torch.cat(keep)).values)
+
+
+def stratified_slice(data: LabelledData, split: str) -> LabelledData:
+    if not _SLICE.search(split):
+        return data
+    _, low, high = parse_split(split)
+    return slice_each_class(data, lambda size: (round(low * size), round(high * size)))
 
 
 def select_classes(data: LabelledData, classes: tuple[str, ...], where: str) -> LabelledData:
     """Keep only ``classes`` (by name) and renumber labels in that order."""
+    # A name listed twice, or naming two of the dataset's classes, would leave one class without examples.
+    repeated = [name for name, count in Counter(classes).items() if count > 1]
+    if repeated:
+        raise DataError(f"{where}: classes lists '{repeated[0]}' more than once")
+    shared = Counter(data.classes)
+    ambiguous = [name for name in classes if shared[name] > 1]
+    if ambiguous:
+        raise DataError(f"{where}: class '{ambiguous[0]}' names {shared[ambiguous[0]]} classes of the dataset, "
+                        f"so it cannot pick one")
     lookup = {name: i for i, name in enumerate(data.classes)}
     for name in classes:
         if name not in lookup:
@@ -157,7 +190,13 @@ def rename_classes(data: LabelledData, rename: dict, where: str) -> LabelledData
     if unknown:
         raise DataError(f"{where}: cannot rename class '{unknown[0]}': not in the dataset"
                         f"{did_you_mean(unknown[0], data.classes)}")
-    return LabelledData(data.inputs, data.labels, tuple(rename.get(c, c) for c in data.classes), data.name)
+    renamed = tuple(rename.get(c, c) for c in data.classes)
+    clashes = [name for name, count in Counter(renamed).items() if count > 1]
+    if clashes:  # two classes under one name: `classes` would then keep only one of them
+        merged = [old for old in data.classes if rename.get(old, old) == clashes[0]]
+        raise DataError(f"{where}: rename gives classes {merged} the one name '{clashes[0]}'; class names must stay "
+                        f"unique (merging classes is not supported)")
+    return LabelledData(data.inputs, data.labels, renamed, data.name)
 
 
 DATASET_CACHE_DIR = ".dataset-cache"  # under a results directory: shared by every suite written there
@@ -254,7 +293,10 @@ class DatasetLoader:
             return None  # a file is missing: loading will raise the provider's own error
         provided = self.registry.dataset(spec.provider)
         table = {**spec.describe(), "stands_in_for": None}  # a label in records, not an input to the pixels
-        return dataset_cache.cache_key(provided.dist, provided.version, table, asdict(shape), content)
+        # The code itself, not only the version: an editable install keeps one version while the
+        # provider's load() or the preprocessing (resizing, shifts) changes what comes out.
+        code = {"provider": code_fingerprint(provided.cls.__module__), "benchmark": code_fingerprint("benchmark")}
+        return dataset_cache.cache_key(provided.dist, provided.version, code, table, asdict(shape), content)
 
     def load(self, spec: DatasetSpec, shape: InputSpec, where: str) -> tuple[LabelledData, str]:
         """The dataset as strategies see it, and its content fingerprint."""

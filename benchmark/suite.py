@@ -23,8 +23,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from benchmark.datasets import DatasetSpec, InputSpec
-from benchmark.errors import SuiteError, did_you_mean
+from benchmark.datasets import DatasetSpec, InputSpec, parse_split
+from benchmark.errors import DataError, SuiteError, did_you_mean
 
 PROTOCOLS = ("transfer", "episodic")
 SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
@@ -105,6 +105,8 @@ class _Checker:
         if "provider" not in table:
             self.fail(f"{where} needs a 'provider'")
         fields = {k: table[k] for k in DATASET_KEYS if k in table}
+        if "split" in fields:
+            self.split(fields["split"], f"{where}.split", "split")
         if "classes" in fields:
             fields["classes"] = tuple(str(c) for c in fields["classes"])
         if "rename" in fields:
@@ -116,6 +118,16 @@ class _Checker:
                 self.fail(f"{where}.shifts must be a list of tables like {{ rotate = 90 }}", "shifts")
             fields["shifts"] = tuple(fields["shifts"])
         return fields
+
+    def split(self, value, where: str, key: str) -> str:
+        """A split name, with a slice that parses: a bad slice fails here, with its line, not at load time."""
+        if not isinstance(value, str):
+            self.fail(f"{where} must be a string like \"train\" or \"train[:50%]\", got {value!r}", key)
+        try:
+            parse_split(value)
+        except DataError as error:
+            self.fail(f"{where}: {error}", key)
+        return value
 
     def input(self, table, where: str, default: InputSpec) -> InputSpec:
         if table is None:
@@ -183,7 +195,7 @@ def load_suite(path) -> Suite:
             check.fail(f"two pairs are named '{name}'", "name")
         names.add(name)
         target = check.dataset(table["target"], f"{where}.target", TARGET_KEYS)
-        test_split = table["target"].get("test_split", "test")
+        test_split = check.split(table["target"].get("test_split", "test"), f"{where}.target.test_split", "test_split")
         test_note = table["target"].get("test_stands_in_for")
         ways = table.get("ways")
         if protocol == "episodic" and not is_count(ways, least=2):

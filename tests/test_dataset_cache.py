@@ -1,7 +1,10 @@
 """The preprocessing pipeline and its disk cache: keyed by content, never stale, never trusted when corrupt."""
 
+import importlib
+import re
 import subprocess
 import sys
+import textwrap
 import time
 import warnings
 from pathlib import Path
@@ -11,9 +14,10 @@ import pytest
 import torch
 
 from benchmark.data import LabelledData
-from benchmark.datasets import DatasetLoader, DatasetProvider, DatasetSpec, InputSpec
+from benchmark.datasets import DatasetLoader, DatasetProvider, DatasetSpec, InputSpec, select_classes
 from benchmark.errors import DataError, MissingDataError
 from benchmark.plugins import Provided, Registry
+from benchmark.pretrain_cache import code_fingerprint
 
 
 class Counting(DatasetProvider):
@@ -72,6 +76,50 @@ def test_the_key_follows_the_file_contents_the_table_and_the_shape_but_not_label
     np.save(tmp_path / "data" / "pixels.npy", np.zeros((12, 12, 12), dtype=np.uint8))
     _, changed = loader(setup).load(SPEC, SHAPE, "here")
     assert Counting.loads == 4 and changed != base
+
+
+EDITABLE_PROVIDER = textwrap.dedent("""
+    import numpy as np
+    import torch
+
+    from benchmark.data import LabelledData
+    from benchmark.datasets import DatasetProvider
+
+
+    class Edited(DatasetProvider):
+        name = "edited"
+        loads = 0
+
+        def files(self, split, root):
+            return [root / "pixels.npy"]
+
+        def load(self, split, root, size):
+            Edited.loads += 1
+            pixels = torch.from_numpy(np.load(root / "pixels.npy"))
+            return LabelledData(pixels[:, None], torch.arange(len(pixels)) % 3, ("a", "b", "c"), "edited")
+""")
+
+
+def test_editing_a_providers_code_misses_its_entries_though_the_version_is_the_same(setup, tmp_path, monkeypatch):
+    """An editable install: the provider's load() changes, its distribution's version does not."""
+    (tmp_path / "code").mkdir()
+    source = tmp_path / "code" / "edited_provider.py"
+    source.write_text(EDITABLE_PROVIDER)
+    monkeypatch.syspath_prepend(str(tmp_path / "code"))
+    edited = importlib.import_module("edited_provider").Edited
+    registry = Registry(datasets={"edited": Provided("edited", edited, "test", "tests", "0")})
+    spec = DatasetSpec("edited", split="train")
+    try:
+        for _ in range(2):
+            DatasetLoader(registry, tmp_path / "data", cache_dir=tmp_path / "cache").load(spec, SHAPE, "here")
+        assert edited.loads == 1
+        source.write_text(EDITABLE_PROVIDER.replace("% 3", "% 3  # an edit that may change the labels"))
+        code_fingerprint.cache_clear()  # as a new process would: it hashes the code once
+        DatasetLoader(registry, tmp_path / "data", cache_dir=tmp_path / "cache").load(spec, SHAPE, "here")
+        assert edited.loads == 2, "the entry made by the old code was served"
+    finally:
+        code_fingerprint.cache_clear()
+        sys.modules.pop("edited_provider", None)
 
 
 def test_a_corrupt_entry_is_rebuilt_with_a_warning(setup):
@@ -151,3 +199,31 @@ def test_rename_and_classes_align_label_spaces(setup):
     assert data.classes == ("c", "x") and sorted(set(data.labels.tolist())) == [0, 1] and len(data) == 8
     with pytest.raises(DataError, match="cannot rename class 'z'"):
         DatasetLoader(registry, tmp_path / "data").load(DatasetSpec("counting", rename={"z": "y"}), SHAPE, "here")
+
+
+def test_a_slice_without_percent_signs_is_an_error_not_the_whole_split(setup):
+    """"train[:6]" (Hugging Face's first 6 examples) used to be read as 6%, and "train[:1000]" as everything."""
+    registry, tmp_path = setup
+    load = DatasetLoader(registry, tmp_path / "data").load
+    for split in ("train[:6]", "train[:1000]", "train[2:4]"):
+        with pytest.raises(DataError, match=rf"^here: split '{re.escape(split)}': a slice takes per-class percentages"):
+            load(DatasetSpec("counting", split=split), SHAPE, "here")
+    half, _ = load(DatasetSpec("counting", split="train[:50%]"), SHAPE, "here")
+    assert len(half) == 6
+
+
+def test_rename_and_classes_may_not_make_two_classes_share_a_name(setup):
+    """rename a -> b made ("b", "b", "c"), and classes = ["b"] then kept only one of the two: a class dropped silently."""
+    registry, tmp_path = setup
+    load = DatasetLoader(registry, tmp_path / "data").load
+    with pytest.raises(DataError, match=r"^here: rename gives classes \['a', 'b'\] the one name 'b'; class names must"):
+        load(DatasetSpec("counting", rename={"a": "b"}, classes=("b", "c")), SHAPE, "here")
+    with pytest.raises(DataError, match=r"rename gives classes \['a', 'c'\] the one name 'x'"):
+        load(DatasetSpec("counting", rename={"a": "x", "c": "x"}), SHAPE, "here")
+    with pytest.raises(DataError, match="^here: classes lists 'a' more than once"):
+        load(DatasetSpec("counting", classes=("a", "b", "a")), SHAPE, "here")
+    swapped, _ = load(DatasetSpec("counting", rename={"a": "b", "b": "a"}), SHAPE, "here")  # still unique: fine
+    assert swapped.classes == ("b", "a", "c")
+    twice = LabelledData(torch.zeros(3, 1, 2, 2), torch.arange(3), ("a", "a", "c"))  # a provider's own duplicate
+    with pytest.raises(DataError, match="^here: class 'a' names 2 classes of the dataset, so it cannot pick one"):
+        select_classes(twice, ("a", "c"), "here")

@@ -11,8 +11,8 @@ from plugins.datasets.imagefolder import ImageFolderTree
 from plugins.datasets.learn2learn_datasets import Learn2LearnDatasets
 from plugins.datasets.mnist import MNIST
 from plugins.datasets.torchvision_datasets import TorchvisionDatasets
-from tiny_formats import (CIFAR10_CLASSES, STL10_CLASSES, write_cifar10, write_hf, write_imagefolder,
-                          write_miniimagenet, write_mnist, write_stl10)
+from tiny_formats import (CIFAR10_CLASSES, STL10_CLASSES, write_cifar10, write_emnist, write_hf,
+                          write_imagefolder, write_miniimagenet, write_mnist, write_stl10)
 
 
 def as_nchw(pixels: np.ndarray) -> torch.Tensor:
@@ -40,6 +40,26 @@ def test_mnist_idx_reads_gzip_and_plain_files(tmp_path, compress):
     assert data.labels.tolist() == labels.tolist()
 
 
+@pytest.mark.parametrize("compress", [True, False])
+def test_mnist_idx_closes_its_files(tmp_path, compress):
+    import warnings
+
+    write_mnist(tmp_path, "train", per_class=1, compress=compress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)  # an unclosed file warns when it is collected
+        MNIST().load("train", tmp_path)
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_mnist_class_names_option_names_the_classes_and_must_cover_the_labels(tmp_path):
+    write_mnist(tmp_path, "train", per_class=1)
+    assert MNIST().load("train", tmp_path).classes == tuple("0123456789")
+    fashion = [f"c{i}" for i in range(10)]
+    assert MNIST(class_names=fashion).load("train", tmp_path).classes == tuple(fashion)
+    with pytest.raises(DataError, match="option class_names names 3 classes, but .*train-labels-idx1-ubyte.gz has 10"):
+        MNIST(class_names=["a", "b", "c"]).load("train", tmp_path)
+
+
 def test_mnist_idx_rejects_a_file_that_is_not_idx(tmp_path):
     write_mnist(tmp_path, "t10k", per_class=1)
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip at all")
@@ -57,6 +77,31 @@ def test_torchvision_mnist_from_its_raw_folder(tmp_path):
     data = provider.load("test", tmp_path, (28, 28))
     assert torch.equal(data.inputs, as_nchw(pixels)) and data.labels.tolist() == labels.tolist()
     assert data.classes[0] == "0 - zero"  # torchvision's own class names
+
+
+def test_torchvision_emnist_reads_the_test_files_for_split_test(tmp_path):
+    """EMNIST's own `split` (in kwargs) is its variant: train / test must still come from the suite's split."""
+    raw = tmp_path / "EMNIST" / "raw"
+    written = {"train": write_emnist(raw, "digits", "train", per_class=2, seed=0),
+               "test": write_emnist(raw, "digits", "test", per_class=1, seed=1)}
+    provider = TorchvisionDatasets(dataset="EMNIST", kwargs={"split": "digits"})
+    for split, (pixels, labels) in written.items():
+        data = provider.load(split, tmp_path, (28, 28))
+        assert torch.equal(data.inputs, as_nchw(pixels)) and data.labels.tolist() == labels.tolist(), split
+    assert data.classes == tuple("0123456789")
+    with pytest.raises(DataError, match="splits"):
+        provider.load("validation", tmp_path, (28, 28))
+    with pytest.raises(DataError, match=r"EMNIST: cannot be built .*'split'"):  # no variant given
+        TorchvisionDatasets(dataset="EMNIST").load("train", tmp_path, (28, 28))
+
+
+@pytest.mark.parametrize("name, kwargs", [("EMNIST", {"split": "digits", "train": True}), ("CIFAR10", {"train": True}),
+                                          ("STL10", {"split": "train"}), ("QMNIST", {"what": "train"})])
+def test_torchvision_kwargs_may_not_override_the_split(tmp_path, name, kwargs):
+    """Else split "test" would silently read the training data."""
+    overridden = "what" if name == "QMNIST" else "split" if name == "STL10" else "train"
+    with pytest.raises(DataError, match=f"kwargs sets '{overridden}', which the suite's split decides"):
+        TorchvisionDatasets(dataset=name, kwargs=kwargs).load("test", tmp_path, (28, 28))
 
 
 def test_torchvision_cifar10_and_stl10_in_their_real_layouts(tmp_path, no_md5):
@@ -146,6 +191,35 @@ def test_hf_hub_id_not_in_the_cache_fails_offline_without_touching_the_network(t
         HuggingFace().check("train", None)
 
 
+def test_hf_offline_is_the_libraries_constants_on_for_the_call_and_leaves_the_environment_alone(tmp_path, monkeypatch):
+    """Both libraries read the environment once, at import: only their constants switch them offline."""
+    import os
+    import socket
+
+    import datasets
+    import huggingface_hub.constants
+
+    for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)  # as imported with the switches off
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "empty-cache")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-home"))
+    attempts = []
+
+    def no_network(self, address):
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: no_network(None, address))
+    with pytest.raises(MissingDataError):
+        HuggingFace(dataset="nobody/no-such-dataset").load("train", None, (28, 28))
+    assert attempts == []
+    assert datasets.config.HF_HUB_OFFLINE is False and huggingface_hub.constants.HF_HUB_OFFLINE is False  # restored
+    assert "HF_HUB_OFFLINE" not in os.environ and "HF_DATASETS_OFFLINE" not in os.environ  # never set
+
+
 def test_imagefolder_split_folders_and_mixed_sizes(tmp_path):
     write_imagefolder(tmp_path / "office" / "train", ["back_pack", "bike"], per_class=2, sizes=((40, 40),))
     write_imagefolder(tmp_path / "office" / "test", ["back_pack", "bike"], per_class=3, sizes=((30, 40), (50, 20)))
@@ -180,6 +254,22 @@ def test_learn2learn_missing_files_fail_before_learn2learn_creates_anything(tmp_
         Learn2LearnDatasets(dataset="MiniImageNet").dataset_class()
 
 
+@pytest.mark.parametrize("split", ["train", "test", "validation"])
+def test_learn2learn_fullomniglot_has_only_split_all(tmp_path, split):
+    """It takes no mode, so every split was all 1,623 classes: "train" and "test" were the same data."""
+    provider = Learn2LearnDatasets(dataset="FullOmniglot")
+    with pytest.raises(DataError, match=r"FullOmniglot has one split, \"all\".*all\[:80%\].*provider \"omniglot\""):
+        provider.files(split, tmp_path)
+    with pytest.raises(DataError, match="one split"):
+        provider.load(split, tmp_path, (28, 28))
+    assert provider.files("all", tmp_path)[0] == tmp_path / "omniglot-py" / "images_background"
+
+
+def test_learn2learn_kwargs_may_not_set_the_mode(tmp_path):
+    with pytest.raises(DataError, match="kwargs may not set 'mode'"):
+        Learn2LearnDatasets(dataset="MiniImagenet", kwargs={"mode": "train"}).load("test", tmp_path, (84, 84))
+
+
 def test_sklearn_digits_splits_are_disjoint_and_cover_the_1797_images():
     from plugins.datasets.sklearn_digits import SklearnDigits
 
@@ -188,3 +278,21 @@ def test_sklearn_digits_splits_are_disjoint_and_cover_the_1797_images():
     assert len(everything) == 1797 and len(train) + len(test) == 1797
     assert everything.inputs.shape[1:] == (1, 8, 8) and int(everything.labels.max()) == 9
     assert all(path.exists() for path in provider.files("train", None))  # the file its cache key hashes
+
+
+def test_sklearn_digits_train_is_the_first_two_thirds_of_each_class_rounded_down():
+    """The committed quickstart results were made with this exact split (2n // 3 per class, not round(2n / 3))."""
+    from plugins.datasets.sklearn_digits import SklearnDigits
+
+    everything = SklearnDigits().load("all", None)
+    labels = everything.labels.numpy()
+    expected = {"train": [], "test": []}
+    for label in range(10):
+        members = np.flatnonzero(labels == label)
+        expected["train"].extend(members[:2 * len(members) // 3])
+        expected["test"].extend(members[2 * len(members) // 3:])
+    for split, index in expected.items():
+        data = SklearnDigits().load(split, None)
+        assert torch.equal(data.inputs, everything.inputs[sorted(index)]), split
+        assert data.labels.tolist() == labels[sorted(index)].tolist()
+    assert len(expected["train"]) == 1195  # e.g. 178 zeros: 118 train (rounding would give 119; 1,198 in all)

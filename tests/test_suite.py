@@ -1,5 +1,6 @@
 """Bad suite files give one-line errors naming the file, line and key."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,18 @@ def test_command_line_overrides_are_checked_like_the_file(tmp_path):
     for overrides in ({"episodes": 0}, {"seeds": 0}):
         with pytest.raises(SuiteError, match="must be at least 1"):
             suite.with_overrides(**overrides)
+
+
+@pytest.mark.parametrize("split, problem", [("train[:1000]", "absolute counts such as 'train[:1000]' are not supported"),
+                                            ("train[10:20%]", "a slice takes per-class percentages"),
+                                            ("train[:150%]", "0% <= start <= end <= 100%")])
+def test_a_slice_must_be_percentages_within_0_and_100(tmp_path, split, problem):
+    """HF's absolute-count slice "train[:1000]" was read as 1000% (the whole split): refuse it, with its line."""
+    path = write(tmp_path, 'name = "x"\n' + GOOD_PAIR.replace("train[50%:]", split))
+    with pytest.raises(SuiteError, match=rf"suite.toml:6: pairs\[0\].target.split: split '{re.escape(split)}': "
+                                         rf".*{re.escape(problem)}"):
+        load_suite(path)
+    path = write(tmp_path, 'name = "x"\n' + GOOD_PAIR.replace('split = "train[50%:]"',
+                                                               f'split = "train[50%:]", test_split = "{split}"'))
+    with pytest.raises(SuiteError, match=r"pairs\[0\].target.test_split: split"):
+        load_suite(path)

@@ -23,7 +23,8 @@ def images(n_classes: int, per_class: int, height: int, width: int, channels: in
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> None:
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    (gzip.open if compress else open)(path, "wb").write(header + array.astype(np.uint8).tobytes())
+    with (gzip.open if compress else open)(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
 
 
 def write_mnist(directory: Path, prefix: str, per_class: int, seed: int = 0, compress: bool = True):
@@ -33,6 +34,16 @@ def write_mnist(directory: Path, prefix: str, per_class: int, seed: int = 0, com
     suffix = ".gz" if compress else ""
     write_idx(directory / f"{prefix}-images-idx3-ubyte{suffix}", pixels[..., 0], compress)
     write_idx(directory / f"{prefix}-labels-idx1-ubyte{suffix}", labels, compress)
+    return pixels, labels
+
+
+def write_emnist(directory: Path, variant: str, part: str, per_class: int, seed: int = 0):
+    """emnist-{variant}-{part}-images-idx3-ubyte and -labels-idx1-ubyte (part "train" or "test"), unzipped
+    as torchvision reads them from EMNIST/raw/."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pixels, labels = images(10, per_class, 28, 28, 1, seed)
+    write_idx(directory / f"emnist-{variant}-{part}-images-idx3-ubyte", pixels[..., 0], compress=False)
+    write_idx(directory / f"emnist-{variant}-{part}-labels-idx1-ubyte", labels, compress=False)
     return pixels, labels
 
 

@@ -10,7 +10,6 @@ The Hub is never contacted: loading runs with Hugging Face's offline switches on
 once instead of retrying a network that is not there.
 """
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,9 +23,12 @@ from plugins.datasets.images import stack_images, to_chw
 
 @contextmanager
 def offline():
-    """Hugging Face's offline switches, on for the duration (they are read at import, so set both ways)."""
-    for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
-        os.environ.setdefault(variable, "1")
+    """Hugging Face's offline switches, on for the duration and restored after.
+
+    Both libraries read $HF_HUB_OFFLINE / $HF_DATASETS_OFFLINE once, at import, into these
+    module constants, and check only the constants when they would reach the network; so
+    setting the environment here would change nothing, and would outlive the call.
+    """
     import datasets.config
     import huggingface_hub.constants
 

@@ -5,9 +5,11 @@
 
 The split is learn2learn's ``mode`` ("train", "validation" (or "val"), "test"; "all"
 where the class has it), so the class splits are learn2learn's (Ravi & Larochelle's
-for mini-ImageNet, Bertinetto et al.'s for CIFAR-FS, ...). ``download=False`` always;
-the files are looked for before the class is built, because learn2learn's classes
-create their root directory and may start unpacking archives.
+for mini-ImageNet, Bertinetto et al.'s for CIFAR-FS, ...). FullOmniglot has no mode: it
+is all 1,623 characters, so its only split is "all" (slice it, or use the ``omniglot``
+provider for class-disjoint splits). ``download=False`` always; the files are looked for
+before the class is built, because learn2learn's classes create their root directory
+and may start unpacking archives.
 """
 
 from pathlib import Path
@@ -54,6 +56,11 @@ class Learn2LearnDatasets(DatasetProvider):
         self.kwargs = kwargs      # extra constructor arguments
 
     def mode(self, split: str) -> str:
+        if self.dataset == "FullOmniglot" and split != "all":  # it takes no mode: "train" would equal "test"
+            raise DataError(f"learn2learn FullOmniglot has one split, \"all\" (all 1,623 classes), not '{split}': "
+                            f"take per-class slices such as \"all[:80%]\" and \"all[80%:]\", or use provider "
+                            f"\"omniglot\" for class-disjoint splits (Lake's background/evaluation, Vinyals et al.'s "
+                            f"train/val/test)")
         if split not in MODES:
             raise DataError(f"learn2learn {self.dataset}: split must be one of {sorted(MODES)}, not '{split}'")
         return MODES[split]
@@ -73,6 +80,10 @@ class Learn2LearnDatasets(DatasetProvider):
     def load(self, split, root, size) -> LabelledData:
         cls = self.dataset_class()
         mode = self.mode(split)
+        reserved = [key for key in ("mode", "download") if key in (self.kwargs or {})]
+        if reserved:
+            raise DataError(f"learn2learn {self.dataset}: options kwargs may not set '{reserved[0]}' (the suite's "
+                            f"split sets mode, and nothing is downloaded)")
         arguments = {} if self.dataset == "FullOmniglot" else {"mode": mode}
         try:
             dataset = cls(str(root), download=False, **arguments, **(self.kwargs or {}))

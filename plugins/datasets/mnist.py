@@ -16,6 +16,7 @@ import torch
 from benchmark.data import LabelledData
 from benchmark.datasets import DatasetProvider
 from benchmark.errors import DataError
+from plugins.datasets.images import class_names
 
 PREFIX = {"train": "train", "test": "t10k"}
 UBYTE = 0x08
@@ -23,7 +24,8 @@ UBYTE = 0x08
 
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file of unsigned bytes as an array of its declared shape."""
-    raw = (gzip.open if path.suffix == ".gz" else open)(path, "rb").read()
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as handle:
+        raw = handle.read()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != UBYTE:
         raise DataError(f"{path}: not an IDX file of unsigned bytes (magic {raw[:4].hex()})")
     ndim = raw[3]
@@ -71,6 +73,11 @@ class MNIST(DatasetProvider):
         images, labels = read_idx(images_path), read_idx(labels_path)
         if images.ndim != 3 or labels.shape != (len(images),):
             raise DataError(f"{images_path}: {images.shape} images do not match {labels.shape} labels")
-        classes = tuple(self.class_names or (str(c) for c in range(int(labels.max()) + 1)))
+        labels = torch.from_numpy(labels.astype(np.int64))
+        needed = len(class_names(labels))  # "0" .. the largest label
+        if self.class_names is not None and len(self.class_names) < needed:
+            # class_names() would quietly fall back to "0", "1", ...: names the suite gives must cover every label
+            raise DataError(f"dataset 'mnist': option class_names names {len(self.class_names)} classes, but "
+                            f"{labels_path} has {needed}")
         return LabelledData(torch.from_numpy(images.copy()).unsqueeze(1),  # [N, 1, 28, 28] uint8
-                            torch.from_numpy(labels.astype(np.int64)), classes, f"mnist:{split}")
+                            labels, class_names(labels, self.class_names), f"mnist:{split}")

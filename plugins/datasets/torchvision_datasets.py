@@ -6,9 +6,12 @@
 
 ``root`` (default: the data root itself) is passed to the class as its ``root``; the
 class adds its own folder, as it would when downloading. The suite's split is passed
-as the class expects it: ``split=`` where the class takes one, else ``train=`` for
-"train" / "test", ``background=`` for Omniglot's "background" / "evaluation"; a class
-with no split takes split "all". Nothing is ever downloaded.
+as the class expects it: ``train=`` for "train" / "test" in the MNIST family (EMNIST's
+own ``split`` is its variant, "digits", "letters", ..., given in ``kwargs``), ``what=``
+for QMNIST (its "train", "test", "test10k", "test50k", "nist"), else ``split=`` where the
+class takes one, ``train=`` for "train" / "test", ``background=`` for Omniglot's
+"background" / "evaluation"; a class with no split takes split "all". ``kwargs`` may not
+set the argument the split decides. Nothing is ever downloaded.
 """
 
 import inspect
@@ -44,7 +47,19 @@ class TorchvisionDatasets(DatasetProvider):
         return getattr(torchvision.datasets, self.dataset)
 
     def split_arguments(self, cls, split: str) -> dict:
+        import torchvision.datasets
+
         parameters = inspect.signature(cls.__init__).parameters
+        # The MNIST family first: EMNIST takes a `split` that is its variant, not train or test
+        # (which it takes as `train=` through **kwargs), and QMNIST's `what` overrides `train`.
+        if issubclass(cls, torchvision.datasets.QMNIST):
+            if split not in cls.subsets:
+                raise DataError(f"torchvision QMNIST has splits {sorted(cls.subsets)}, not '{split}'")
+            return {"what": split}
+        if issubclass(cls, torchvision.datasets.MNIST):
+            if split not in BOOLEAN_SPLITS["train"]:
+                raise DataError(f"torchvision {self.dataset} has splits {sorted(BOOLEAN_SPLITS['train'])}, not '{split}'")
+            return {"train": BOOLEAN_SPLITS["train"][split]}
         if "split" in parameters:
             return {"split": split}
         for argument, values in BOOLEAN_SPLITS.items():
@@ -68,7 +83,13 @@ class TorchvisionDatasets(DatasetProvider):
 
     def load(self, split, root, size) -> LabelledData:
         cls = self.dataset_class()
-        arguments = {**self.split_arguments(cls, split), **(self.kwargs or {})}
+        derived, kwargs = self.split_arguments(cls, split), self.kwargs or {}
+        overridden = [key for key in derived if key in kwargs]
+        if overridden:  # else "train" and "test" could both read the same files: testing on the training data
+            raise DataError(f"torchvision {self.dataset}: options kwargs sets '{overridden[0]}', which the suite's "
+                            f"split decides (split '{split}' gives {overridden[0]} = {derived[overridden[0]]!r}); "
+                            f"remove it from kwargs")
+        arguments = {**derived, **kwargs}
         if "download" in inspect.signature(cls.__init__).parameters:
             arguments["download"] = False
         try:
@@ -76,6 +97,8 @@ class TorchvisionDatasets(DatasetProvider):
         except (RuntimeError, FileNotFoundError, OSError) as error:  # torchvision's "Dataset not found or corrupted"
             raise DataError(f"torchvision {self.dataset} split '{split}' could not be read from {root}: {error}. "
                             f"{self.how_to_get}") from None
+        except (TypeError, ValueError) as error:  # a missing or unknown argument, e.g. EMNIST without its variant
+            raise DataError(f"torchvision {self.dataset}: cannot be built with {arguments}: {error}") from None
         images, labels = [], []
         for index in range(len(dataset)):
             image, label = dataset[index]
