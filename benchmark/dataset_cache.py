@@ -16,12 +16,12 @@ entry; an entry that does not load is rebuilt (with a warning), never trusted.
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import torch
 
+from benchmark.cache_files import write_atomically
 from benchmark.data import LabelledData
 
 # Bump when preprocessing changes what it produces (resizing, channel conversion, shifts),
@@ -79,7 +79,7 @@ class FileDigests:
         if self.memo_path is None or not self.changed:
             return
         self.memo_path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.memo_path, lambda handle: handle.write(json.dumps(self.memo).encode()))
+        write_atomically(self.memo_path, lambda handle: handle.write(json.dumps(self.memo).encode()))
         self.changed = False
 
 
@@ -116,15 +116,4 @@ class TensorCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         entry = {"inputs": data.inputs.cpu(), "labels": data.labels.cpu(), "classes": list(data.classes),
                  "fingerprint": fingerprint}
-        _atomic_write(self.path(key), lambda handle: torch.save(entry, handle))
-
-
-def _atomic_write(path: Path, write) -> None:
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with handle:
-            write(handle)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+        write_atomically(self.path(key), lambda handle: torch.save(entry, handle))

@@ -31,7 +31,7 @@ from benchmark import dataset_cache, shifts
 from benchmark.data import LabelledData, fingerprint
 from benchmark.dataset_cache import FileDigests, TensorCache
 from benchmark.errors import DataError, MissingDataError, did_you_mean
-from benchmark.pretrain_cache import code_fingerprint
+from benchmark.cache_files import code_fingerprint
 from benchmark.strategy import init_param_names
 
 

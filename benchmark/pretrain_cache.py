@@ -16,39 +16,18 @@ a warning and rebuilt.
 """
 
 import hashlib
-import importlib.util
 import io
 import json
-import os
 import warnings
-from functools import lru_cache
 from pathlib import Path
 
 import torch
 
 import benchmark
+from benchmark.cache_files import code_fingerprint, write_atomically
 from benchmark.strategy import Strategy, TaskSpec
 
 FORMAT = 1
-
-
-@lru_cache(maxsize=None)
-def code_fingerprint(module: str) -> str:
-    """A hash of the source of ``module``'s top-level package (every .py file in it).
-
-    Part of the key so that editing a strategy (or a helper beside it) during development
-    invalidates its entries even though its distribution's version did not change.
-    """
-    top = module.split(".")[0]
-    spec = importlib.util.find_spec(top)
-    if spec is None or spec.origin is None:
-        return "unknown"
-    origin = Path(spec.origin)
-    files = sorted(origin.parent.rglob("*.py")) if spec.submodule_search_locations else [origin]
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(str(file.relative_to(origin.parent)).encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 def caches_state(cls: type) -> bool:
@@ -118,15 +97,5 @@ class PretrainCache:
         state_path, meta_path = self._paths(key_of(payload))
         meta = {"payload": payload, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
         self.root.mkdir(parents=True, exist_ok=True)
-        _write_atomically(state_path, blob)
-        _write_atomically(meta_path, json.dumps(meta, indent=1, sort_keys=True).encode())
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write beside ``path`` and rename over it, so a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+        write_atomically(state_path, lambda handle: handle.write(blob))
+        write_atomically(meta_path, lambda handle: handle.write(json.dumps(meta, indent=1, sort_keys=True).encode()))

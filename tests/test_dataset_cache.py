@@ -17,7 +17,7 @@ from benchmark.data import LabelledData
 from benchmark.datasets import DatasetLoader, DatasetProvider, DatasetSpec, InputSpec, select_classes
 from benchmark.errors import DataError, MissingDataError
 from benchmark.plugins import Provided, Registry
-from benchmark.pretrain_cache import code_fingerprint
+from benchmark.cache_files import code_fingerprint
 
 
 class Counting(DatasetProvider):

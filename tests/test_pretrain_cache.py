@@ -204,3 +204,18 @@ def test_a_state_that_needs_unpickling_code_is_never_loaded(tmp_path):
     cache.store(payload(), {"model": torch.nn.Linear(2, 2)})  # a module, not a state_dict: pickled code
     with pytest.warns(UserWarning, match=r"unusable \(UnpicklingError: Weights only load failed"):
         assert cache.load(payload()) is None
+
+
+def test_a_write_that_fails_halfway_leaves_the_old_file_and_no_debris(tmp_path):
+    from benchmark.cache_files import write_atomically
+
+    target = tmp_path / "entry.pt"
+    write_atomically(target, lambda handle: handle.write(b"old"))
+
+    def disk_full(handle):
+        handle.write(b"half of a new")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomically(target, disk_full)
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["entry.pt"]
