@@ -37,7 +37,7 @@ from torch import nn
 
 from benchmark import hookimpl
 from benchmark.training import forward_in_batches, minibatches
-from plugins.source_training import SourceTrained
+from plugins.finetune import FineTune
 
 DISTILLATION_TEMPERATURE = 2.0  # Li & Hoiem 2017, section 3
 
@@ -77,7 +77,7 @@ def task_losses(model: SharedTrunk, target_batch: tuple, source_batch: tuple):
     return F.cross_entropy(model.target_head(target_features), target_labels), source_loss
 
 
-class MultiTask(SourceTrained):
+class MultiTask(FineTune):
     name = "multitask"
     description = "Hard parameter sharing: one trunk, a head per task, trained jointly on source and target."
     citation = """@article{caruana1997multitask,
@@ -100,17 +100,10 @@ class MultiTask(SourceTrained):
   year = {2017},
   doi = {10.1109/TPAMI.2017.2773081}
 }"""
-    quick_hparams = {"pretrain_epochs": 1, "adapt_steps": 3}
 
     def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
                  batch_size=64, weight_decay=5e-4, source_weight=1.0, source_replay=True):
-        self.backbone = backbone
-        self.pretrain_epochs = pretrain_epochs
-        self.pretrain_lr = pretrain_lr
-        self.adapt_steps = adapt_steps
-        self.adapt_lr = adapt_lr
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
+        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay)
         self.source_weight = source_weight
         self.source_replay = source_replay
 
