@@ -180,8 +180,9 @@ class Runner:
         return summary
 
     def plan(self, strategies, pairs, done) -> tuple[list[Job], list[tuple[Job, BaseException]], int]:
-        """Jobs (cells sharing one pretrain) minus recorded cells; jobs whose strategy could not even be
-        planned (its constructor, ``pretrain_identity`` or ``pretrain_task_key`` raised), with the error; how many cells were recorded."""
+        """Jobs (cells sharing one pretrain) minus recorded cells; jobs whose strategy could not
+        even be planned (its constructor, ``pretrain_identity`` or ``pretrain_task_key`` raised),
+        each with its error; and how many cells were recorded already."""
         jobs, broken, already = [], [], 0
 
         def add(job: Job, error=None):
