@@ -168,13 +168,11 @@ def test_hf_load_dataset_from_a_local_image_folder(tmp_path, monkeypatch):
     assert data.classes == ("cat", "dog") and torch.bincount(data.labels).tolist() == [3, 3]
 
 
-def test_hf_hub_id_not_in_the_cache_fails_offline_without_touching_the_network(tmp_path, monkeypatch):
+@pytest.fixture
+def connection_attempts(monkeypatch) -> list:
+    """Every connection attempted while the test runs; each one fails (no network here)."""
     import socket
 
-    import datasets
-
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "empty-cache")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-home"))
     attempts = []
 
     def no_network(self, address):
@@ -183,18 +181,27 @@ def test_hf_hub_id_not_in_the_cache_fails_offline_without_touching_the_network(t
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: no_network(None, address))
+    return attempts
+
+
+def test_hf_hub_id_not_in_the_cache_fails_offline_without_touching_the_network(tmp_path, monkeypatch,
+                                                                              connection_attempts):
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "empty-cache")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-home"))
     with pytest.raises(MissingDataError) as caught:
         HuggingFace(dataset="nobody/no-such-dataset").load("train", None, (28, 28))
-    assert attempts == [], "offline switches on: no connection may even be attempted"
+    assert connection_attempts == [], "offline switches on: no connection may even be attempted"
     assert "dataset 'hf' split 'train' not found" in str(caught.value) and "Hugging Face cache" in str(caught.value)
     with pytest.raises(DataError, match="needs root"):
         HuggingFace().check("train", None)
 
 
-def test_hf_offline_is_the_libraries_constants_on_for_the_call_and_leaves_the_environment_alone(tmp_path, monkeypatch):
+def test_hf_offline_is_the_libraries_constants_on_for_the_call_and_leaves_the_environment_alone(
+        tmp_path, monkeypatch, connection_attempts):
     """Both libraries read the environment once, at import: only their constants switch them offline."""
     import os
-    import socket
 
     import datasets
     import huggingface_hub.constants
@@ -205,17 +212,9 @@ def test_hf_offline_is_the_libraries_constants_on_for_the_call_and_leaves_the_en
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "empty-cache")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-home"))
-    attempts = []
-
-    def no_network(self, address):
-        attempts.append(address)
-        raise OSError("network disabled in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: no_network(None, address))
     with pytest.raises(MissingDataError):
         HuggingFace(dataset="nobody/no-such-dataset").load("train", None, (28, 28))
-    assert attempts == []
+    assert connection_attempts == []
     assert datasets.config.HF_HUB_OFFLINE is False and huggingface_hub.constants.HF_HUB_OFFLINE is False  # restored
     assert "HF_HUB_OFFLINE" not in os.environ and "HF_DATASETS_OFFLINE" not in os.environ  # never set
 
