@@ -24,6 +24,7 @@ import torch
 
 from benchmark import metrics as metric_fns
 from benchmark import protocol, records, stats
+from benchmark.models.records import model_fields
 from benchmark.plugins import Provided
 from benchmark.pretrain_cache import PretrainCache, caches_state
 from benchmark.strategy import Context
@@ -59,10 +60,11 @@ class Job:
     budgets: tuple              # cells of this job, one per budget (None = all)
     task_key: tuple             # what of the task its pretrain reads (Strategy.pretrain_task_key)
     pretrain_key: dict | None   # the pretrain cache's key payload; None: nothing to cache
+    model: dict | None = None   # the pair's model identity (records' "model"); None: the strategy's own backbone
 
     def cell_key(self, budget) -> tuple:
         return records.cell_key({"pair": self.pair, "strategy": self.provided.name, "hparams": self.hparams,
-                                 "seed": self.seed, "budget": budget_label(budget)})
+                                 "seed": self.seed, "budget": budget_label(budget), "model": self.model})
 
     def remaining(self, done: set) -> "Job | None":
         """This job without the cells in ``done``; None when nothing is left."""
@@ -77,13 +79,14 @@ def make_record(settings: Settings, job: Job, prepared, budget, **fields) -> dic
     pair = prepared.pair
     return {
         "schema": records.SCHEMA, "suite": settings.suite, "protocol": settings.protocol,
-        "pair": pair.name, "source": pair.source.describe(), "target": pair.target.describe(),
+        "pair": pair.name, "source": pair.source.describe() if pair.source else None, "target": pair.target.describe(),
         "target_test": pair.target_test.describe() if settings.protocol == "transfer" else None,
         "strategy": job.provided.name,
         "plugin": {"name": job.provided.plugin, "dist": job.provided.dist, "version": job.provided.version},
         "hparams": job.hparams, "seed": job.seed, "budget": budget_label(budget),
         "n_way": prepared.task_spec(settings.protocol, budget).n_way,
         "fingerprints": prepared.fingerprints, "device": settings.device,
+        **model_fields(prepared, job.hparams),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **records.environment(), **fields,
     }
@@ -142,7 +145,8 @@ def pretrained(job: Job, prepared, settings: Settings) -> tuple:
         spec = prepared.task_spec(settings.protocol, job.budgets[0])
         torch.manual_seed(job.seed)  # layer initialisers draw from torch's global generator
         return (job.provided.cls(**job.hparams),
-                Context(device, job.seed, torch.Generator().manual_seed(job.seed), spec, settings.scratch_dir))
+                Context(device, job.seed, torch.Generator().manual_seed(job.seed), spec, settings.scratch_dir,
+                        model=prepared.model))
 
     strategy, ctx = fresh()
     cache = PretrainCache(settings.pretrain_cache) if settings.pretrain_cache and job.pretrain_key else None
@@ -155,7 +159,7 @@ def pretrained(job: Job, prepared, settings: Settings) -> tuple:
             except Exception as error:  # a state this code cannot restore is rebuilt, never trusted
                 cache.discard(job.pretrain_key, f"the strategy cannot restore it: {type(error).__name__}: {error}")
                 strategy, ctx = fresh()
-    strategy.pretrain(prepared.source.to(device), ctx)
+    strategy.pretrain(prepared.source.to(device) if prepared.source is not None else None, ctx)
     if cache is None:
         return strategy, ctx, "off" if caches_state(job.provided.cls) else None
     try:

@@ -38,6 +38,11 @@ def cmd_list(args) -> int:
                                                                                  key=lambda p: p.name)]
         print()
         print(tabulate(rows, ["dataset provider", "provided by", "description"], tablefmt="simple"))
+    if args.models:
+        rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.models.values(),
+                                                                                 key=lambda p: p.name)]
+        print()
+        print(tabulate(rows, ["model provider", "provided by", "description"], tablefmt="simple"))
     return 0
 
 
@@ -124,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = verbs.add_parser("list", parents=[common], help="strategies with the distribution providing each")
     listing.add_argument("--datasets", action="store_true", help="also list dataset providers")
+    listing.add_argument("--models", action="store_true", help="also list model providers")
     listing.set_defaults(func=cmd_list)
 
     check = verbs.add_parser("check", parents=[common], help="run the contract battery on one strategy")

@@ -136,8 +136,8 @@ class InputSpec:
 
     channels: int = 1
     size: tuple[int, int] = (28, 28)
-    mean: float | None = None  # standardise with (x - mean) / std after the shifts
-    std: float | None = None
+    mean: float | tuple[float, ...] | None = None  # standardise with (x - mean) / std after the shifts;
+    std: float | tuple[float, ...] | None = None   # a tuple holds one value per channel
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -313,7 +313,9 @@ class DatasetLoader:
         images = to_float_shape(data.inputs, shape)
         for shift in spec.shifts:
             images = shifts.apply_shift(images, shift, where)
-        if shape.mean is not None:
+        if isinstance(shape.mean, tuple):  # one per channel (e.g. what pretrained weights expect)
+            images = (images - torch.tensor(shape.mean).view(-1, 1, 1)) / torch.tensor(shape.std).view(-1, 1, 1)
+        elif shape.mean is not None:
             images = (images - shape.mean) / (shape.std or 1.0)
         prepared = LabelledData(images.contiguous(), data.labels.clone(), data.classes, name)
         content = fingerprint(prepared)

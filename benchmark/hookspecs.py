@@ -39,3 +39,16 @@ def transferbench_datasets():
     :return: a list of ``benchmark.datasets.DatasetProvider`` subclasses, each with a
         unique ``name``; a suite's dataset table selects one with ``provider = NAME``.
     """
+
+
+@hookspec
+def transferbench_models():
+    """Return the model provider classes this plugin provides.
+
+    :return: a list of ``benchmark.models.ModelProvider`` subclasses, each with a unique
+        ``name``; a suite's ``[model]`` table selects one with ``provider = NAME``. A provider
+        builds a fresh trunk (an ``nn.Module`` mapping inputs to features ``[N, D]``) with its
+        weights loaded by its library's own code, says what preprocessing the weights expect,
+        and describes the checkpoint for records (provider, name, weights, sha256, library
+        version). It must never download: a missing checkpoint is an error naming the path.
+    """

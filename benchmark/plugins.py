@@ -1,4 +1,4 @@
-"""Plugin discovery: entry points of group ``transferbench`` -> strategies and dataset providers.
+"""Plugin discovery: entry points of group ``transferbench`` -> strategies, dataset and model providers.
 
 Built-ins come through the same entry-point group as third-party plugins; nothing
 is registered by import side effect. A plugin that fails to import, or whose hook
@@ -31,6 +31,7 @@ class Registry:
 
     strategies: dict[str, Provided] = field(default_factory=dict)
     datasets: dict[str, Provided] = field(default_factory=dict)
+    models: dict[str, Provided] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # one line per plugin that failed to load
     plugins: list[tuple[str, str, str]] = field(default_factory=list)  # (plugin, dist, version) loaded
 
@@ -45,6 +46,12 @@ class Registry:
             raise PluginError(f"unknown dataset provider '{name}'{did_you_mean(name, self.datasets)}; "
                               f"installed: {', '.join(sorted(self.datasets)) or 'none'}")
         return self.datasets[name]
+
+    def model(self, name: str) -> Provided:
+        if name not in self.models:
+            raise PluginError(f"unknown model provider '{name}'{did_you_mean(name, self.models)}; "
+                              f"installed: {', '.join(sorted(self.models)) or 'none'}")
+        return self.models[name]
 
 
 def get_plugin_manager(disabled=()) -> tuple[pluggy.PluginManager, list[tuple[str, str, str]], list[str]]:
@@ -93,12 +100,13 @@ def get_plugin_manager(disabled=()) -> tuple[pluggy.PluginManager, list[tuple[st
 
 
 def discover(disabled=()) -> Registry:
-    """Ask every plugin for its strategies and dataset providers."""
+    """Ask every plugin for its strategies, dataset providers and model providers."""
     pm, loaded, problems = get_plugin_manager(disabled)
     registry = Registry(problems=problems, plugins=loaded)
     origin = {plugin: (dist, version) for plugin, dist, version in loaded}
     for hook_name, table in (("transferbench_strategies", registry.strategies),
-                             ("transferbench_datasets", registry.datasets)):
+                             ("transferbench_datasets", registry.datasets),
+                             ("transferbench_models", registry.models)):
         # Call each implementation alone so a raising hook is blamed on its own plugin.
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             dist, version = origin.get(impl.plugin_name, ("unknown", "unknown"))

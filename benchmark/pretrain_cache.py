@@ -49,6 +49,8 @@ def key_payload(provided, identity: tuple[str, dict], source_fingerprint: str, s
         "input_shape": list(task.input_shape),
         "device": torch.device(device).type, "torch": torch.__version__,
     }
+    if task.model:  # the checkpoint pretraining starts from (its provider, name, weights and sha256)
+        payload["model"] = task.model
     if task_key:  # e.g. MAML pretrains on episodes of the target's shape (Strategy.pretrain_task_key)
         payload["task"] = list(task_key)
     return json.loads(json.dumps(payload, sort_keys=True))  # as it reads back from the .json (tuples -> lists)

@@ -31,9 +31,15 @@ def hparams_key(hparams: dict) -> str:
     return json.dumps(hparams, sort_keys=True)
 
 
+def model_key(record: dict) -> str:
+    """The model a cell starts from ("" when the strategy built its own backbone, as all records before models)."""
+    return (record.get("model") or {}).get("key") or ""
+
+
 def cell_key(record: dict) -> tuple:
     """What makes two records the same cell: rerunning it is skipped."""
-    return record["pair"], record["strategy"], hparams_key(record["hparams"]), record["seed"], record["budget"]
+    return (record["pair"], record["strategy"], hparams_key(record["hparams"]), record["seed"], record["budget"],
+            model_key(record))
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from benchmark.data import LabelledData
 from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
 from benchmark.errors import PluginError, SuiteError, TransferbenchError, did_you_mean
 from benchmark.executors import check_executor, make_executor
+from benchmark.models.resolve import model_identity, resolve_models
 from benchmark.pretrain_cache import caches_state, key_of, key_payload
 from benchmark.strategy import TaskSpec
 from benchmark.suite import Pair, Suite
@@ -41,15 +42,18 @@ class PreparedPair:
     """A pair's datasets as strategies see them, loaded once per run."""
 
     pair: Pair
-    source: LabelledData
+    source: LabelledData | None  # None: the pair starts from its model's checkpoint alone
     pool: LabelledData      # labelled target examples: budgets or episodes are drawn from it
     test: LabelledData      # transfer: the target test split; episodic: the pool itself
     pool_index: protocol.ClassIndex
     fingerprints: dict
+    model: "PretrainedModel | None" = None  # the pair's [model]; None: strategies build their own backbone
+    input_origin: str = "the suite"         # where the pair's input (shape, mean, std) came from
 
     def task_spec(self, protocol_name: str, budget) -> TaskSpec:
         n_way = self.pair.ways if protocol_name == "episodic" else self.pool.num_classes
-        return TaskSpec(protocol_name, self.pair.input.shape, self.source.classes, self.pool.classes, n_way, budget)
+        return TaskSpec(protocol_name, self.pair.input.shape, self.source.classes if self.source else (),
+                        self.pool.classes, n_way, budget, self.model.key if self.model else None)
 
 
 @dataclass
@@ -65,10 +69,12 @@ class Summary:
         return 1 if self.failed else 0
 
 
-def prepare_pairs(suite: Suite, loader: DatasetLoader) -> dict[str, PreparedPair]:
-    """Load every pair before any training, so missing data or a bad budget fails in seconds."""
+def prepare_pairs(suite: Suite, loader: DatasetLoader, models: dict | None = None) -> dict[str, PreparedPair]:
+    """Load every pair before any training, so missing data or a bad budget fails in seconds.
+    ``models``: pair name -> (PretrainedModel, input origin), from ``benchmark.models.resolve.resolve_models``."""
+    models = models or {}
     for pair in suite.pairs:  # first only look for every file, so missing data fails before anything is read
-        sides = {"source": pair.source, "target": pair.target}
+        sides = {"source": pair.source, "target": pair.target} if pair.source else {"target": pair.target}
         if suite.protocol == "transfer":
             sides["target test"] = pair.target_test
         for side, spec in sides.items():
@@ -76,7 +82,7 @@ def prepare_pairs(suite: Suite, loader: DatasetLoader) -> dict[str, PreparedPair
     prepared = {}
     for pair in suite.pairs:
         where = f"{suite.path}: pair '{pair.name}'"
-        source, source_fp = loader.load(pair.source, pair.input, f"{where} source")
+        source, source_fp = loader.load(pair.source, pair.input, f"{where} source") if pair.source else (None, None)
         pool, pool_fp = loader.load(pair.target, pair.input, f"{where} target")
         test, test_fp = (pool, pool_fp) if suite.protocol == "episodic" else \
             loader.load(pair.target_test, pair.input, f"{where} target test")
@@ -93,7 +99,8 @@ def prepare_pairs(suite: Suite, loader: DatasetLoader) -> dict[str, PreparedPair
         if suite.protocol == "episodic" and pair.ways > pool.num_classes:
             raise SuiteError(f"{where}: {pair.ways}-way episodes but the target pool has {pool.num_classes} classes")
         prepared[pair.name] = PreparedPair(pair, source, pool, test, index,
-                                           {"source": source_fp, "target": pool_fp, "target_test": test_fp})
+                                           {"source": source_fp, "target": pool_fp, "target_test": test_fp},
+                                           *models.get(pair.name, ()))
     return prepared
 
 
@@ -109,6 +116,8 @@ def check_providers(suite: Suite, registry) -> None:
     """Every dataset provider a pair names is installed, checked before any data is loaded."""
     for pair in suite.pairs:
         for side, spec in (("source", pair.source), ("target", pair.target)):
+            if spec is None:  # no source: the pair starts from its model
+                continue
             try:
                 registry.dataset(spec.provider)
             except PluginError as error:
@@ -161,7 +170,8 @@ class Runner:
     def run(self) -> Summary:
         strategies = resolve_strategies(self.suite, self.registry)
         check_providers(self.suite, self.registry)
-        pairs = prepare_pairs(self.suite, self.loader)
+        self.suite, models = resolve_models(self.suite, self.registry)  # checkpoints checked before any data is read
+        pairs = prepare_pairs(self.suite, self.loader, models)
         log = records.Log(self.records_path)
         log.refresh()
         jobs, broken, already = self.plan(strategies, pairs, log.done)
@@ -203,12 +213,14 @@ class Runner:
                 groups = {name: self.budget_groups(strategy, prepared) for name, prepared in pairs.items()}
             except STRATEGY_FAILURES as error:  # plugin code: it fails its own cells, not the suite
                 for name, seed in itertools.product(pairs, self.suite.seeds):
-                    add(Job(provided, dict(overrides), name, seed, self.suite.budgets, (), None), error)
+                    add(Job(provided, dict(overrides), name, seed, self.suite.budgets, (), None,
+                            model_identity(pairs[name])), error)
                 continue
             for (name, prepared), seed in itertools.product(pairs.items(), self.suite.seeds):
                 for task_key, budgets in groups[name].items():
                     add(Job(provided, hparams, name, seed, budgets, task_key,
-                            self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key)))
+                            self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key),
+                            model_identity(prepared)))
         return jobs, broken, already
 
     def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:

@@ -39,6 +39,7 @@ class TaskSpec:
     target_classes: tuple[str, ...]  # all target classes (transfer) or the novel-class pool (episodic)
     n_way: int                       # classes per support set
     k_shot: int | None               # labelled examples per class; None = the whole target train split
+    model: str | None = None         # the key of the model the pair starts from (ctx.model); None: own backbone
 
 
 @dataclass
@@ -51,11 +52,14 @@ class Context:
     task: TaskSpec
     cache_dir: Path
     progress: Callable[[float], None] = field(default=lambda fraction: None)  # fraction of this phase done
+    # The pair's model (benchmark.models.loaded.PretrainedModel): ``model.trunk()`` is a fresh
+    # copy of the pretrained trunk [inputs -> N, D] each call. None: the strategy builds its own.
+    model: object | None = None
 
     def fork(self, seed: int, task: TaskSpec | None = None) -> "Context":
         """The same context with a fresh generator (and the cell's task), for one adapt call."""
         return Context(self.device, seed, torch.Generator().manual_seed(seed), task or self.task,
-                       self.cache_dir, self.progress)
+                       self.cache_dir, self.progress, self.model)
 
 
 def init_param_names(cls) -> list[str]:
@@ -74,6 +78,9 @@ class Strategy:
     protocols: ClassVar[frozenset[str]] = frozenset({"transfer", "episodic"})
     # Hyperparameters that make a smoke run take seconds: used by check_strategy and tests.
     quick_hparams: ClassVar[dict] = {}
+    # Whether pretrain needs a source split; None: it does when the class overrides pretrain.
+    # A pair with a [model] may have no source: then pretrain(None, ctx) starts from ctx.model.
+    needs_source: ClassVar[bool | None] = None
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -94,6 +101,9 @@ class Strategy:
         """None when the strategy can run this task, else the reason it is skipped."""
         if task.protocol not in cls.protocols:
             return f"{cls.name} does not run the {task.protocol} protocol"
+        needs_source = cls.needs_source if cls.needs_source is not None else cls.pretrain is not Strategy.pretrain
+        if not task.source_classes and needs_source:
+            return f"{cls.name} pretrains on a source split; this pair has none (it starts from its model)"
         return None
 
     def pretrain_task_key(self, task: TaskSpec) -> tuple:
@@ -114,8 +124,9 @@ class Strategy:
         cls = type(self)
         return f"{cls.__module__}.{cls.__qualname__}", self.get_params()
 
-    def pretrain(self, source: LabelledData, ctx: Context) -> None:
-        """Learn from the source split. The default learns nothing."""
+    def pretrain(self, source: LabelledData | None, ctx: Context) -> None:
+        """Learn from the source split (None: the pair has no source; start from ``ctx.model``).
+        The default learns nothing."""
 
     def adapt(self, support: LabelledData, ctx: Context) -> Predictor:
         """Learn from the labelled target support set and return a predictor of its classes."""

@@ -15,6 +15,11 @@
     [hparams.finetune]
     adapt_steps = 50
 
+    [model]                         # optional, here or in a pair: the model to start from
+    provider = "torchvision"        # (see benchmark/models); with a model, a pair's source is
+    name = "resnet18"               # optional and its input defaults to what the weights expect
+    weights = "IMAGENET1K_V1"
+
 Every error names the file (and line where it can) and the key at fault.
 """
 
@@ -25,11 +30,12 @@ from pathlib import Path
 
 from benchmark.datasets import DatasetSpec, InputSpec, parse_split
 from benchmark.errors import DataError, SuiteError, did_you_mean
+from benchmark.models.base import ModelSpec
 
 PROTOCOLS = ("transfer", "episodic")
 SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
-              "input", "hparams", "pairs", "notes"}
-PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes"}
+              "input", "hparams", "pairs", "notes", "model"}
+PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model"}
 DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
 TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
 INPUT_KEYS = {"channels", "size", "mean", "std"}
@@ -38,13 +44,15 @@ INPUT_KEYS = {"channels", "size", "mean", "std"}
 @dataclass(frozen=True)
 class Pair:
     name: str
-    source: DatasetSpec         # the source train split
+    source: DatasetSpec | None  # the source train split; None: start from the model's checkpoint alone
     target: DatasetSpec         # the labelled target pool: budgets / episodes are drawn from it
     target_test: DatasetSpec    # transfer protocol: the split every prediction is scored on
     input: InputSpec
     ways: int | None = None     # episodic: classes per episode
     queries: int = 15           # episodic: query examples per class
     notes: str = ""
+    model: ModelSpec | None = None        # None: each strategy builds its own backbone, as before
+    input_keys: frozenset = frozenset()   # input keys the suite set itself (the rest follow the model)
 
 
 @dataclass(frozen=True)
@@ -135,8 +143,24 @@ class _Checker:
         self.keys(table, INPUT_KEYS, where)
         size = table.get("size", default.size)
         size = (size, size) if isinstance(size, int) else tuple(size)
-        return InputSpec(channels=int(table.get("channels", default.channels)), size=size,
-                         mean=table.get("mean", default.mean), std=table.get("std", default.std))
+        mean, std = (tuple(v) if isinstance(v, list) else v  # per-channel lists stay hashable
+                     for v in (table.get("mean", default.mean), table.get("std", default.std)))
+        return InputSpec(channels=int(table.get("channels", default.channels)), size=size, mean=mean, std=std)
+
+    def model(self, table, where: str, index: int) -> ModelSpec | None:
+        """A [model] table; ``index`` counts model tables in file order, to find its line."""
+        if table is None:
+            return None
+        if not isinstance(table, dict) or "provider" not in table:
+            self.fail(f"{where} must be a table with a 'provider', e.g. {{ provider = \"torchvision\", "
+                      f"name = \"resnet18\", weights = \"IMAGENET1K_V1\" }}", "model")
+        headers = [n for n, line in enumerate(self.lines, start=1)
+                   if re.search(r'^\s*\[\s*(pairs\.)?model\s*\]|(^|[{,\s])model\s*=', line)]
+        line = headers[index] if index < len(headers) else None
+        options = {k: v for k, v in table.items() if k not in ("provider", "name", "weights")}
+        return ModelSpec(str(table["provider"]), table.get("name"), table.get("weights"), options,
+                         base_dir=str(self.path.parent.resolve()),
+                         where=f"{self.path}:{line}" if line else f"{self.path}: {where}")
 
 
 def is_count(value, least: int = 1) -> bool:
@@ -183,13 +207,18 @@ def load_suite(path) -> Suite:
         check.fail(f"protocol must be one of {PROTOCOLS}, got '{protocol}'{did_you_mean(protocol, PROTOCOLS)}",
                    "protocol")
     suite_input = check.input(raw.get("input"), "input", InputSpec())
+    suite_model = check.model(raw.get("model"), "model", 0)
+    models_seen = 1 if suite_model else 0
     pairs, names = [], set()
     for index, table in enumerate(raw["pairs"]):
         where = f"pairs[{index}]"
         check.keys(table, PAIR_KEYS, where)
-        for side in ("source", "target"):
+        model = check.model(table.get("model"), f"{where}.model", models_seen) or suite_model
+        models_seen += "model" in table
+        for side in ("source", "target") if model is None else ("target",):
             if side not in table:
-                check.fail(f"{where} needs a '{side}' dataset table")
+                check.fail(f"{where} needs a '{side}' dataset table"
+                           f"{' (or a [model] to start from)' if side == 'source' else ''}")
         name = table.get("name", f"pair{index}")
         if name in names:
             check.fail(f"two pairs are named '{name}'", "name")
@@ -204,11 +233,13 @@ def load_suite(path) -> Suite:
             check.fail(f"{where}: queries must be a positive integer (query examples per class)", "queries")
         pairs.append(Pair(
             name=name,
-            source=DatasetSpec(**check.dataset(table["source"], f"{where}.source", DATASET_KEYS)),
+            source=DatasetSpec(**check.dataset(table["source"], f"{where}.source", DATASET_KEYS))
+            if "source" in table else None,
             target=DatasetSpec(**target),
             target_test=DatasetSpec(**{**target, "split": test_split, "stands_in_for": test_note}),
             input=check.input(table.get("input"), f"{where}.input", suite_input),
             ways=ways, queries=int(table.get("queries", 15)), notes=table.get("notes", ""),
+            model=model, input_keys=frozenset(raw.get("input", {})) | frozenset(table.get("input", {})),
         ))
     hparams = raw.get("hparams", {})
     if not (isinstance(hparams, dict) and all(isinstance(v, dict) for v in hparams.values())):

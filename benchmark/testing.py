@@ -8,13 +8,21 @@ CPU unless told otherwise (the data is moved to the device, as the runner moves 
     from benchmark.testing import check_strategy
     check_strategy(MyStrategy)                  # raises ContractError listing every failed check
     check_strategy(MyStrategy, device="cuda")   # the same checks with the data and ctx.device on a GPU
+
+Every check runs twice: on the strategy's own backbone, and starting from a pretrained
+model (``ctx.model``: a builtin lenet with fixed weights) with no source split, as a pair
+with a ``[model]`` table and no source runs it; a strategy that cannot start from a model
+says so in ``supports`` and is skipped there. The source-trained model case is checked for
+prediction shapes.
 """
 
 import copy
 import inspect
+import itertools
 import json
 import tempfile
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
 import torch
@@ -39,15 +47,19 @@ class Case:
     support: LabelledData
     query: torch.Tensor   # [Q, 1, 16, 16]; its labels are never needed by any check
     device: torch.device = torch.device("cpu")  # the strategy's ctx.device
+    model: object | None = None  # ctx.model (a PretrainedModel); None: the strategy's own backbone
+    label: str = ""
 
     def to(self, device: torch.device) -> "Case":
         """The case with its data on ``device``, as the runner moves a cell's data to ctx.device."""
-        return Case(self.task, self.source.to(device), self.support.to(device), self.query.to(device), device)
+        return Case(self.task, self.source.to(device) if self.source is not None else None,
+                    self.support.to(device), self.query.to(device), device, self.model, self.label)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every tensor a strategy receives, by name."""
-        return {"source inputs": self.source.inputs, "source labels": self.source.labels,
-                "support inputs": self.support.inputs, "support labels": self.support.labels, "queries": self.query}
+        source = {"source inputs": self.source.inputs, "source labels": self.source.labels} if self.source else {}
+        return {**source, "support inputs": self.support.inputs, "support labels": self.support.labels,
+                "queries": self.query}
 
 
 def _digits(classes: range, split: str) -> LabelledData:
@@ -76,12 +88,33 @@ def _cases() -> list[Case]:
         support_rows = torch.cat([order[target.labels[order] == c][:2] for c in range(target.num_classes)])
         task = TaskSpec(protocol, (1, 16, 16), source.classes, target.classes, target.num_classes, 2)
         cases.append(Case(task, source.subset(torch.arange(min(len(source), 300))),
-                          target.subset(support_rows, "support"), target.inputs[order[:60]]))
+                          target.subset(support_rows, "support"), target.inputs[order[:60]],
+                          label=f"{protocol} task ({task.n_way} classes)"))
     return cases
 
 
+def _pretrained_model():
+    """A builtin lenet for 1x16x16 inputs; its 'pretrained' weights are a fixed draw (PretrainedModel: seed 0)."""
+    from benchmark.models.loaded import PretrainedModel
+    from plugins.models.builtin import BuiltinModels
+
+    provider = BuiltinModels("lenet", channels=1, size=(16, 16))
+    return PretrainedModel(provider, {**provider.identity(), "key": "check:lenet"}, provider.preprocessing())
+
+
+def _model_cases() -> list[Case]:
+    """From a pretrained model: without a source split (first), and with one (intermediate-task)."""
+    model, (new_classes, *_) = _pretrained_model(), _cases()
+    without = TaskSpec("transfer", (1, 16, 16), (), new_classes.task.target_classes, new_classes.task.n_way, 2,
+                       model="check:lenet")
+    return [Case(without, None, new_classes.support, new_classes.query, model=model,
+                 label="pretrained model, no source"),
+            Case(dataclass_replace(new_classes.task, model="check:lenet"), new_classes.source, new_classes.support,
+                 new_classes.query, model=model, label="pretrained model + source")]
+
+
 def _context(case: Case, seed: int, cache_dir: Path) -> Context:
-    return Context(case.device, seed, torch.Generator().manual_seed(seed), case.task, cache_dir)
+    return Context(case.device, seed, torch.Generator().manual_seed(seed), case.task, cache_dir, model=case.model)
 
 
 def _run(cls, hparams, case: Case, cache_dir, seed: int = 0, pretrain: bool = True):
@@ -259,27 +292,30 @@ def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None
     with tempfile.TemporaryDirectory() as cache_dir:
         cache_dir = Path(cache_dir)
         runnable = [c.to(torch.device(device)) for c in _cases() if cls.supports(c.task) is None]
-        for name, check in CHECKS.items():
+        modelled = [c.to(torch.device(device)) for c in _model_cases() if cls.supports(c.task) is None]
+        full = [(runnable[:1], "")] + ([(modelled[:1], f" [{modelled[0].label}]")] if modelled else [])
+        for (cases, suffix), (name, check) in itertools.product(full, CHECKS.items()):
             needs_data = len(inspect.signature(check).parameters) > 2
-            if needs_data and not runnable:
+            if needs_data and not cases:
                 failures.append(f"{name}: the strategy supports none of the check's tasks")
+                continue
+            if not needs_data and suffix:  # class-level checks: once is enough
                 continue
             try:
                 # A copy per check: data a strategy edits in place (a failure of its own) spoils no other check.
-                check(cls, hparams, *((copy.deepcopy(runnable[0]), cache_dir) if needs_data else ()))
+                check(cls, hparams, *((copy.deepcopy(cases[0]), cache_dir) if needs_data else ()))
                 error = None
             except Exception as raised:  # a crash is as much a contract failure as a wrong answer
                 error = raised
-                failures.append(f"{name}: {type(raised).__name__ + ': ' if not isinstance(raised, AssertionError) else ''}{raised}")
-            ran.append(name)
+                failures.append(f"{name}{suffix}: {type(raised).__name__ + ': ' if not isinstance(raised, AssertionError) else ''}{raised}")
+            ran.append(name + suffix)
             if report is not None:
-                report(name, error)
-        for case in runnable[1:]:  # the other protocols the strategy claims: shapes must hold there too
+                report(name + suffix, error)
+        for case in runnable[1:] + modelled[1:]:  # the other tasks the strategy claims: shapes must hold there too
             try:
                 _check_predictions(cls, hparams, case, cache_dir)
             except Exception as raised:
-                failures.append(f"predictions on the {case.task.protocol} task "
-                                f"({case.task.n_way} classes): {raised}")
+                failures.append(f"predictions on the {case.label}: {raised}")
     if failures:
         raise ContractError(f"strategy '{cls.name}' fails {len(failures)} check(s):\n  - " + "\n  - ".join(failures))
     return ran

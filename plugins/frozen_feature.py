@@ -13,6 +13,7 @@ None is tuned on target data.
 
 from benchmark import hookimpl
 from benchmark.backbones import Classifier
+from benchmark.models.features import linear_probe
 from benchmark.training import fit_tensors, forward_in_batches
 from plugins.finetune import FineTune
 
@@ -31,6 +32,9 @@ class FrozenFeature(FineTune):
 
     def adapt(self, support, ctx):
         self.check_pretrained("model_")
+        if ctx.model is not None:  # features through the model's cache: see benchmark/models/features.py
+            return linear_probe(self.model_, self.source_trained_, support, ctx, steps=self.adapt_steps,
+                                lr=self.adapt_lr, batch_size=self.batch_size, weight_decay=self.weight_decay)
         trunk = self.model_.trunk.eval()  # shared, never trained: eval mode keeps BatchNorm statistics fixed
         features = forward_in_batches(trunk, support.inputs)  # [S, D], once per support set
         model = Classifier(trunk, self.model_.feature_dim, support.num_classes).to(ctx.device)

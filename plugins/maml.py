@@ -162,6 +162,8 @@ class ModelAgnosticMetaLearning(Strategy):
 
     @classmethod
     def supports(cls, task):
+        if task.model:  # its network is its own support-normalised conv4 (see above), meta-learned from scratch
+            return "maml meta-learns its own conv4 from random initialisation; it does not start from a pretrained model"
         if len(task.source_classes) < task.n_way:
             return (f"maml meta-trains {task.n_way}-way episodes on the source classes, "
                     f"but the source has only {len(task.source_classes)}")

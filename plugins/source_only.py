@@ -23,6 +23,9 @@ class SourceOnly(SourceTrained):
 
     @classmethod
     def supports(cls, task):
+        if not task.source_classes:
+            return ("source-only needs a classifier of the target's classes: no source split was trained on "
+                    "(the checkpoint's own classifier is not used)")
         if task.source_classes != task.target_classes:
             return (f"source-only needs a shared label space; source classes {list(task.source_classes)[:5]} "
                     f"differ from target classes {list(task.target_classes)[:5]}")

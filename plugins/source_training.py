@@ -1,4 +1,9 @@
-"""Supervised training on the source split, shared by the strategies that start from it."""
+"""Supervised training on the source split, shared by the strategies that start from it.
+
+With a model (``ctx.model``) the classifier's trunk is a fresh copy of the pretrained trunk:
+with a source split it is trained on it first (intermediate-task transfer); without one
+the pretrained trunk is used as it is, and there is nothing to store in the pretrain cache.
+"""
 
 from benchmark.backbones import Classifier, build_classifier
 from benchmark.data import LabelledData
@@ -6,9 +11,16 @@ from benchmark.strategy import Context, Strategy
 from benchmark.training import epochs_to_steps, fit
 
 
+def new_classifier(ctx: Context, num_classes: int, backbone) -> Classifier:
+    """A classifier on the pair's pretrained trunk (a fresh copy), or on the strategy's own backbone."""
+    if ctx.model is None:
+        return build_classifier(ctx.task.input_shape, num_classes, backbone)
+    return Classifier(ctx.model.trunk(), ctx.model.feature_dim, num_classes)
+
+
 def train_on_source(source: LabelledData, ctx: Context, *, backbone, epochs: int, lr: float,
                     batch_size: int, weight_decay: float) -> Classifier:
-    model = build_classifier(ctx.task.input_shape, source.num_classes, backbone).to(ctx.device)
+    model = new_classifier(ctx, source.num_classes, backbone).to(ctx.device)
     return fit(model, source, steps=epochs_to_steps(epochs, len(source), batch_size), lr=lr,
                batch_size=batch_size, generator=ctx.generator, weight_decay=weight_decay,
                progress=ctx.progress)
@@ -20,7 +32,7 @@ def classifier_state(model: Classifier) -> dict:
 
 
 def restore_classifier(state: dict, ctx: Context, backbone) -> Classifier:
-    model = build_classifier(ctx.task.input_shape, state["num_classes"], backbone).to(ctx.device)
+    model = new_classifier(ctx, state["num_classes"], backbone).to(ctx.device)
     model.load_state_dict(state["state_dict"])
     return model.eval()
 
@@ -44,13 +56,21 @@ class SourceTrained(Strategy):
             return super().pretrain_identity()  # it pretrains or stores its own way: its own entries
         return f"{__name__}.train_on_source", {name: getattr(self, name) for name in PRETRAIN_PARAMS}
 
+    needs_source = False  # without one, pretrain takes ctx.model's trunk as it is
+
     def pretrain(self, source, ctx):
+        self.source_trained_ = source is not None
+        if source is None:  # the checkpoint's trunk as it is; the head (one output) is never used
+            self.model_ = new_classifier(ctx, 1, self.backbone).to(ctx.device).eval()
+            return
         self.model_ = train_on_source(source, ctx, backbone=self.backbone, epochs=self.pretrain_epochs,
                                       lr=self.pretrain_lr, batch_size=self.batch_size,
                                       weight_decay=self.weight_decay)
 
     def pretrained_state(self):
-        return classifier_state(self.model_)
+        # Nothing learned without a source: the checkpoint itself is the state (no copy per seed in the cache).
+        return classifier_state(self.model_) if self.source_trained_ else None
 
     def load_pretrained_state(self, state, ctx):
+        self.source_trained_ = True
         self.model_ = restore_classifier(state, ctx, self.backbone)

@@ -5,7 +5,7 @@ target support set alone: no source data is touched.
 """
 
 from benchmark import hookimpl
-from benchmark.backbones import build_classifier
+from benchmark.backbones import Classifier, build_classifier
 from benchmark.strategy import Strategy
 from benchmark.training import fit
 
@@ -23,7 +23,10 @@ class TargetOnly(Strategy):
         self.weight_decay = weight_decay
 
     def adapt(self, support, ctx):
-        model = build_classifier(ctx.task.input_shape, support.num_classes, self.backbone).to(ctx.device)
+        if ctx.model is not None:  # the pair's architecture from random initialisation: what the weights bring is the gap
+            model = Classifier(ctx.model.random_trunk(), ctx.model.feature_dim, support.num_classes).to(ctx.device)
+        else:
+            model = build_classifier(ctx.task.input_shape, support.num_classes, self.backbone).to(ctx.device)
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
                    generator=ctx.generator, weight_decay=self.weight_decay, augment=self.augmenter(ctx))
 

@@ -1,0 +1,174 @@
+"""The model-provider contract: a suite's ``[model]`` table -> a trunk, its preprocessing, its identity.
+
+A model provider (the ``transferbench_models`` hook) is a class constructed from a
+suite's model table::
+
+    [model]
+    provider = "torchvision"          # which provider
+    name = "resnet50"                 # which architecture it builds
+    weights = "IMAGENET1K_V2"         # which weights ("none": random initialisation)
+    # any other key is a provider option, e.g. file = "...", path = "..."
+
+as ``Provider(name=..., weights=..., base_dir=..., **options)``. It must never download:
+``check`` finds every file first and fails in one line naming the model, the exact path
+looked at and how to provide it.
+
+The trunk maps inputs to features ``[N, D]`` (images ``[N, C, H, W]`` for every provider
+here; ``kind`` says what the inputs are, so a text provider can declare ``"text"`` and a
+tokenizer later without changing this contract).
+"""
+
+import hashlib
+import importlib.metadata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from benchmark.errors import TransferbenchError
+
+
+class ModelError(TransferbenchError):
+    """A model table or checkpoint that cannot be used: unknown name, mismatched keys, a pickle."""
+
+
+class MissingModelError(ModelError):
+    """A checkpoint that is not where the provider looks; nothing is downloaded."""
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What the weights expect of their inputs (for images: brought to this before the trunk)."""
+
+    channels: int
+    size: tuple[int, int]                   # (H, W)
+    mean: tuple[float, ...] | None = None   # per channel, applied as (x - mean) / std on [0, 1] pixels
+    std: tuple[float, ...] | None = None
+    source: str = ""                        # where these values come from, for records (e.g. "weights.transforms()")
+
+    def describe(self) -> dict:
+        return {"channels": self.channels, "size": list(self.size),
+                "mean": None if self.mean is None else list(self.mean),
+                "std": None if self.std is None else list(self.std), "from": self.source}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A suite's model table as data; ``where`` is its file:line, for errors."""
+
+    provider: str
+    name: str | None = None
+    weights: str | None = None
+    options: dict = field(default_factory=dict)
+    base_dir: str = "."      # relative checkpoint paths are relative to the suite file's directory
+    where: str = ""
+
+    def describe(self) -> dict:
+        return {"provider": self.provider, "name": self.name, "weights": self.weights, **self.options}
+
+
+def library_version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def sha256_of(path: Path) -> str:
+    """The checkpoint's sha256 (hex), read in 1 MiB blocks; a directory hashes its files in name order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]
+    for file in files:
+        if Path(path).is_dir():
+            digest.update(str(file.relative_to(path)).encode())
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def load_matching(module: nn.Module, state: dict, what: str) -> None:
+    """``module.load_state_dict(state)`` after a check that names the first mismatched keys in one line."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in own
+              if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    problems = [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+                for label, keys in (("missing keys", missing), ("unexpected keys", unexpected),
+                                    ("shape mismatch (checkpoint vs model)", shapes)) if keys]
+    if problems:
+        raise ModelError(f"{what} does not fit the architecture: {'; '.join(problems)}")
+    module.load_state_dict(state)
+
+
+class ModelProvider:
+    """Base class of model providers. Subclasses set the class attributes and ``build``.
+
+    ``__init__(name, weights, base_dir, **options)``: options are the table's other keys.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""     # one line, shown by `transferbench list --models`
+    library: ClassVar[str] = ""         # the distribution whose loader reads the weights (version in records)
+    kind: ClassVar[str] = "image"       # what the trunk's inputs are; "image": [N, C, H, W] floats
+    how_to_get: ClassVar[str] = ""      # shown when a checkpoint is missing
+
+    def __init__(self, name: str | None = None, weights: str | None = None, base_dir: str = "."):
+        self.model_name, self.weights, self.base_dir = name, weights, Path(base_dir)
+
+    # -- what a provider implements ---------------------------------------------------------
+    def check(self) -> None:
+        """Fail fast (< 2 s, nothing read but names and file existence) on an unknown name or weights,
+        or a missing checkpoint. The default checks nothing."""
+
+    def checkpoint(self) -> Path | None:
+        """The file or directory the weights are read from; None for random initialisation."""
+        return None
+
+    def build(self, pretrained: bool = True) -> tuple[nn.Module, int]:
+        """(trunk, D): a new trunk mapping inputs to features [N, D], with the weights loaded
+        (``pretrained=False``: the same architecture from random initialisation)."""
+        raise NotImplementedError
+
+    def preprocessing(self) -> Preprocessing:
+        """The input the weights expect."""
+        raise NotImplementedError
+
+    def classes(self) -> tuple[str, ...] | None:
+        """The class names of the checkpoint's own classifier, where it has one and they are known."""
+        return None
+
+    # -- shared ---------------------------------------------------------------------------------
+    def resolve(self, path) -> Path:
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def missing(self, path, how: str = "") -> MissingModelError:
+        what = f"{self.name} model '{self.model_name}'" + (f" weights '{self.weights}'" if self.weights else "")
+        return MissingModelError(f"{what}: checkpoint not found at {path}; nothing is downloaded. "
+                                 f"{how or self.how_to_get}".rstrip())
+
+    def identity(self) -> dict:
+        """Provenance for records; ``key`` is what tells two models apart in cell keys and leaderboards."""
+        path = self.checkpoint()
+        digest = sha256_of(path) if path is not None else None
+        weights = self.weights or "none"
+        return {"provider": self.name, "name": self.model_name, "weights": weights,
+                "checkpoint": str(path) if path is not None else None, "sha256": digest,
+                "library": self.library, "library_version": library_version(self.library) if self.library else None,
+                "key": f"{self.name}:{self.model_name}:{weights}" + (f":{digest[:16]}" if digest else "")}
+
+
+def feature_dim_of(trunk: nn.Module, shape: tuple[int, ...]) -> int:
+    """D of a trunk, by one forward pass of zeros [1, *shape] in eval mode (no statistics move)."""
+    was_training = trunk.training
+    trunk.eval()
+    with torch.no_grad():
+        features = trunk(torch.zeros(1, *shape))
+    trunk.train(was_training)
+    if features.dim() != 2:
+        raise ModelError(f"the trunk returns features of shape {tuple(features.shape)}, expected [N, D]")
+    return int(features.shape[1])

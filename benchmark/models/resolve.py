@@ -1,0 +1,84 @@
+"""From a suite's model tables to ``PretrainedModel`` objects, checked before any data is read."""
+
+import inspect
+from dataclasses import replace
+
+from benchmark.datasets import InputSpec
+from benchmark.errors import PluginError, SuiteError, did_you_mean
+from benchmark.models.base import ModelError, ModelSpec
+from benchmark.models.loaded import PretrainedModel
+from benchmark.strategy import init_param_names
+
+
+def provider_for(spec: ModelSpec, registry):
+    """The provider instance a model table names; errors carry the table's file:line."""
+    where = spec.where or "[model]"
+    try:
+        cls = registry.model(spec.provider).cls
+    except PluginError as error:
+        raise SuiteError(f"{where}: {error}") from None
+    known = [k for k in init_param_names(cls) if k not in ("name", "weights", "base_dir")]
+    unknown = [k for k in spec.options if k not in known]
+    if unknown:
+        raise SuiteError(f"{where}: model provider '{spec.provider}' has no option '{unknown[0]}'"
+                         f"{did_you_mean(unknown[0], known)}; it takes name, weights"
+                         f"{', ' + ', '.join(known) if known else ''}")
+    required = [p.name for p in inspect.signature(cls.__init__).parameters.values()
+                if p.default is inspect.Parameter.empty and p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD]
+    absent = [name for name in required if name not in ("name", "weights") and name not in spec.options
+              or name == "name" and spec.name is None]
+    if absent:
+        raise SuiteError(f"{where}: model provider '{spec.provider}' needs '{absent[0]}'")
+    kwargs = {"weights": spec.weights, "base_dir": spec.base_dir, **spec.options}
+    if spec.name is not None:
+        kwargs["name"] = spec.name
+    return cls(**kwargs)
+
+
+def load_model(spec: ModelSpec, registry) -> PretrainedModel:
+    """Check the table and the checkpoint's presence (fast: no weights are read), then describe it."""
+    provider = provider_for(spec, registry)
+    try:
+        provider.check()
+        return PretrainedModel(provider, provider.identity(), provider.preprocessing())
+    except ModelError as error:
+        raise type(error)(f"{spec.where or '[model]'}: {error}") from None
+
+
+def input_for(model: PretrainedModel, given: InputSpec, given_keys: frozenset) -> tuple[InputSpec, str]:
+    """The pair's input: the weights' preprocessing, except what the suite sets itself; and where it came from."""
+    expected = model.preprocessing
+    chosen = InputSpec(channels=expected.channels, size=tuple(expected.size),
+                       mean=tuple(expected.mean) if expected.mean is not None else None,
+                       std=tuple(expected.std) if expected.std is not None else None)
+    chosen = replace(chosen, **{key: getattr(given, key) for key in given_keys})
+    origin = "the weights" if not given_keys else \
+        "the suite" if given_keys >= {"channels", "size", "mean", "std"} else \
+        f"the weights, with {', '.join(sorted(given_keys))} from the suite"
+    return chosen, origin
+
+
+def resolve_models(suite, registry) -> tuple:
+    """(the suite with each modelled pair's input set, {pair name: (PretrainedModel, input origin)}).
+
+    Every model table is checked (provider, name, weights, checkpoint present) before any
+    dataset is read; pairs that share a table share one PretrainedModel (one feature cache).
+    """
+    loaded, models, pairs = {}, {}, []
+    for pair in suite.pairs:
+        if pair.model is None:
+            pairs.append(pair)
+            continue
+        table = repr(pair.model)  # a ModelSpec holds a dict: not hashable itself
+        if table not in loaded:
+            loaded[table] = load_model(pair.model, registry)
+        model = loaded[table]
+        shape, origin = input_for(model, pair.input, pair.input_keys)
+        pairs.append(replace(pair, input=shape))
+        models[pair.name] = (model, origin)
+    return replace(suite, pairs=tuple(pairs)), models
+
+
+def model_identity(prepared) -> dict | None:
+    """A prepared pair's model identity, or None when its strategies build their own backbone."""
+    return prepared.model.identity if prepared.model is not None else None

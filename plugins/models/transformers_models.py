@@ -1,0 +1,77 @@
+"""transformers: a vision encoder saved with ``save_pretrained`` (ViT, ConvNeXt, DINOv2, ...), offline.
+
+    [model]
+    provider = "transformers"
+    name = "checkpoints/vit-base-patch16-224"   # a directory holding config.json and the weights
+
+Loaded as ``AutoModel.from_pretrained(dir, local_files_only=True)``; preprocessing from
+``AutoImageProcessor.from_pretrained(dir, local_files_only=True)`` (size, mean, std). The
+trunk returns the encoder's pooled output, or the first token of its last hidden state
+when it has no pooler ([N, hidden size]). Text encoders come through this provider later
+(``kind = "text"`` with a tokenizer); here only vision encoders.
+"""
+
+from torch import nn
+
+from benchmark.models.base import ModelError, ModelProvider, Preprocessing, feature_dim_of
+
+
+class VisionEncoder(nn.Module):
+    """A transformers vision model as a trunk: pixel_values [N, 3, H, W] -> features [N, D]."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs):
+        outputs = self.model(pixel_values=inputs)
+        pooled = getattr(outputs, "pooler_output", None)
+        if pooled is not None:
+            return pooled.flatten(1)
+        return outputs.last_hidden_state[:, 0]
+
+
+class TransformersModels(ModelProvider):
+    name = "transformers"
+    description = "AutoModel.from_pretrained(DIR, local_files_only=True) vision encoders + AutoImageProcessor."
+    library = "transformers"
+    how_to_get = ("Save the model there on a machine with internet: AutoModel.from_pretrained(ID).save_pretrained(DIR) "
+                  "and AutoImageProcessor.from_pretrained(ID).save_pretrained(DIR), or "
+                  "`hf download ID --local-dir DIR`.")
+
+    def __init__(self, name, weights=None, base_dir="."):
+        super().__init__(name, weights, base_dir)
+
+    def checkpoint(self):
+        return self.resolve(self.model_name)
+
+    def check(self):
+        path = self.checkpoint()
+        if not (path / "config.json").is_file():
+            raise self.missing(path / "config.json")
+        if not (path / "preprocessor_config.json").is_file():
+            raise self.missing(path / "preprocessor_config.json", "The preprocessing is read from the saved "
+                               "AutoImageProcessor: AutoImageProcessor.from_pretrained(ID).save_pretrained(DIR).")
+        if self.weights not in (None, "none"):
+            raise ModelError(f"transformers: weights = '{self.weights}' is not read; the directory holds the weights"
+                             f" (or weights = \"none\" for random initialisation)")
+
+    def build(self, pretrained=True):
+        from transformers import AutoConfig, AutoModel
+
+        self.check()
+        if pretrained and self.weights != "none":
+            model = AutoModel.from_pretrained(self.checkpoint(), local_files_only=True)
+        else:
+            model = AutoModel.from_config(AutoConfig.from_pretrained(self.checkpoint(), local_files_only=True))
+        trunk = VisionEncoder(model)
+        return trunk, feature_dim_of(trunk, (3, *self.preprocessing().size))
+
+    def preprocessing(self):
+        from transformers import AutoImageProcessor
+
+        processor = AutoImageProcessor.from_pretrained(self.checkpoint(), local_files_only=True)
+        size = getattr(processor, "crop_size", None) or processor.size
+        size = (size["height"], size["width"]) if "height" in size else (size["shortest_edge"],) * 2
+        return Preprocessing(3, tuple(size), tuple(processor.image_mean), tuple(processor.image_std),
+                             source="AutoImageProcessor")
