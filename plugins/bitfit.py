@@ -1,0 +1,47 @@
+"""bitfit: fine-tune only the bias terms of the pretrained trunk, with a new head (Zaken et al. 2022).
+
+pretrain is finetune's. adapt takes a fresh copy of the trunk in which every parameter whose
+name ends in ``bias`` (convolutions, linear layers, the shift of normalisation layers) is
+trained together with a new linear head, and nothing else moves: weights are frozen and
+BatchNorm keeps its pretrained running statistics (``plugins/parameter_efficient.py``).
+
+Hyperparameters: finetune's, with its defaults (the same adaptation budget, so the two differ
+only in what moves). Zaken et al. use larger step sizes for BitFit than for full fine-tuning;
+none is tuned here on target data.
+"""
+
+import copy
+
+from benchmark import hookimpl
+from benchmark.backbones import Classifier
+from benchmark.training import fit
+from plugins.finetune import FineTune
+from plugins.parameter_efficient import FrozenNorms, trainable_only
+
+
+class BitFit(FineTune):
+    name = "bitfit"
+    description = "Fine-tune only the trunk's bias terms and a new head (BitFit)."
+    citation = """@inproceedings{zaken2022bitfit,
+  title = {{BitFit}: Simple Parameter-efficient Fine-tuning for Transformer-based Masked Language-models},
+  author = {Ben Zaken, Elad and Goldberg, Yoav and Ravfogel, Shauli},
+  booktitle = {Proceedings of the 60th Annual Meeting of the Association for Computational Linguistics
+               (Volume 2: Short Papers)},
+  pages = {1--9},
+  year = {2022},
+  doi = {10.18653/v1/2022.acl-short.1}
+}"""
+
+    def adapt(self, support, ctx):
+        self.check_pretrained("model_")
+        trunk = copy.deepcopy(self.model_.trunk)
+        if not trainable_only(trunk, lambda name: name.endswith("bias")):
+            raise ValueError("strategy 'bitfit': the trunk has no bias parameter to train")
+        model = Classifier(FrozenNorms(trunk), self.model_.feature_dim, support.num_classes).to(ctx.device)
+        return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
+                   generator=ctx.generator, weight_decay=self.weight_decay)
+
+
+@hookimpl
+def transferbench_strategies():
+    return [BitFit]
