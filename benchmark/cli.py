@@ -120,6 +120,14 @@ def cmd_cite(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from benchmark.models.export import export
+
+    for path in export(Path(args.results), args.strategy, args.pair, args.seed, Path(args.out), args.pretrain_cache):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--disable", action="append", default=[], metavar="PLUGIN",
@@ -166,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--budget", help="comma-separated budgets to show, e.g. 1,5,all (default: every recorded)")
     board.add_argument("--strategies", help="comma-separated strategies to show (default: every recorded)")
     board.set_defaults(func=cmd_leaderboard)
+
+    exporting = verbs.add_parser("export", help="a run's pretrained trunk as .safetensors + architecture JSON "
+                                 "(read back by the 'file' model provider)")
+    exporting.add_argument("results", help="a results directory, e.g. results/digits")
+    exporting.add_argument("--strategy", required=True)
+    exporting.add_argument("--pair", required=True)
+    exporting.add_argument("--seed", type=int, required=True)
+    exporting.add_argument("--out", required=True, help="the .safetensors file to write (its .json beside it)")
+    exporting.add_argument("--pretrain-cache", metavar="DIR", help="default: RESULTS/../.pretrain-cache")
+    exporting.set_defaults(func=cmd_export)
 
     citing = verbs.add_parser("cite", parents=[common],
                               help="BibTeX for transferbench, the datasets and the strategies of a suite or results")

@@ -28,6 +28,7 @@ class Variant(NamedTuple):  # a tuple, so that hashing 100,000 of them stays che
     version: str
     hparams: str    # JSON with sorted keys
     label: str = ""  # the row label, unique across variants
+    model: str = ""  # records.model_key: the model the cells started from ("" = the strategy's own backbone)
 
 
 @dataclass
@@ -72,7 +73,7 @@ def hparams_json(hparams: dict, memo: dict) -> str:
 def variant_of(record: dict, memo: dict | None = None) -> Variant:
     plugin = record.get("plugin") or {}
     return Variant(record["strategy"], plugin.get("dist", "unknown"), str(plugin.get("version", "unknown")),
-                   hparams_json(record["hparams"], {} if memo is None else memo))
+                   hparams_json(record["hparams"], {} if memo is None else memo), model=records.model_key(record))
 
 
 def run_key(record: dict, variant: Variant) -> tuple:
@@ -117,8 +118,10 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
         params = [json.loads(v.hparams) for v in group]
         differing = sorted({k for p in params for k in p if len({shown(q, k) for q in params}) > 1})
         versions_differ = len({(v.dist, v.version) for v in group}) > 1
+        models_differ = len({v.model for v in group}) > 1  # two checkpoints are never one row
         for variant, p in zip(group, params):
             parts = ([f"{variant.dist} {variant.version}"] if versions_differ else []) + \
+                    ([f"model {variant.model or 'own backbone'}"] if models_differ else []) + \
                     [shown(p, k) for k in differing]
             labelled[variant] = f"{strategy} ({', '.join(parts)})"
         warnings.append(f"strategy '{strategy}' has records from {len(group)} plugin versions or hyperparameter "

@@ -25,7 +25,8 @@ def fingerprints(seen: set) -> tuple[list[str], list[str]]:
     by_pair = defaultdict(lambda: defaultdict(set))
     for pair, roles in seen:
         for role, value in roles:
-            by_pair[pair][role].add(value[:SHORT_FINGERPRINT])
+            if value is not None:  # e.g. no source: the pair starts from a model
+                by_pair[pair][role].add(value[:SHORT_FINGERPRINT])
     lines, warnings = [], []
     for pair in sorted(by_pair):
         roles = by_pair[pair]
@@ -38,6 +39,7 @@ def fingerprints(seen: set) -> tuple[list[str], list[str]]:
 def footer(cells) -> tuple[dict, list[str]]:
     """The footer as {label: text} in display order, and warnings where a pair's data changed."""
     status, suites, schemas, versions, commits, data, dates = Counter(), set(), set(), set(), set(), set(), set()
+    models = set()
     for record in cells.used:  # one pass: a results file can hold 100,000 records
         status[record["status"]] += 1
         suites.add((record.get("suite"), record.get("protocol")))
@@ -48,6 +50,10 @@ def footer(cells) -> tuple[dict, list[str]]:
         commits.add((git.get("commit"), bool(git.get("dirty"))))
         data.add((record["pair"], tuple((record.get("fingerprints") or {}).items())))
         dates.add(record.get("finished_at"))
+        model = record.get("model") or {}
+        if model.get("key"):
+            models.add((model["key"], model.get("sha256") or "no checkpoint", model.get("library"),
+                        model.get("library_version")))
     dates.discard(None)
     data_lines, data_warnings = fingerprints(data)
     plugins = sorted({f"{v.strategy} ({v.dist} {v.version})" for v in cells.variants.values()})
@@ -57,6 +63,8 @@ def footer(cells) -> tuple[dict, list[str]]:
         "records": f"{len(cells.used)} runs rendered, the latest record of each ({cells.superseded} older "
                    f"record{'s' if cells.superseded != 1 else ''} of the same runs superseded, e.g. failures rerun)",
         "status": f"{status['ok']} ok, {status['failed']} failed, {status['skipped']} skipped",
+        **({"models": "; ".join(f"{key} (sha256 {sha[:16]}, {library} {version})"
+                                for key, sha, library, version in sorted(models))} if models else {}),
         "schema": _joined(schemas),
         "transferbench": _joined(v[0] for v in versions),
         "git commit": _joined(_commit(*c) for c in commits),

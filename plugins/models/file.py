@@ -50,7 +50,9 @@ class FileModels(ModelProvider):
     how_to_get = "Export one with `transferbench export`, or save a trunk's state_dict with safetensors."
 
     def __init__(self, name=None, weights=None, base_dir=".", path=None, architecture=None):
-        super().__init__(name or (Path(path).stem if path else None), weights, base_dir)
+        # weights: the checkpoint's file name (identity and cell keys also carry its sha256); "none": random init
+        super().__init__(name or (Path(path).stem if path else None), weights or (Path(path).name if path else None),
+                         base_dir)
         self.path, self.architecture = path, architecture
 
     def checkpoint(self):
