@@ -7,7 +7,7 @@ cell's seed, B = 0, so training starts from exactly the pretrained function) and
 the adapters and a new linear head; the base weights and BatchNorm statistics never change
 (``plugins/parameter_efficient.py``). peft's LoRA wraps ``nn.Linear`` and ``nn.Conv2d``
 (torchvision and timm convolutional and linear layers) and the attention projections of
-transformers models (e.g. ``target_modules = ["query", "value"]`` for ViT).
+transformers models (e.g. ``target_modules = ["q_proj", "v_proj"]`` for ViT in transformers 5; "query", "value" in 4.x).
 
 Hyperparameters (defaults): finetune's (backbone=None, pretrain_epochs=20, pretrain_lr=1e-3,
 adapt_steps=100, adapt_lr=1e-3, batch_size=64, weight_decay=5e-4: the same adaptation budget, so
