@@ -236,3 +236,67 @@ def test_bitfit_moves_only_biases_and_the_head(registry, lenet_model, support):
     adapted_state = predictor.trunk.trunk.state_dict()
     changed = {k for k, v in pretrained.items() if not torch.equal(v, adapted_state[k])}
     assert changed and all(k.endswith("bias") for k in changed), changed
+
+
+ALL = ["finetune", "frozen-feature", "lora", "bitfit", "target-only", "augment-only", "source-only", "maml",
+       "multitask"]
+FROM_A_MODEL = {"finetune", "frozen-feature", "lora", "bitfit", "target-only", "augment-only"}
+
+
+def provider_table(provider, tmp_path, monkeypatch) -> str:
+    """A [model] table of ``provider`` whose checkpoint the test writes where that library reads it."""
+    torch.manual_seed(0)
+    if provider == "builtin":
+        return '[model]\nprovider = "builtin"\nname = "lenet"\nchannels = 1\nsize = [16, 16]'
+    if provider == "file":
+        return f'[model]\nprovider = "file"\npath = "{lenet_checkpoint(tmp_path).name}"\narchitecture = {LENET}'
+    if provider == "torchvision":
+        import torchvision
+
+        monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+        path = tmp_path / "torch" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+        path.parent.mkdir(parents=True)
+        torch.save(torchvision.models.resnet18().state_dict(), path)
+        return '[model]\nprovider = "torchvision"\nname = "resnet18"\nweights = "IMAGENET1K_V1"'
+    if provider == "timm":
+        import timm
+        from safetensors.torch import save_file
+
+        save_file(timm.create_model("test_resnet").state_dict(), str(tmp_path / "test_resnet.safetensors"))
+        return '[model]\nprovider = "timm"\nname = "test_resnet"\nfile = "test_resnet.safetensors"'
+    from transformers import ViTConfig, ViTImageProcessor, ViTModel
+
+    ViTModel(ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37,
+                       image_size=32, patch_size=8)).save_pretrained(tmp_path / "vit")
+    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(tmp_path / "vit")
+    return '[model]\nprovider = "transformers"\nname = "vit"'
+
+
+@pytest.mark.parametrize("provider", ["builtin", "file", "torchvision", "timm", "transformers"])
+def test_every_strategy_runs_or_is_skipped_with_a_reason_on_every_provider(provider, registry, tmp_path,
+                                                                          monkeypatch):
+    # Large checkpoints' inputs (224 px, 160 px) are brought down to 32 px: a suite may override the size.
+    extra = "" if provider in ("builtin", "file") else "input = { size = [32, 32] }"
+    suite = write_suite(tmp_path, f"smoke-{provider}", provider_table(provider, tmp_path, monkeypatch),
+                        extra=extra, budgets="[1]", seeds="[0]", strategies=ALL)
+    summary = run(suite, registry, tmp_path / "out")
+    written = records.read(tmp_path / "out" / f"smoke-{provider}" / "records.jsonl")
+    assert not summary.failed, summary.failed
+    assert {r["strategy"] for r in written if r["status"] == "ok"} == FROM_A_MODEL
+    assert all(r["reason"] for r in written if r["status"] == "skipped")
+    assert all(r["model"]["provider"] == provider for r in written)
+    if extra:
+        assert written[0]["input"]["size"] == [32, 32] and written[0]["input"]["channels"] == 3
+        assert written[0]["input"]["from"] == "the weights, with size from the suite"
+
+
+def test_every_strategy_runs_on_a_checkpoint_trained_on_a_source_first(registry, tmp_path, monkeypatch):
+    """Intermediate-task transfer: checkpoint + source split; multitask and source-only run too."""
+    suite = write_suite(tmp_path, "intermediate", provider_table("file", tmp_path, monkeypatch), source=True,
+                        budgets="[1]", seeds="[0]", strategies=ALL)
+    summary = run(suite, registry, tmp_path / "out")
+    written = records.read(tmp_path / "out" / "intermediate" / "records.jsonl")
+    assert not summary.failed, summary.failed
+    assert {r["strategy"] for r in written if r["status"] == "ok"} == FROM_A_MODEL | {"multitask"}
+    skipped = {r["strategy"]: r["reason"] for r in written if r["status"] == "skipped"}
+    assert set(skipped) == {"maml", "source-only"} and "shared label space" in skipped["source-only"]
