@@ -300,3 +300,11 @@ def test_every_strategy_runs_on_a_checkpoint_trained_on_a_source_first(registry,
     assert {r["strategy"] for r in written if r["status"] == "ok"} == FROM_A_MODEL | {"multitask"}
     skipped = {r["strategy"]: r["reason"] for r in written if r["status"] == "skipped"}
     assert set(skipped) == {"maml", "source-only"} and "shared label space" in skipped["source-only"]
+
+
+def test_the_contract_battery_runs_from_a_model_where_a_strategy_can_start_from_one(registry):
+    from benchmark.testing import CHECKS, check_strategy
+
+    ran = check_strategy(registry.strategy("target-only").cls)
+    assert [name for name in ran if name.endswith("[pretrained model, no source]")] == \
+        [f"{name} [pretrained model, no source]" for name in list(CHECKS)[3:]]

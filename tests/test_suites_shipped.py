@@ -9,6 +9,7 @@ import torch
 
 from benchmark import records
 from benchmark.datasets import DatasetLoader
+from benchmark.models.resolve import provider_for
 from benchmark.runner import Runner, prepare_pairs, resolve_strategies
 from benchmark.suite import load_suite
 from tiny_formats import write_cifar10, write_hf, write_imagefolder, write_miniimagenet, write_stl10
@@ -39,7 +40,10 @@ def test_every_shipped_suite_names_valid_hyperparameters_providers_and_options(p
     loader = DatasetLoader(registry, tmp_path)
     for pair in suite.pairs:
         for spec in (pair.source, pair.target, pair.target_test):
-            loader.provider(spec, f"{path.name}: {pair.name}")  # raises on an unknown provider or option
+            if spec is not None:  # no source: the pair starts from its [model]
+                loader.provider(spec, f"{path.name}: {pair.name}")  # raises on an unknown provider or option
+        if pair.model is not None:  # the provider and its options exist (the checkpoint may be absent here)
+            provider_for(pair.model, registry)
 
 
 def test_digits_suite_on_the_real_files_records_which_split_stands_in(shared_data, registry, tmp_path):
@@ -85,13 +89,23 @@ def test_cifar10_stl10_suite_on_tiny_torchvision_files(registry, tmp_path, monke
     assert written[0]["source"]["rename"] == {"automobile": "car"}
 
 
-def test_office31_suite_on_a_tiny_image_folder_tree(registry, tmp_path):
+def test_office31_suite_on_a_tiny_image_folder_tree(registry, tmp_path, monkeypatch):
+    import torchvision
+
     for domain in ("amazon", "dslr", "webcam"):
         write_imagefolder(tmp_path / "data" / "office31" / domain / "images", ["back_pack", "bike", "calculator"],
                           per_class=4, sizes=((64, 64), (48, 60)), suffix=".jpg")
-    written = run_quick(quick(load_suite(SUITES / "office31.toml"), budgets=(1, 2)), registry, tmp_path / "out",
-                        tmp_path / "data")
+    # its [model]: random weights under the file name torchvision's cache gives ResNet-50 IMAGENET1K_V2
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    weights = tmp_path / "torch" / "hub" / "checkpoints" / "resnet50-11ad3fa6.pth"
+    weights.parent.mkdir(parents=True)
+    torch.save(torchvision.models.resnet50().state_dict(), weights)
+    suite = quick(load_suite(SUITES / "office31.toml"), budgets=(1, 2))
+    small = replace(suite, pairs=tuple(replace(p, input=replace(p.input, size=(32, 32)), input_keys={"size"})
+                                       for p in suite.pairs))  # 224 px is the weights' size; 32 px for a test
+    written = run_quick(small, registry, tmp_path / "out", tmp_path / "data")
     assert len({r["pair"] for r in written}) == 6
+    assert written[0]["model"]["weights"] == "IMAGENET1K_V2" and written[0]["input"]["channels"] == 3
     assert written[0]["target"]["stands_in_for"] == "train" and written[0]["target_test"]["stands_in_for"] == "test"
 
 
