@@ -94,6 +94,12 @@ def test_a_model_without_source_runs_and_every_record_names_the_checkpoint(regis
     lenet_checkpoint(tmp_path, seed=1).replace(checkpoint)
     again = run(suite, registry, tmp_path / "out")
     assert again.already == 0 and again.ok == summary.ok
+    # ... and another leaderboard row: two checkpoints are never averaged
+    from benchmark.leaderboard.cells import collect
+
+    cells = collect(records.read(tmp_path / "out" / "from-file" / "records.jsonl"), "accuracy", "records")
+    finetune = [label for label in cells.variants if label.startswith("finetune")]
+    assert len(finetune) == 2 and all("model file:lenet-0:lenet-0.safetensors:" in label for label in finetune)
 
 
 def test_a_suite_without_model_and_without_source_is_refused_with_its_line(tmp_path):

@@ -13,7 +13,7 @@ drops the classifier; ``num_classes=0`` makes the model return its pooled featur
 """
 
 from benchmark.errors import did_you_mean
-from benchmark.models.base import ModelError, ModelProvider, Preprocessing, feature_dim_of
+from benchmark.models.base import ModelError, ModelProvider, Preprocessing
 
 
 class TimmModels(ModelProvider):
