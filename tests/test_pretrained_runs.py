@@ -314,3 +314,16 @@ def test_the_contract_battery_runs_from_a_model_where_a_strategy_can_start_from_
     ran = check_strategy(registry.strategy("target-only").cls)
     assert [name for name in ran if name.endswith("[pretrained model, no source]")] == \
         [f"{name} [pretrained model, no source]" for name in list(CHECKS)[3:]]
+
+
+def test_a_missing_checkpoint_stops_the_run_before_any_data_is_read(registry, tmp_path, capsys, monkeypatch):
+    from benchmark.datasets import DatasetLoader
+
+    suite = write_suite(tmp_path, "missing", '[model]\nprovider = "file"\npath = "absent.safetensors"\n'
+                        f"architecture = {LENET}", strategies=["finetune"])
+    read = []
+    monkeypatch.setattr(DatasetLoader, "load", lambda self, *args: read.append(args))
+    code = main(["run", str(suite), "--out", str(tmp_path / "out"), "--no-progress"])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2 and read == [] and not (tmp_path / "out" / "missing" / "records.jsonl").exists()
+    assert "missing.toml:" in error and str(tmp_path / "absent.safetensors") in error and "export" in error
