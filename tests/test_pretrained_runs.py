@@ -327,3 +327,15 @@ def test_a_missing_checkpoint_stops_the_run_before_any_data_is_read(registry, tm
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2 and read == [] and not (tmp_path / "out" / "missing" / "records.jsonl").exists()
     assert "missing.toml:" in error and str(tmp_path / "absent.safetensors") in error and "export" in error
+
+
+def test_the_pretrain_cache_keys_on_the_model(registry):
+    from benchmark.pretrain_cache import key_of, key_payload
+    from benchmark.strategy import TaskSpec
+
+    provided = registry.strategy("finetune")
+    identity = provided.cls().pretrain_identity()
+    keys = {key_of(key_payload(provided, identity, "source-fp", 0,
+                               TaskSpec("transfer", (3, 32, 32), ("a",), ("b",), 1, 1, model=model), "cpu"))
+            for model in (None, "torchvision:resnet18:IMAGENET1K_V1:aaaa", "torchvision:resnet18:IMAGENET1K_V1:bbbb")}
+    assert len(keys) == 3
