@@ -9,11 +9,11 @@ CPU unless told otherwise (the data is moved to the device, as the runner moves 
     check_strategy(MyStrategy)                  # raises ContractError listing every failed check
     check_strategy(MyStrategy, device="cuda")   # the same checks with the data and ctx.device on a GPU
 
-Every check runs twice: on the strategy's own backbone, and starting from a pretrained
-model (``ctx.model``: a builtin lenet with fixed weights) with no source split, as a pair
-with a ``[model]`` table and no source runs it; a strategy that cannot start from a model
-says so in ``supports`` and is skipped there. The source-trained model case is checked for
-prediction shapes.
+Every check on data runs twice: on the strategy's own backbone, and from a pretrained model
+(``ctx.model``: a builtin lenet with fixed weights) with no source split, as a pair with a
+``[model]`` table and no source runs it (``pretrain(None, ctx)``). A strategy that cannot
+start from a model says so in ``supports`` and is not checked there. The model + source case
+(intermediate-task transfer) is checked for prediction shapes.
 """
 
 import copy
