@@ -10,8 +10,16 @@ Tokenisation is the model's own tokenizer (a Hugging Face ``tokenizers.Tokenizer
 ``transformers`` tokenizer), run once in preprocessing.
 """
 
+import hashlib
+import random
+import string
+from dataclasses import dataclass, replace
+from pathlib import Path
+
 import torch
 from torch import nn
+
+from benchmark.errors import DataError
 
 
 def tokenise(texts: list[str], tokenizer, max_tokens: int, pad_id: int = 0) -> torch.Tensor:
@@ -71,3 +79,91 @@ def token_dropout(inputs: torch.Tensor, rate: float, generator: torch.Generator)
     keep = torch.rand(mask.shape, generator=generator).to(mask.device) >= rate
     keep[:, 0] = True
     return torch.stack([ids, mask * keep.long()], dim=1)
+
+
+@dataclass(frozen=True)
+class TextData:
+    """Raw labelled texts, as a text dataset provider returns them, before tokenisation.
+
+    Offers what the preprocessing pipeline needs of ``LabelledData`` (``labels``, ``classes``,
+    ``num_classes``, ``subset``), so slicing, class selection and renaming are shared code.
+    """
+
+    texts: tuple[str, ...]
+    labels: torch.Tensor  # [N] int64 indexing classes
+    classes: tuple[str, ...]
+    name: str = ""
+
+    def __post_init__(self):
+        if self.labels.shape != (len(self.texts),):
+            raise ValueError(f"{self.name or 'texts'}: {len(self.texts)} texts but labels of shape {tuple(self.labels.shape)}")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def subset(self, index: torch.Tensor, name: str | None = None) -> "TextData":
+        return TextData(tuple(self.texts[i] for i in index.tolist()), self.labels[index], self.classes,
+                        name or self.name)
+
+    def with_labels(self, labels: torch.Tensor, classes: tuple[str, ...]) -> "TextData":
+        return replace(self, labels=labels, classes=classes)
+
+
+@dataclass(frozen=True)
+class PairTokenizer:
+    """The tokenizer that belongs to a pair's model, with what identifies it in caches and records.
+
+    ``tokenizer``: a ``tokenizers.Tokenizer`` or a ``transformers`` tokenizer; ``identity``: plain
+    data (e.g. library, file, sha256); ``pad_id``: the id written in padded positions (masked out).
+    """
+
+    tokenizer: object
+    identity: dict
+    pad_id: int = 0
+    vocab_size: int | None = None
+
+
+def tokenizer_from_file(path) -> PairTokenizer:
+    """A ``tokenizers`` JSON file (``Tokenizer.from_file``), identified by its sha256.
+
+    Raises FileNotFoundError naming the path when it is missing.
+    """
+    import tokenizers  # here: only text pairs need it
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"tokenizer file not found at {path}")
+    tokenizer = tokenizers.Tokenizer.from_file(str(path))
+    pad = next((tokenizer.token_to_id(t) for t in ("<pad>", "[PAD]", "<unk>") if tokenizer.token_to_id(t) is not None), 0)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return PairTokenizer(tokenizer, {"library": "tokenizers", "version": tokenizers.__version__, "file": path.name,
+                                     "sha256": digest}, pad, tokenizer.get_vocab_size())
+
+
+TEXT_SHIFTS = ("lowercase", "char_noise")
+
+
+def apply_text_shift(texts: tuple[str, ...], shift: dict, where: str) -> tuple[str, ...]:
+    """A domain shift on raw texts, before tokenisation.
+
+    ``{ lowercase = true }``: every text lower-cased. ``{ char_noise = 0.05, seed = 0 }``: each
+    letter replaced by a random lower-case letter with that probability (typos; seeded, so the
+    same table gives the same texts). Raises DataError naming ``where`` for anything else.
+    """
+    unknown = [key for key in shift if key not in TEXT_SHIFTS + ("seed",)]
+    if unknown or not any(key in shift for key in TEXT_SHIFTS):
+        raise DataError(f"{where}: unknown text shift {shift}; text shifts are {', '.join(TEXT_SHIFTS)}")
+    if shift.get("lowercase"):
+        texts = tuple(t.lower() for t in texts)
+    rate = shift.get("char_noise", 0.0)
+    if not 0 <= rate <= 1:
+        raise DataError(f"{where}: char_noise must be in [0, 1], got {rate}")
+    if rate:
+        draw = random.Random(shift.get("seed", 0))
+        texts = tuple("".join(draw.choice(string.ascii_lowercase) if c.isalpha() and draw.random() < rate else c
+                              for c in t) for t in texts)
+    return texts
