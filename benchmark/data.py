@@ -1,4 +1,4 @@
-"""The tensors strategies see: a labelled set of images and its content fingerprint."""
+"""The tensors strategies see: a labelled set of images or texts, and its content fingerprint."""
 
 import hashlib
 from dataclasses import dataclass
@@ -8,9 +8,10 @@ import torch
 
 @dataclass(frozen=True)
 class LabelledData:
-    """Images with integer labels that index ``classes``.
+    """Inputs with integer labels that index ``classes``.
 
-    inputs: [N, C, H, W] float32, already brought to the pair's declared shape.
+    inputs: images [N, C, H, W] float32, already brought to the pair's declared shape, or
+            texts [N, 2, L] int64: token ids and attention mask packed (``benchmark.text``).
     labels: [N] int64 in [0, len(classes)).
     """
 
@@ -20,8 +21,9 @@ class LabelledData:
     name: str = ""
 
     def __post_init__(self):
-        if self.inputs.dim() != 4:
-            raise ValueError(f"{self.name or 'data'}: inputs must be [N, C, H, W], got shape {tuple(self.inputs.shape)}")
+        if self.inputs.dim() != 4 and not (self.inputs.dim() == 3 and self.inputs.shape[1] == 2):
+            raise ValueError(f"{self.name or 'data'}: inputs must be images [N, C, H, W] or texts [N, 2, L], "
+                             f"got shape {tuple(self.inputs.shape)}")
         if self.labels.shape != (len(self.inputs),):
             raise ValueError(f"{self.name or 'data'}: {len(self.inputs)} inputs but labels of shape {tuple(self.labels.shape)}")
         if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= len(self.classes)):
@@ -35,11 +37,18 @@ class LabelledData:
         return len(self.classes)
 
     @property
-    def input_shape(self) -> tuple[int, int, int]:
+    def modality(self) -> str:
+        return "image" if self.inputs.dim() == 4 else "text"
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:  # (C, H, W) or (2, L)
         return tuple(self.inputs.shape[1:])
 
     def subset(self, index: torch.Tensor, name: str | None = None) -> "LabelledData":
         return LabelledData(self.inputs[index], self.labels[index], self.classes, name or self.name)
+
+    def with_labels(self, labels: torch.Tensor, classes: tuple[str, ...]) -> "LabelledData":
+        return LabelledData(self.inputs, labels, classes, self.name)
 
     def to(self, device) -> "LabelledData":
         return LabelledData(self.inputs.to(device), self.labels.to(device), self.classes, self.name)

@@ -27,7 +27,7 @@ from typing import ClassVar
 
 import torch
 
-from benchmark import dataset_cache, shifts
+from benchmark import dataset_cache, shifts, text
 from benchmark.data import LabelledData, fingerprint
 from benchmark.dataset_cache import FileDigests, TensorCache
 from benchmark.errors import DataError, MissingDataError, did_you_mean
@@ -46,6 +46,7 @@ class DatasetProvider:
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    modality: ClassVar[str] = "image"  # "text": load returns benchmark.text.TextData, tokenised later
     citation: ClassVar[str] = ""      # BibTeX, for `transferbench cite`
     how_to_get: ClassVar[str] = ""    # shown when the files are missing
     default_root: ClassVar[str | None] = ""  # relative to the data root; None: no root unless the table names one
@@ -130,18 +131,28 @@ def parse_split(split: str) -> tuple[str, float, float]:
     return base, low, high
 
 
+MODALITIES = ("image", "text")
+
+
 @dataclass(frozen=True)
 class InputSpec:
-    """The shape every dataset of a pair is brought to before a strategy sees it."""
+    """The shape every dataset of a pair is brought to before a strategy sees it.
+
+    Images: ``channels`` x ``size``, optionally standardised. Texts: tokenised by the pair's
+    tokenizer into ``max_tokens`` token ids plus their mask (``benchmark.text``).
+    """
 
     channels: int = 1
     size: tuple[int, int] = (28, 28)
     mean: float | tuple[float, ...] | None = None  # standardise with (x - mean) / std after the shifts;
     std: float | tuple[float, ...] | None = None   # a tuple holds one value per channel
+    modality: str = "image"
+    max_tokens: int = 256      # texts only: padded / truncated length L
 
     @property
-    def shape(self) -> tuple[int, int, int]:
-        return (self.channels, *self.size)
+    def shape(self) -> tuple[int, ...]:
+        """(C, H, W) for images; (2, L) for texts (token ids and mask)."""
+        return (2, self.max_tokens) if self.modality == "text" else (self.channels, *self.size)
 
 
 def slice_each_class(data: LabelledData, bounds) -> LabelledData:
@@ -181,8 +192,9 @@ def select_classes(data: LabelledData, classes: tuple[str, ...], where: str) -> 
     old_to_new = torch.full((data.num_classes,), -1, dtype=torch.long)
     for new, name in enumerate(classes):
         old_to_new[lookup[name]] = new
-    keep = old_to_new[data.labels] >= 0
-    return LabelledData(data.inputs[keep], old_to_new[data.labels[keep]], tuple(classes), data.name)
+    keep = torch.nonzero(old_to_new[data.labels] >= 0).flatten()
+    kept = data.subset(keep)  # images or raw texts alike
+    return kept.with_labels(old_to_new[kept.labels], tuple(classes))
 
 
 def rename_classes(data: LabelledData, rename: dict, where: str) -> LabelledData:
@@ -196,7 +208,7 @@ def rename_classes(data: LabelledData, rename: dict, where: str) -> LabelledData
         merged = [old for old in data.classes if rename.get(old, old) == clashes[0]]
         raise DataError(f"{where}: rename gives classes {merged} the one name '{clashes[0]}'; class names must stay "
                         f"unique (merging classes is not supported)")
-    return LabelledData(data.inputs, data.labels, renamed, data.name)
+    return data.with_labels(data.labels, renamed)
 
 
 DATASET_CACHE_DIR = ".dataset-cache"  # under a results directory: shared by every suite written there
@@ -280,6 +292,14 @@ class DatasetLoader:
         self._raw.move_to_end(key)
         return self._raw[key]
 
+    def check_modality(self, spec: DatasetSpec, shape: InputSpec, where: str, tokenizer) -> None:
+        provided = self.provider(spec, where).modality  # an instance may choose (hf: text_column)
+        if provided != shape.modality:
+            raise DataError(f"{where}: provider '{spec.provider}' gives {provided}s but the pair's input is "
+                            f"{shape.modality} (set input = {{ modality = \"{provided}\" }})")
+        if shape.modality == "text" and tokenizer is None:
+            raise DataError(f"{where}: text needs a tokenizer, and the pair's model has none")
+
     def cache_key(self, spec: DatasetSpec, shape: InputSpec, where: str) -> str | None:
         provider = self.provider(spec, where)
         root = self.root(spec, provider)
@@ -298,10 +318,18 @@ class DatasetLoader:
         code = {"provider": code_fingerprint(provided.cls.__module__), "benchmark": code_fingerprint("benchmark")}
         return dataset_cache.cache_key(provided.dist, provided.version, code, table, asdict(shape), content)
 
-    def load(self, spec: DatasetSpec, shape: InputSpec, where: str) -> tuple[LabelledData, str]:
-        """The dataset as strategies see it, and its content fingerprint."""
+    def load(self, spec: DatasetSpec, shape: InputSpec, where: str,
+             tokenizer: "text.PairTokenizer | None" = None) -> tuple[LabelledData, str]:
+        """The dataset as strategies see it, and its content fingerprint.
+
+        Texts are tokenised by ``tokenizer`` (the pair's model's own); its identity is part of
+        the cache key and of the fingerprint, so another tokenizer never reuses these ids.
+        """
         name = f"{spec.provider}{':' + spec.name if spec.name else ''}:{spec.split}"
+        self.check_modality(spec, shape, where, tokenizer)
         key = self.cache_key(spec, shape, where)
+        if key is not None and tokenizer is not None:
+            key = dataset_cache.cache_key(key, tokenizer.identity)
         cached = self.cache.get(key, name)
         if cached is not None:
             return cached
@@ -310,14 +338,21 @@ class DatasetLoader:
             data = rename_classes(data, spec.rename, where)
         if spec.classes is not None:
             data = select_classes(data, spec.classes, where)
-        images = to_float_shape(data.inputs, shape)
-        for shift in spec.shifts:
-            images = shifts.apply_shift(images, shift, where)
-        if isinstance(shape.mean, tuple):  # one per channel (e.g. what pretrained weights expect)
-            images = (images - torch.tensor(shape.mean).view(-1, 1, 1)) / torch.tensor(shape.std).view(-1, 1, 1)
-        elif shape.mean is not None:
-            images = (images - shape.mean) / (shape.std or 1.0)
-        prepared = LabelledData(images.contiguous(), data.labels.clone(), data.classes, name)
+        if shape.modality == "text":
+            texts = data.texts
+            for shift in spec.shifts:
+                texts = text.apply_text_shift(texts, shift, where)
+            with self.context(where):
+                inputs = text.tokenise(list(texts), tokenizer.tokenizer, shape.max_tokens, tokenizer.pad_id)
+        else:
+            inputs = to_float_shape(data.inputs, shape)
+            for shift in spec.shifts:
+                inputs = shifts.apply_shift(inputs, shift, where)
+            if isinstance(shape.mean, tuple):  # one per channel (e.g. what pretrained weights expect)
+                inputs = (inputs - torch.tensor(shape.mean).view(-1, 1, 1)) / torch.tensor(shape.std).view(-1, 1, 1)
+            elif shape.mean is not None:
+                inputs = (inputs - shape.mean) / (shape.std or 1.0)
+        prepared = LabelledData(inputs.contiguous(), data.labels.clone(), data.classes, name)
         content = fingerprint(prepared)
         self.cache.put(key, prepared, content)
         return prepared, content

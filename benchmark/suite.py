@@ -28,7 +28,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from benchmark.datasets import DatasetSpec, InputSpec, parse_split
+from benchmark.datasets import MODALITIES, DatasetSpec, InputSpec, parse_split
 from benchmark.errors import DataError, SuiteError, did_you_mean
 from benchmark.models.base import ModelSpec
 
@@ -38,7 +38,7 @@ SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies
 PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model"}
 DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
 TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
-INPUT_KEYS = {"channels", "size", "mean", "std"}
+INPUT_KEYS = {"channels", "size", "mean", "std", "modality", "max_tokens"}
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,15 @@ class _Checker:
         size = (size, size) if isinstance(size, int) else tuple(size)
         mean, std = (tuple(v) if isinstance(v, list) else v  # per-channel lists stay hashable
                      for v in (table.get("mean", default.mean), table.get("std", default.std)))
-        return InputSpec(channels=int(table.get("channels", default.channels)), size=size, mean=mean, std=std)
+        modality = table.get("modality", default.modality)
+        if modality not in MODALITIES:
+            self.fail(f"{where}.modality must be one of {MODALITIES}, got {modality!r}"
+                      f"{did_you_mean(str(modality), MODALITIES)}", "modality")
+        max_tokens = table.get("max_tokens", default.max_tokens)
+        if not is_count(max_tokens):
+            self.fail(f"{where}.max_tokens must be an integer ≥ 1, got {max_tokens!r}", "max_tokens")
+        return InputSpec(channels=int(table.get("channels", default.channels)), size=size, mean=mean, std=std,
+                         modality=modality, max_tokens=max_tokens)
 
     def model(self, table, where: str, index: int) -> ModelSpec | None:
         """A [model] table; ``index`` counts model tables in file order, to find its line."""

@@ -12,6 +12,8 @@ from plugins.datasets.learn2learn_datasets import Learn2LearnDatasets
 from plugins.datasets.mnist import MNIST
 from plugins.datasets.omniglot import Omniglot
 from plugins.datasets.sklearn_digits import SklearnDigits
+from plugins.datasets.spamassassin import SpamAssassin
+from plugins.datasets.textfiles import TextFiles
 from plugins.datasets.torchvision_datasets import TorchvisionDatasets
 from plugins.datasets.usps import USPS
 
@@ -19,4 +21,4 @@ from plugins.datasets.usps import USPS
 @hookimpl
 def transferbench_datasets():
     return [SklearnDigits, MNIST, USPS, KMNIST, Omniglot, TorchvisionDatasets, HuggingFace, Learn2LearnDatasets,
-            ImageFolderTree]
+            ImageFolderTree, SpamAssassin, TextFiles]

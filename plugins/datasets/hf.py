@@ -4,6 +4,7 @@
                                                                # or any local dataset load_dataset reads
     { provider = "hf", name = "ylecun/mnist", split = "test" } # a Hub id, from the local HF cache only
     options = { config = "cropped_digits", image_column = "image", label_column = "label" }
+    options = { text_column = "text", label_column = "label" }  # texts: the pair's input is modality "text"
 
 The Hub is never contacted: loading runs with Hugging Face's offline switches on
 (``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``), so data that is not on disk fails at
@@ -17,7 +18,8 @@ import torch
 
 from benchmark.data import LabelledData
 from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError
+from benchmark.errors import DataError, did_you_mean
+from benchmark.text import TextData
 from plugins.datasets.images import stack_images, to_chw
 
 
@@ -51,11 +53,13 @@ class HuggingFace(DatasetProvider):
                   "that path (or copy the Hugging Face cache, $HF_HOME, and name the dataset by its Hub id).")
     default_root = None  # no root: the table's `name` is a Hub id read from the local cache
 
-    def __init__(self, dataset=None, config=None, image_column="image", label_column="label"):
+    def __init__(self, dataset=None, config=None, image_column="image", label_column="label", text_column=None):
         self.dataset = dataset          # a Hub id, from the table's `name`
         self.config = config
         self.image_column = image_column
         self.label_column = label_column
+        self.text_column = text_column  # set: a text dataset
+        self.modality = "text" if text_column else "image"
 
     def files(self, split, root):
         return [root] if root is not None else None  # the Hub cache has its own fingerprints
@@ -85,12 +89,13 @@ class HuggingFace(DatasetProvider):
                 where = root if root is not None else f"the Hugging Face cache ({datasets.config.HF_DATASETS_CACHE})"
                 raise self.missing(split, f"{where}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
 
-    def load(self, split, root, size) -> LabelledData:
+    def load(self, split, root, size) -> LabelledData | TextData:
         dataset = self.open(split, root)
-        for column in (self.image_column, self.label_column):
+        for column in (self.text_column or self.image_column, self.label_column):
             if column not in dataset.column_names:
-                raise DataError(f"hf {root or self.dataset} split '{split}': no column '{column}'; it has "
-                                f"{dataset.column_names} (set options image_column / label_column)")
+                raise DataError(f"hf {root or self.dataset} split '{split}': no column '{column}'"
+                                f"{did_you_mean(column, dataset.column_names)}; it has {dataset.column_names} "
+                                f"(set options {'text' if self.text_column else 'image'}_column / label_column)")
         feature = dataset.features[self.label_column]
         raw_labels = list(dataset[self.label_column])
         if hasattr(feature, "names"):                        # a ClassLabel: integers with names
@@ -99,7 +104,14 @@ class HuggingFace(DatasetProvider):
             classes = tuple(str(v) for v in sorted(set(raw_labels)))
             lookup = {value: i for i, value in enumerate(sorted(set(raw_labels)))}
             labels = [lookup[value] for value in raw_labels]
+        name = f"hf:{root.name if root is not None else self.dataset}:{split}"
+        if self.text_column:
+            texts = tuple(dataset[self.text_column])
+            empty = next((i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()), None)
+            if empty is not None:
+                raise DataError(f"hf {root or self.dataset} split '{split}': row {empty} has an empty "
+                                f"'{self.text_column}'")
+            return TextData(texts, torch.tensor(labels, dtype=torch.long), classes, name)
         images = stack_images((to_chw(row[self.image_column]) for row in dataset.select_columns([self.image_column])),
                               size)
-        return LabelledData(images, torch.tensor(labels, dtype=torch.long), classes,
-                            f"hf:{root.name if root is not None else self.dataset}:{split}")
+        return LabelledData(images, torch.tensor(labels, dtype=torch.long), classes, name)
