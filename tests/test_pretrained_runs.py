@@ -278,11 +278,14 @@ def provider_table(provider, tmp_path, monkeypatch) -> str:
     return '[model]\nprovider = "transformers"\nname = "vit"'
 
 
-@pytest.mark.parametrize("provider", ["builtin", "file", "torchvision", "timm", "transformers"])
+@pytest.mark.parametrize("provider", ["builtin", "file", pytest.param("torchvision", marks=pytest.mark.slow), "timm",
+                                      "transformers"])  # torchvision's loading is tested in test_models.py
 def test_every_strategy_runs_or_is_skipped_with_a_reason_on_every_provider(provider, registry, tmp_path,
                                                                           monkeypatch):
-    # Large checkpoints' inputs (224 px, 160 px) are brought down to 32 px: a suite may override the size.
-    extra = "" if provider in ("builtin", "file") else "input = { size = [32, 32] }"
+    # Large checkpoints' inputs (224 px, 160 px) are brought down to 16 px (the tiny ViT takes only its
+    # 32 px): a suite may override the size.
+    size = {"builtin": None, "file": None, "transformers": 32}.get(provider, 16)
+    extra = f"input = {{ size = [{size}, {size}] }}" if size else ""
     suite = write_suite(tmp_path, f"smoke-{provider}", provider_table(provider, tmp_path, monkeypatch),
                         extra=extra, budgets="[1]", seeds="[0]", strategies=ALL)
     summary = run(suite, registry, tmp_path / "out")
@@ -292,7 +295,7 @@ def test_every_strategy_runs_or_is_skipped_with_a_reason_on_every_provider(provi
     assert all(r["reason"] for r in written if r["status"] == "skipped")
     assert all(r["model"]["provider"] == provider for r in written)
     if extra:
-        assert written[0]["input"]["size"] == [32, 32] and written[0]["input"]["channels"] == 3
+        assert written[0]["input"]["size"] == [size, size] and written[0]["input"]["channels"] == 3
         assert written[0]["input"]["from"] == "the weights, with size from the suite"
 
 

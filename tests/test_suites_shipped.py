@@ -89,24 +89,39 @@ def test_cifar10_stl10_suite_on_tiny_torchvision_files(registry, tmp_path, monke
     assert written[0]["source"]["rename"] == {"automobile": "car"}
 
 
-def test_office31_suite_on_a_tiny_image_folder_tree(registry, tmp_path, monkeypatch):
+def office31_tree(data: Path) -> None:
+    for domain in ("amazon", "dslr", "webcam"):
+        write_imagefolder(data / "office31" / domain / "images", ["back_pack", "bike", "calculator"],
+                          per_class=4, sizes=((64, 64), (48, 60)), suffix=".jpg")
+
+
+def test_office31_suite_on_a_tiny_image_folder_tree(registry, tmp_path):
+    office31_tree(tmp_path / "data")
+    suite = quick(load_suite(SUITES / "office31.toml"), budgets=(1, 2))
+    # Without its [model] (see the slow test below): each strategy's own network at 32 px.
+    own = replace(suite, pairs=tuple(replace(p, model=None, input=replace(p.input, channels=3, size=(32, 32)))
+                                     for p in suite.pairs))
+    written = run_quick(own, registry, tmp_path / "out", tmp_path / "data")
+    assert len({r["pair"] for r in written}) == 6
+    assert written[0]["target"]["stands_in_for"] == "train" and written[0]["target_test"]["stands_in_for"] == "test"
+
+
+@pytest.mark.slow
+def test_office31_suite_from_its_resnet50_weights_in_torchvisions_cache(registry, tmp_path, monkeypatch):
     import torchvision
 
-    for domain in ("amazon", "dslr", "webcam"):
-        write_imagefolder(tmp_path / "data" / "office31" / domain / "images", ["back_pack", "bike", "calculator"],
-                          per_class=4, sizes=((64, 64), (48, 60)), suffix=".jpg")
+    office31_tree(tmp_path / "data")
     # its [model]: random weights under the file name torchvision's cache gives ResNet-50 IMAGENET1K_V2
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     weights = tmp_path / "torch" / "hub" / "checkpoints" / "resnet50-11ad3fa6.pth"
     weights.parent.mkdir(parents=True)
     torch.save(torchvision.models.resnet50().state_dict(), weights)
-    suite = quick(load_suite(SUITES / "office31.toml"), budgets=(1, 2))
-    small = replace(suite, pairs=tuple(replace(p, input=replace(p.input, size=(32, 32)), input_keys={"size"})
-                                       for p in suite.pairs))  # 224 px is the weights' size; 32 px for a test
+    suite = quick(load_suite(SUITES / "office31.toml"), budgets=(1,))
+    small = replace(suite, pairs=tuple(replace(p, input=replace(p.input, size=(16, 16)), input_keys={"size"})
+                                       for p in suite.pairs))  # 224 px is the weights' size; 16 px for a test
     written = run_quick(small, registry, tmp_path / "out", tmp_path / "data")
     assert len({r["pair"] for r in written}) == 6
     assert written[0]["model"]["weights"] == "IMAGENET1K_V2" and written[0]["input"]["channels"] == 3
-    assert written[0]["target"]["stands_in_for"] == "train" and written[0]["target_test"]["stands_in_for"] == "test"
 
 
 def test_hf_digits_suite_on_tiny_save_to_disk_directories(registry, tmp_path):
