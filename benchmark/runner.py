@@ -174,7 +174,8 @@ class Runner:
     def run(self) -> Summary:
         strategies = resolve_strategies(self.suite, self.registry)
         check_providers(self.suite, self.registry)
-        self.suite, models = resolve_models(self.suite, self.registry, self.loader.data_root)  # checkpoints checked before any data is read
+        # Checkpoints are checked before any data is read.
+        self.suite, models = resolve_models(self.suite, self.registry, self.loader.data_root)
         pairs = prepare_pairs(self.suite, self.loader, models)
         log = records.Log(self.records_path)
         log.refresh()

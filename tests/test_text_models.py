@@ -1,6 +1,7 @@
 """The static-embedding model provider, and a text suite end to end through the runner."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,6 +10,8 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 
 from benchmark.models.base import MissingModelError, ModelError
 from plugins.models.static_embedding import StaticEmbeddingModels
+
+SUITES = Path(__file__).resolve().parent.parent / "suites"
 
 WORDS = {"spam": "cheap pills win money offer click free prize".split(),
          "ham": "meeting lunch noon report project team agenda notes".split()}
@@ -119,3 +122,63 @@ target = { provider = "textfiles", root = "new.jsonl", split = "train[:50%]", te
     with pytest.raises(DataError, match="texts are tokenised by the pair's model"):
         Runner(load_suite(files / "suite.toml"), registry, tmp_path / "out", files, show_progress=False,
                log=lambda *a: None).run()
+
+
+def test_news_to_social_runs_on_tiny_data_in_the_same_formats(registry, tmp_path):
+    """suites/news-to-social.toml as shipped, on a tiny AG-News-like and tweet-like save_to_disk pair and a
+    tiny random BERT (save_pretrained) with a WordPiece tokenizer trained here on that data."""
+    import shutil
+
+    import datasets
+    from tokenizers import Tokenizer as RawTokenizer
+    from tokenizers import models as tok_models
+    from tokenizers import normalizers, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    from benchmark.runner import Runner
+    from benchmark.suite import load_suite
+
+    topics = {"World": "war treaty summit minister", "Sports": "match goal league coach",
+              "Business": "market shares profit bank", "Sci/Tech": "software chip research space"}
+    draw = torch.Generator().manual_seed(0)
+
+    def split(n):
+        rows = {"text": [], "label": []}
+        for i in range(n):
+            label = i % 4
+            words = list(topics.values())[label].split()
+            rows["text"].append(" ".join(words[p] for p in torch.randint(0, 4, (5,), generator=draw).tolist()))
+            rows["label"].append(label)
+        features = datasets.Features({"text": datasets.Value("string"),
+                                      "label": datasets.ClassLabel(names=list(topics))})
+        return datasets.Dataset.from_dict(rows, features=features)
+
+    for name in ("ag_news", "tweet_eval_topic"):
+        datasets.DatasetDict({"train": split(24), "test": split(12)}).save_to_disk(str(tmp_path / name))
+    wordpiece = RawTokenizer(tok_models.WordPiece(unk_token="[UNK]"))
+    wordpiece.normalizer = normalizers.BertNormalizer()
+    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    wordpiece.train_from_iterator(list(split(24)["text"]), trainers.WordPieceTrainer(
+        vocab_size=60, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    model_dir = tmp_path / "bert-base-uncased"
+    PreTrainedTokenizerFast(tokenizer_object=wordpiece, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
+                            sep_token="[SEP]", mask_token="[MASK]").save_pretrained(str(model_dir))
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=32, max_position_embeddings=64)).save_pretrained(str(model_dir))
+    suite_file = tmp_path / "news-to-social.toml"
+    text = (SUITES / "news-to-social.toml").read_text()
+    suite_file.write_text(text.replace("seeds = [0, 1, 2]", "seeds = [0]").replace('budgets = [1, 5, 20, "all"]',
+                                                                                  "budgets = [1]")
+                          .replace("max_tokens = 128", "max_tokens = 16") + "[hparams.target-only]\nadapt_steps = 3\n")
+    for strategy in ("finetune", "frozen-feature", "lora", "bitfit"):
+        suite_file.write_text(suite_file.read_text().replace(f"[hparams.{strategy}]\n",
+                                                             f"[hparams.{strategy}]\nadapt_steps = 3\n"))
+    summary = Runner(load_suite(suite_file), registry, tmp_path / "out", tmp_path, show_progress=False,
+                     log=lambda *a: None).run()
+    records = [json.loads(line) for line in (tmp_path / "out" / "news-to-social" / "records.jsonl").open()]
+    assert summary.failed == [], summary.failed
+    assert {r["strategy"]: r["status"] for r in records} == {s: "ok" for s in (
+        "finetune", "frozen-feature", "lora", "bitfit", "target-only", "source-only")}
+    assert all(r["model"]["provider"] == "transformers" and r["model"]["pooling"] == "cls" for r in records)
+    shutil.rmtree(tmp_path / "out")
