@@ -24,6 +24,7 @@ import torch
 
 from benchmark import metrics as metric_fns
 from benchmark import protocol, records, stats
+from benchmark.errors import NotApplicable
 from benchmark.models.records import model_fields
 from benchmark.plugins import Provided
 from benchmark.pretrain_cache import PretrainCache, caches_state
@@ -102,6 +103,11 @@ def failed_records(job: Job, prepared, settings: Settings, error: BaseException,
     """Every cell of ``job`` as failed by ``error`` (a pretrain that failed, a worker that died)."""
     return [make_record(settings, job, prepared, budget, status="failed", metrics=None, wall_s=round(wall_s, 4),
                         **error_fields(error)) for budget in job.budgets]
+
+
+def skipped_record(settings: Settings, job: Job, prepared, budget, reason: NotApplicable) -> dict:
+    return make_record(settings, job, prepared, budget, status="skipped", reason=f"{job.provided.name}: {reason}",
+                       metrics=None, error=None, wall_s=0.0)
 
 
 def predict(predictor, inputs: torch.Tensor, n_classes: int, device) -> torch.Tensor:
@@ -188,6 +194,8 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                 predictor = strategy.adapt(task.support.to(device), task_ctx)
                 scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
                 per_task.append(metric_fns.score(scores.argmax(dim=1), task.query_labels, task.support.num_classes))
+    except NotApplicable as reason:
+        return skipped_record(settings, job, prepared, budget, reason)
     except STRATEGY_FAILURES as error:
         return make_record(settings, job, prepared, budget, status="failed", metrics=None,
                            wall_s=round(time.perf_counter() - started + pretrain_share, 4), **error_fields(error))
@@ -207,6 +215,9 @@ def run_job(job: Job, prepared, settings: Settings):
     try:
         with time_limit(settings.cell_timeout, f"pretrain of {job.provided.name} / {job.pair} / seed {job.seed}"):
             strategy, ctx, cache_status = pretrained(job, prepared, settings)
+    except NotApplicable as reason:
+        yield from (skipped_record(settings, job, prepared, budget, reason) for budget in job.budgets)
+        return
     except STRATEGY_FAILURES as error:
         yield from failed_records(job, prepared, settings, error, time.perf_counter() - started)
         return

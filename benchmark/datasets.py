@@ -298,7 +298,8 @@ class DatasetLoader:
             raise DataError(f"{where}: provider '{spec.provider}' gives {provided}s but the pair's input is "
                             f"{shape.modality} (set input = {{ modality = \"{provided}\" }})")
         if shape.modality == "text" and tokenizer is None:
-            raise DataError(f"{where}: text needs a tokenizer, and the pair's model has none")
+            raise DataError(f"{where}: texts are tokenised by the pair's model, and it has no text model: add a "
+                            f"[model] table such as {{ provider = \"static-embedding\", ... }}")
 
     def cache_key(self, spec: DatasetSpec, shape: InputSpec, where: str) -> str | None:
         provider = self.provider(spec, where)

@@ -23,6 +23,12 @@ class MissingDataError(DataError):
     """A dataset's files are not where the suite and data root say; nothing is downloaded."""
 
 
+class NotApplicable(Exception):
+    """Raised by a strategy that finds, once it sees the cell's model or data, that it cannot run
+    there (e.g. bitfit on a trunk without biases). Its cells are recorded as skipped, with this
+    message as the reason, not as failed. Prefer ``Strategy.supports`` when the task alone tells."""
+
+
 def did_you_mean(word: str, choices) -> str:
     """' (did you mean 'x'?)' when a close match exists, else ''."""
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)

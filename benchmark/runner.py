@@ -53,7 +53,8 @@ class PreparedPair:
     def task_spec(self, protocol_name: str, budget) -> TaskSpec:
         n_way = self.pair.ways if protocol_name == "episodic" else self.pool.num_classes
         return TaskSpec(protocol_name, self.pair.input.shape, self.source.classes if self.source else (),
-                        self.pool.classes, n_way, budget, self.model.key if self.model else None)
+                        self.pool.classes, n_way, budget, self.model.key if self.model else None,
+                        self.pair.input.modality)
 
 
 @dataclass
@@ -82,10 +83,13 @@ def prepare_pairs(suite: Suite, loader: DatasetLoader, models: dict | None = Non
     prepared = {}
     for pair in suite.pairs:
         where = f"{suite.path}: pair '{pair.name}'"
-        source, source_fp = loader.load(pair.source, pair.input, f"{where} source") if pair.source else (None, None)
-        pool, pool_fp = loader.load(pair.target, pair.input, f"{where} target")
+        model = models.get(pair.name, (None,))[0]
+        tokenizer = model.tokenizer if model is not None else None  # texts: the model's own tokenizer
+        source, source_fp = loader.load(pair.source, pair.input, f"{where} source", tokenizer) if pair.source \
+            else (None, None)
+        pool, pool_fp = loader.load(pair.target, pair.input, f"{where} target", tokenizer)
         test, test_fp = (pool, pool_fp) if suite.protocol == "episodic" else \
-            loader.load(pair.target_test, pair.input, f"{where} target test")
+            loader.load(pair.target_test, pair.input, f"{where} target test", tokenizer)
         index = protocol.ClassIndex(pool)
         fewest = index.min_count()
         largest_budget = max((b for b in suite.budgets if b is not None), default=0)
@@ -170,7 +174,8 @@ class Runner:
     def run(self) -> Summary:
         strategies = resolve_strategies(self.suite, self.registry)
         check_providers(self.suite, self.registry)
-        self.suite, models = resolve_models(self.suite, self.registry)  # checkpoints checked before any data is read
+        # Checkpoints are checked before any data is read.
+        self.suite, models = resolve_models(self.suite, self.registry, self.loader.data_root)
         pairs = prepare_pairs(self.suite, self.loader, models)
         log = records.Log(self.records_path)
         log.refresh()

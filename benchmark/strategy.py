@@ -34,12 +34,13 @@ class TaskSpec:
     """What is known about a cell before any data is seen: shapes and class names, never labels."""
 
     protocol: str                    # "transfer" or "episodic"
-    input_shape: tuple[int, int, int]  # (C, H, W) every input is brought to
+    input_shape: tuple[int, ...]     # (C, H, W) every image is brought to; (2, L) for texts (ids, mask)
     source_classes: tuple[str, ...]
     target_classes: tuple[str, ...]  # all target classes (transfer) or the novel-class pool (episodic)
     n_way: int                       # classes per support set
     k_shot: int | None               # labelled examples per class; None = the whole target train split
     model: str | None = None         # the key of the model the pair starts from (ctx.model); None: own backbone
+    modality: str = "image"          # "image": inputs [N, C, H, W]; "text": [N, 2, L] token ids + mask
 
 
 @dataclass
@@ -76,6 +77,10 @@ class Strategy:
     description: ClassVar[str] = ""   # one line, shown by `transferbench list`
     citation: ClassVar[str] = ""      # BibTeX of the paper the strategy follows, for `transferbench cite`
     protocols: ClassVar[frozenset[str]] = frozenset({"transfer", "episodic"})
+    # Input modalities it handles: images [N, C, H, W] and/or texts [N, 2, L] (benchmark.text). A strategy
+    # that only trains ctx.model's trunk handles both; one with image-only parts (augmentations, its own
+    # conv net) names "image" alone and is skipped, with the reason recorded, on text pairs.
+    modalities: ClassVar[frozenset[str]] = frozenset({"image", "text"})
     # Hyperparameters that make a smoke run take seconds: used by check_strategy and tests.
     quick_hparams: ClassVar[dict] = {}
     # Whether pretrain needs a source split; None: it does when the class overrides pretrain.
@@ -101,6 +106,8 @@ class Strategy:
         """None when the strategy can run this task, else the reason it is skipped."""
         if task.protocol not in cls.protocols:
             return f"{cls.name} does not run the {task.protocol} protocol"
+        if task.modality not in cls.modalities:
+            return f"{cls.name} does not handle {task.modality} inputs (it handles {', '.join(sorted(cls.modalities))})"
         needs_source = cls.needs_source if cls.needs_source is not None else cls.pretrain is not Strategy.pretrain
         if not task.source_classes and needs_source:
             return f"{cls.name} pretrains on a source split; this pair has none (it starts from its model)"

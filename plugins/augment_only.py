@@ -23,11 +23,15 @@ noise=0.05 (Gaussian sigma, in input units). These are moderate label-preserving
 handwritten characters fixed before any run (not tuned on target data); the rotation stays
 well below the 30 degrees of the quickstart's rotated pair, so the policy is not that shift
 in disguise. Setting a value to 0 (crop_scale to 1) switches that transform off.
+
+On texts the policy is EDA's random deletion (Wei & Zou 2019): each token of each training
+text is masked out with probability token_dropout=0.1 (the first token is always kept).
 """
 
 import torch
 
 from benchmark import hookimpl
+from benchmark.text import token_dropout
 from plugins.target_only import TargetOnly
 
 
@@ -89,15 +93,18 @@ class AugmentOnly(TargetOnly):
     quick_hparams = {"adapt_steps": 3}
 
     def __init__(self, backbone=None, adapt_steps=100, adapt_lr=1e-3, batch_size=64, weight_decay=5e-4,
-                 rotation=15.0, translate=0.1, scale=0.1, crop_scale=0.8, noise=0.05):
+                 rotation=15.0, translate=0.1, scale=0.1, crop_scale=0.8, noise=0.05, token_dropout=0.1):
         super().__init__(backbone, adapt_steps, adapt_lr, batch_size, weight_decay)
         self.rotation = rotation
         self.translate = translate
         self.scale = scale
         self.crop_scale = crop_scale
         self.noise = noise
+        self.token_dropout = token_dropout  # texts: EDA's random deletion rate (Wei & Zou 2019)
 
     def augmenter(self, ctx):
+        if ctx.task.modality == "text":
+            return lambda batch: token_dropout(batch, self.token_dropout, ctx.generator)
         policy = augmentation_policy(tuple(ctx.task.input_shape[1:]), self.rotation, self.translate, self.scale,
                                      self.crop_scale, self.noise)
         return Augmenter(policy, ctx.generator, ctx.device)

@@ -14,6 +14,7 @@ import copy
 
 from benchmark import hookimpl
 from benchmark.backbones import Classifier
+from benchmark.errors import NotApplicable
 from benchmark.training import fit
 from plugins.finetune import FineTune
 from plugins.parameter_efficient import FrozenNorms, trainable_only
@@ -36,7 +37,8 @@ class BitFit(FineTune):
         self.check_pretrained("model_")
         trunk = copy.deepcopy(self.model_.trunk)
         if not trainable_only(trunk, lambda name: name.endswith("bias")):
-            raise ValueError("strategy 'bitfit': the trunk has no bias parameter to train")
+            raise NotApplicable("the trunk has no bias parameter to train (e.g. a static token embedding), so "
+                                "BitFit would be a linear probe")
         model = Classifier(FrozenNorms(trunk), self.model_.feature_dim, support.num_classes).to(ctx.device)
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
                    generator=ctx.generator, weight_decay=self.weight_decay)

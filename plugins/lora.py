@@ -31,9 +31,10 @@ from plugins.parameter_efficient import FrozenNorms, trainable_only
 
 
 def adaptable_layers(trunk: nn.Module) -> list[str]:
-    """Names of every nn.Linear and ungrouped nn.Conv2d (peft's LoRA has no grouped convolutions)."""
+    """Names of every nn.Linear, nn.Embedding and ungrouped nn.Conv2d (peft's LoRA has no grouped convolutions).
+    On a static token embedding (text) LoRA is a low-rank update of the embedding matrix, B A [V, D]."""
     return [name for name, module in trunk.named_modules()
-            if isinstance(module, nn.Linear) or (isinstance(module, nn.Conv2d) and module.groups == 1)]
+            if isinstance(module, (nn.Linear, nn.Embedding)) or (isinstance(module, nn.Conv2d) and module.groups == 1)]
 
 
 def with_lora(trunk: nn.Module, rank: int, alpha: float, dropout: float, target_modules) -> nn.Module:
@@ -42,7 +43,7 @@ def with_lora(trunk: nn.Module, rank: int, alpha: float, dropout: float, target_
 
     targets = list(target_modules) if target_modules else adaptable_layers(trunk)
     if not targets:
-        raise ValueError("strategy 'lora': the trunk has no nn.Linear or nn.Conv2d layer to adapt")
+        raise ValueError("strategy 'lora': the trunk has no nn.Linear, nn.Embedding or nn.Conv2d layer to adapt")
     config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets)
     trunk = inject_adapter_in_model(config, trunk)
     if not trainable_only(trunk, lambda name: "lora_" in name):

@@ -113,7 +113,8 @@ class ModelProvider:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""     # one line, shown by `transferbench list --models`
     library: ClassVar[str] = ""         # the distribution whose loader reads the weights (version in records)
-    kind: ClassVar[str] = "image"       # what the trunk's inputs are; "image": [N, C, H, W] floats
+    kind: ClassVar[str] = "image"       # what the trunk's inputs are: "image" [N, C, H, W] floats, or
+                                        # "text" [N, 2, L] token ids + mask (benchmark.text), with a tokenizer
     how_to_get: ClassVar[str] = ""      # shown when a checkpoint is missing
 
     def __init__(self, name: str | None = None, weights: str | None = None, base_dir: str = "."):
@@ -141,10 +142,24 @@ class ModelProvider:
         """The class names of the checkpoint's own classifier, where it has one and they are known."""
         return None
 
+    def tokenizer(self):
+        """Text models (``kind = "text"``): the ``benchmark.text.PairTokenizer`` that belongs to the
+        weights; the pair's texts are tokenised with it. Image models: None."""
+        return None
+
     # -- shared ---------------------------------------------------------------------------------
+    data_root: Path | None = None  # set by the runner: relative paths missing beside the suite are looked up there
+
     def resolve(self, path) -> Path:
+        """An absolute path as is; a relative one beside the suite file, else under the data root
+        (``--data-root``), where shipped weights such as ``wordllama/...`` live."""
         path = Path(path).expanduser()
-        return path if path.is_absolute() else (self.base_dir / path).resolve()
+        if path.is_absolute():
+            return path
+        beside = (self.base_dir / path).resolve()
+        if not beside.exists() and self.data_root is not None and (Path(self.data_root) / path).exists():
+            return (Path(self.data_root) / path).resolve()
+        return beside
 
     def missing(self, path, how: str = "") -> MissingModelError:
         what = f"{self.name} model '{self.model_name}'" + (f" weights '{self.weights}'" if self.weights else "")

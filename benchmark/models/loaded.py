@@ -101,3 +101,10 @@ class PretrainedModel:
 
     def classes(self) -> tuple[str, ...] | None:
         return self.provider.classes()
+
+    @property
+    def tokenizer(self):
+        """The text model's tokenizer (``benchmark.text.PairTokenizer``), loaded once; None for images."""
+        if not hasattr(self, "_tokenizer"):
+            self._tokenizer = self.provider.tokenizer()
+        return self._tokenizer

@@ -35,9 +35,10 @@ def provider_for(spec: ModelSpec, registry):
     return cls(**kwargs)
 
 
-def load_model(spec: ModelSpec, registry) -> PretrainedModel:
+def load_model(spec: ModelSpec, registry, data_root=None) -> PretrainedModel:
     """Check the table and the checkpoint's presence (fast: no weights are read), then describe it."""
     provider = provider_for(spec, registry)
+    provider.data_root = data_root
     try:
         provider.check()
         return PretrainedModel(provider, provider.identity(), provider.preprocessing())
@@ -46,7 +47,17 @@ def load_model(spec: ModelSpec, registry) -> PretrainedModel:
 
 
 def input_for(model: PretrainedModel, given: InputSpec, given_keys: frozenset) -> tuple[InputSpec, str]:
-    """The pair's input: the weights' preprocessing, except what the suite sets itself; and where it came from."""
+    """The pair's input: the weights' preprocessing, except what the suite sets itself; and where it came from.
+
+    A text model's input is its tokenizer's ids, ``max_tokens`` long (the suite's, else 256).
+    Raises ModelError when the suite's modality is not the model's.
+    """
+    if given.modality != model.provider.kind and "modality" in given_keys or \
+            model.provider.kind == "image" and given.modality == "text":
+        raise ModelError(f"the pair's input is {given.modality} but model '{model.key}' takes {model.provider.kind}s")
+    if model.provider.kind == "text":
+        origin = "the model's tokenizer" + (", max_tokens from the suite" if "max_tokens" in given_keys else "")
+        return InputSpec(modality="text", max_tokens=given.max_tokens), origin
     expected = model.preprocessing
     chosen = InputSpec(channels=expected.channels, size=tuple(expected.size),
                        mean=tuple(expected.mean) if expected.mean is not None else None,
@@ -58,7 +69,7 @@ def input_for(model: PretrainedModel, given: InputSpec, given_keys: frozenset) -
     return chosen, origin
 
 
-def resolve_models(suite, registry) -> tuple:
+def resolve_models(suite, registry, data_root=None) -> tuple:
     """(the suite with each modelled pair's input set, {pair name: (PretrainedModel, input origin)}).
 
     Every model table is checked (provider, name, weights, checkpoint present) before any
@@ -71,9 +82,12 @@ def resolve_models(suite, registry) -> tuple:
             continue
         table = repr(pair.model)  # a ModelSpec holds a dict: not hashable itself
         if table not in loaded:
-            loaded[table] = load_model(pair.model, registry)
+            loaded[table] = load_model(pair.model, registry, data_root)
         model = loaded[table]
-        shape, origin = input_for(model, pair.input, pair.input_keys)
+        try:
+            shape, origin = input_for(model, pair.input, pair.input_keys)
+        except ModelError as error:
+            raise ModelError(f"{pair.model.where or suite.path}: pair '{pair.name}': {error}") from None
         pairs.append(replace(pair, input=shape))
         models[pair.name] = (model, origin)
     return replace(suite, pairs=tuple(pairs)), models

@@ -7,13 +7,14 @@
 Loaded as ``AutoModel.from_pretrained(dir, local_files_only=True)``; preprocessing from
 ``AutoImageProcessor.from_pretrained(dir, local_files_only=True)`` (size, mean, std). The
 trunk returns the encoder's pooled output, or the first token of its last hidden state
-when it has no pooler ([N, hidden size]). Text encoders come through this provider later
-(``kind = "text"`` with a tokenizer); here only vision encoders.
+when it has no pooler ([N, hidden size]). A directory with a tokenizer and no image processor
+is a text encoder (``kind = "text"``): see ``plugins/models/transformers_text.py``.
 """
 
 from torch import nn
 
 from benchmark.models.base import ModelError, ModelProvider, Preprocessing, feature_dim_of
+from plugins.models.transformers_text import TextEncoder, check_text, is_text_encoder, text_tokenizer
 
 
 class VisionEncoder(nn.Module):
@@ -33,14 +34,17 @@ class VisionEncoder(nn.Module):
 
 class TransformersModels(ModelProvider):
     name = "transformers"
-    description = "AutoModel.from_pretrained(DIR, local_files_only=True) vision encoders + AutoImageProcessor."
+    description = ("AutoModel.from_pretrained(DIR, local_files_only=True): vision encoders + AutoImageProcessor, "
+                   "text encoders + AutoTokenizer.")
     library = "transformers"
     how_to_get = ("Save the model there on a machine with internet: AutoModel.from_pretrained(ID).save_pretrained(DIR) "
                   "and AutoImageProcessor.from_pretrained(ID).save_pretrained(DIR), or "
                   "`hf download ID --local-dir DIR`.")
 
-    def __init__(self, name, weights=None, base_dir="."):
+    def __init__(self, name, weights=None, base_dir=".", pooling="cls"):
         super().__init__(name, weights, base_dir)
+        self.pooling = pooling  # text encoders: "cls" or "mean" (plugins/models/transformers_text.py)
+        self.kind = "text" if is_text_encoder(self.checkpoint()) else "image"
 
     def checkpoint(self):
         return self.resolve(self.model_name)
@@ -49,7 +53,9 @@ class TransformersModels(ModelProvider):
         path = self.checkpoint()
         if not (path / "config.json").is_file():
             raise self.missing(path / "config.json")
-        if not (path / "preprocessor_config.json").is_file():
+        if self.kind == "text":
+            check_text(path, self.pooling)
+        elif not (path / "preprocessor_config.json").is_file():
             raise self.missing(path / "preprocessor_config.json", "The preprocessing is read from the saved "
                                "AutoImageProcessor: AutoImageProcessor.from_pretrained(ID).save_pretrained(DIR).")
         if self.weights not in (None, "none"):
@@ -64,10 +70,23 @@ class TransformersModels(ModelProvider):
             model = AutoModel.from_pretrained(self.checkpoint(), local_files_only=True)
         else:
             model = AutoModel.from_config(AutoConfig.from_pretrained(self.checkpoint(), local_files_only=True))
+        if self.kind == "text":
+            return TextEncoder(model, self.pooling), model.config.hidden_size
         trunk = VisionEncoder(model)
         return trunk, feature_dim_of(trunk, (3, *self.preprocessing().size))
 
+    def tokenizer(self):
+        return text_tokenizer(self.checkpoint()) if self.kind == "text" else None
+
+    def identity(self):
+        identity = super().identity()
+        if self.kind != "text":
+            return identity
+        return {**identity, "pooling": self.pooling, "key": f"{identity['key']}:{self.pooling}"}
+
     def preprocessing(self):
+        if self.kind == "text":
+            return Preprocessing(2, (1, 1), source="AutoTokenizer")
         from transformers import AutoImageProcessor
 
         processor = AutoImageProcessor.from_pretrained(self.checkpoint(), local_files_only=True)

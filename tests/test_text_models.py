@@ -1,0 +1,184 @@
+"""The static-embedding model provider, and a text suite end to end through the runner."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from tokenizers import Tokenizer, models, pre_tokenizers
+
+from benchmark.models.base import MissingModelError, ModelError
+from plugins.models.static_embedding import StaticEmbeddingModels
+
+SUITES = Path(__file__).resolve().parent.parent / "suites"
+
+WORDS = {"spam": "cheap pills win money offer click free prize".split(),
+         "ham": "meeting lunch noon report project team agenda notes".split()}
+
+
+@pytest.fixture
+def files(tmp_path):
+    vocabulary = {"[PAD]": 0, "[UNK]": 1}
+    for words in WORDS.values():
+        for word in words:
+            vocabulary.setdefault(word, len(vocabulary))
+    tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.save(str(tmp_path / "tok.json"))
+    save_file({"embedding.weight": torch.randn(len(vocabulary), 8)}, str(tmp_path / "emb.safetensors"))
+    draw = torch.Generator().manual_seed(0)
+    for split in ("old", "new"):
+        with open(tmp_path / f"{split}.jsonl", "w") as out:
+            for i in range(40):
+                label = "spam" if i % 2 else "ham"
+                picks = torch.randint(0, 8, (6,), generator=draw).tolist()
+                out.write(json.dumps({"text": " ".join(WORDS[label][p] for p in picks), "label": label}) + "\n")
+    return tmp_path
+
+
+def provider(files, **options):
+    return StaticEmbeddingModels(base_dir=str(files), **{"path": "emb.safetensors", "tokenizer": "tok.json", **options})
+
+
+def test_the_trunk_holds_the_file_s_matrix_and_pools_by_the_mask(files):
+    from safetensors.torch import load_file
+
+    trunk, dim = provider(files).build()
+    weight = load_file(str(files / "emb.safetensors"))["embedding.weight"]
+    assert dim == 8 and torch.equal(trunk.embedding.weight, weight)
+    packed = torch.tensor([[[2, 3, 0], [1, 1, 0]]])
+    assert torch.allclose(trunk(packed)[0], (weight[2] + weight[3]) / 2)
+
+
+def test_random_init_and_frozen_are_other_models(files):
+    keys = {provider(files).identity()["key"], provider(files, weights="none").identity()["key"],
+            provider(files, trainable=False).identity()["key"]}
+    assert len(keys) == 3
+    assert provider(files, weights="none").identity()["sha256"] is None
+    assert not torch.equal(provider(files, weights="none").build()[0].embedding.weight,
+                           provider(files).build()[0].embedding.weight)
+
+
+def test_a_tokenizer_that_does_not_fit_the_embedding_is_refused(files):
+    save_file({"embedding.weight": torch.randn(5, 8)}, str(files / "small.safetensors"))
+    with pytest.raises(ModelError, match="has 18 tokens but the embedding small.safetensors has 5 rows"):
+        provider(files, path="small.safetensors").check()
+
+
+def test_missing_files_name_the_path(files):
+    with pytest.raises(MissingModelError, match=r"not found at .*nope\.json"):
+        provider(files, tokenizer="nope.json").check()
+
+
+def test_a_text_suite_runs_end_to_end(files, registry, tmp_path):
+    from benchmark.runner import Runner
+    from benchmark.suite import load_suite
+
+    (files / "suite.toml").write_text('''
+name = "tiny-text"
+seeds = [0]
+budgets = [2]
+strategies = ["frozen-feature", "target-only", "augment-only", "bitfit", "maml"]
+input = { modality = "text", max_tokens = 8 }
+[model]
+provider = "static-embedding"
+path = "emb.safetensors"
+tokenizer = "tok.json"
+[[pairs]]
+name = "old→new"
+source = { provider = "textfiles", root = "old.jsonl" }
+target = { provider = "textfiles", root = "new.jsonl", split = "train[:50%]", test_split = "train[50%:]" }
+[hparams.frozen-feature]
+pretrain_epochs = 1
+adapt_steps = 5
+[hparams.target-only]
+adapt_steps = 5
+[hparams.augment-only]
+adapt_steps = 5
+''')
+    summary = Runner(load_suite(files / "suite.toml"), registry, tmp_path / "out", files, show_progress=False,
+                     log=lambda *a: None).run()
+    records = [json.loads(line) for line in (tmp_path / "out" / "tiny-text" / "records.jsonl").open()]
+    status = {r["strategy"]: r["status"] for r in records}
+    assert summary.failed == [] and status == {"frozen-feature": "ok", "target-only": "ok", "augment-only": "ok",
+                                               "bitfit": "skipped", "maml": "skipped"}
+    assert all(r["model"]["tokenizer"]["sha256"] for r in records)
+    assert "no bias" in next(r for r in records if r["strategy"] == "bitfit")["reason"]
+
+
+def test_a_text_pair_without_a_text_model_is_a_one_line_error(files, registry, tmp_path):
+    from benchmark.errors import DataError
+    from benchmark.runner import Runner
+    from benchmark.suite import load_suite
+
+    (files / "suite.toml").write_text('''
+name = "no-model"
+input = { modality = "text" }
+[[pairs]]
+source = { provider = "textfiles", root = "old.jsonl" }
+target = { provider = "textfiles", root = "new.jsonl", split = "train[:50%]", test_split = "train[50%:]" }
+''')
+    with pytest.raises(DataError, match="texts are tokenised by the pair's model"):
+        Runner(load_suite(files / "suite.toml"), registry, tmp_path / "out", files, show_progress=False,
+               log=lambda *a: None).run()
+
+
+def test_news_to_social_runs_on_tiny_data_in_the_same_formats(registry, tmp_path):
+    """suites/news-to-social.toml as shipped, on a tiny AG-News-like and tweet-like save_to_disk pair and a
+    tiny random BERT (save_pretrained) with a WordPiece tokenizer trained here on that data."""
+    import shutil
+
+    import datasets
+    from tokenizers import Tokenizer as RawTokenizer
+    from tokenizers import models as tok_models
+    from tokenizers import normalizers, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    from benchmark.runner import Runner
+    from benchmark.suite import load_suite
+
+    topics = {"World": "war treaty summit minister", "Sports": "match goal league coach",
+              "Business": "market shares profit bank", "Sci/Tech": "software chip research space"}
+    draw = torch.Generator().manual_seed(0)
+
+    def split(n):
+        rows = {"text": [], "label": []}
+        for i in range(n):
+            label = i % 4
+            words = list(topics.values())[label].split()
+            rows["text"].append(" ".join(words[p] for p in torch.randint(0, 4, (5,), generator=draw).tolist()))
+            rows["label"].append(label)
+        features = datasets.Features({"text": datasets.Value("string"),
+                                      "label": datasets.ClassLabel(names=list(topics))})
+        return datasets.Dataset.from_dict(rows, features=features)
+
+    for name in ("ag_news", "tweet_eval_topic"):
+        datasets.DatasetDict({"train": split(24), "test": split(12)}).save_to_disk(str(tmp_path / name))
+    wordpiece = RawTokenizer(tok_models.WordPiece(unk_token="[UNK]"))
+    wordpiece.normalizer = normalizers.BertNormalizer()
+    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    wordpiece.train_from_iterator(list(split(24)["text"]), trainers.WordPieceTrainer(
+        vocab_size=60, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    model_dir = tmp_path / "bert-base-uncased"
+    PreTrainedTokenizerFast(tokenizer_object=wordpiece, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
+                            sep_token="[SEP]", mask_token="[MASK]").save_pretrained(str(model_dir))
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=32, max_position_embeddings=64)).save_pretrained(str(model_dir))
+    suite_file = tmp_path / "news-to-social.toml"
+    text = (SUITES / "news-to-social.toml").read_text()
+    suite_file.write_text(text.replace("seeds = [0, 1, 2]", "seeds = [0]").replace('budgets = [1, 5, 20, "all"]',
+                                                                                  "budgets = [1]")
+                          .replace("max_tokens = 128", "max_tokens = 16") + "[hparams.target-only]\nadapt_steps = 3\n")
+    for strategy in ("finetune", "frozen-feature", "lora", "bitfit"):
+        suite_file.write_text(suite_file.read_text().replace(f"[hparams.{strategy}]\n",
+                                                             f"[hparams.{strategy}]\nadapt_steps = 3\n"))
+    summary = Runner(load_suite(suite_file), registry, tmp_path / "out", tmp_path, show_progress=False,
+                     log=lambda *a: None).run()
+    records = [json.loads(line) for line in (tmp_path / "out" / "news-to-social" / "records.jsonl").open()]
+    assert summary.failed == [], summary.failed
+    assert {r["strategy"]: r["status"] for r in records} == {s: "ok" for s in (
+        "finetune", "frozen-feature", "lora", "bitfit", "target-only", "source-only")}
+    assert all(r["model"]["provider"] == "transformers" and r["model"]["pooling"] == "cls" for r in records)
+    shutil.rmtree(tmp_path / "out")
