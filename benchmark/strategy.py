@@ -121,6 +121,22 @@ class Strategy:
         """Learn from the labelled target support set and return a predictor of its classes."""
         raise NotImplementedError(f"strategy '{self.name}' does not implement adapt")
 
+    def adapt_episodes(self, supports: list[LabelledData], contexts: list[Context]) -> list[Predictor]:
+        """Optional: adapt to E episodes at once; one predictor per support set, in order.
+
+        The runner calls it instead of ``adapt`` (episodic protocol only) with chunks of a
+        cell's episodes, when the class that defines ``adapt`` (or a subclass of it) implements
+        it. It must return what ``adapt`` would: ``predictors[e]`` scores as
+        ``adapt(supports[e], contexts[e])`` does after ``torch.manual_seed(contexts[e].seed)``
+        (how the runner seeds torch's generator before each ``adapt``), up to floating-point
+        reordering; ``check_strategy`` checks it. The default does exactly that, one by one.
+        """
+        predictors = []
+        for support, ctx in zip(supports, contexts):
+            torch.manual_seed(ctx.seed)
+            predictors.append(self.adapt(support, ctx))
+        return predictors
+
     def pretrained_state(self) -> dict | None:
         """Everything ``pretrain`` learned, as tensors and plain data, or None (the default)
         when the strategy does not support caching.

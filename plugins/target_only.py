@@ -4,7 +4,7 @@ The same network and adaptation budget as ``finetune``, trained from scratch on 
 target support set alone: no source data is touched.
 """
 
-from benchmark import hookimpl
+from benchmark import batched, hookimpl
 from benchmark.backbones import build_classifier
 from benchmark.strategy import Strategy
 from benchmark.training import fit
@@ -26,6 +26,14 @@ class TargetOnly(Strategy):
         model = build_classifier(ctx.task.input_shape, support.num_classes, self.backbone).to(ctx.device)
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
                    generator=ctx.generator, weight_decay=self.weight_decay, augment=self.augmenter(ctx))
+
+    def adapt_episodes(self, supports, contexts):
+        """``adapt`` of every episode, the E networks trained together (benchmark.batched)."""
+        models = batched.seeded(contexts, lambda ctx: build_classifier(ctx.task.input_shape, supports[0].num_classes,
+                                                                        self.backbone).to(ctx.device))
+        return batched.fit_episodes(models, supports, contexts, steps=self.adapt_steps, lr=self.adapt_lr,
+                                    batch_size=self.batch_size, weight_decay=self.weight_decay,
+                                    augments=[self.augmenter(ctx) for ctx in contexts])
 
     def augmenter(self, ctx):
         """What each training batch [B, C, H, W] goes through; None: nothing (augment-only overrides it)."""
