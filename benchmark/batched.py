@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from benchmark.strategy import seed_torch
 from benchmark.training import minibatches
 
 # Bound on the activations one stacked training step keeps for backward (estimated per image
@@ -140,7 +141,7 @@ def seeded(contexts, build) -> list:
     runner seeds it before each ``adapt`` (new layers draw their initial weights from it)."""
     built = []
     for ctx in contexts:
-        torch.manual_seed(ctx.seed)
+        seed_torch(ctx.seed, ctx.device)
         built.append(build(ctx))
     return built
 

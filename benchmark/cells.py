@@ -26,7 +26,7 @@ from benchmark import metrics as metric_fns
 from benchmark import episodes, protocol, records, stats
 from benchmark.plugins import Provided
 from benchmark.pretrain_cache import PretrainCache, caches_state
-from benchmark.strategy import Context
+from benchmark.strategy import Context, seed_torch
 from benchmark.suite import budget_label
 from benchmark.timeout import CellTimeout, time_limit
 from benchmark.training import forward_in_batches
@@ -194,13 +194,16 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                 per_task = episodes.evaluate_in_chunks(strategy, ctx, tasks(settings, prepared, job.seed, budget), spec,
                                                        device, episode_chunk(settings, prepared, budget), predict)
             else:
+                predicted, labels = [], []  # [Q] per task, scored together (episodes.score_episodes)
                 for task in tasks(settings, prepared, job.seed, budget):
                     task_ctx = ctx.fork(task.seed, spec)
-                    torch.manual_seed(task.seed)
+                    seed_torch(task.seed, device)
                     predictor = strategy.adapt(task.support.to(device), task_ctx)
                     scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
-                    per_task.append(metric_fns.score(scores.argmax(dim=1), task.query_labels,
-                                                     task.support.num_classes))
+                    predicted.append(scores.argmax(dim=1))
+                    labels.append(task.query_labels)
+                per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),
+                                                   task.support.num_classes)
     except STRATEGY_FAILURES as error:
         return make_record(settings, job, prepared, budget, status="failed", metrics=None,
                            wall_s=round(time.perf_counter() - started + pretrain_share, 4), **error_fields(error))
