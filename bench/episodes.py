@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/episodes.py [--data-root DIR] [--episodes 600] [--serial-episodes 60]
                                        [--ncm-episodes 600] [--strategies a,b] [--settings 5w1s,20w5s]
-                                       [--threads N] [--no-rss] [--rss-chunks 1,600]
+                                       [--threads N] [--rss finetune] [--rss-chunks 1,600]
 
 Omniglot as the shipped suite prepares it (suites/omniglot-fewshot.toml: Vinyals split,
 28x28, 15 queries per class), seed 0, the suite's hyperparameters. The strategy's pretrained
@@ -58,6 +58,7 @@ from benchmark import episodes as episodes_module
 from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
 from benchmark.plugins import Provided, discover
 from benchmark.runner import Runner, prepare_pairs
+from benchmark.strategy import Context
 from benchmark.suite import load_suite
 from benchmark.backbones import Classifier, build_classifier
 from plugins.finetune import FineTune
@@ -210,7 +211,19 @@ class Cell:
         (self.job,) = [job for job in bench.runner.plan([provided], {pair: self.prepared}, set())[0]
                        if self.budget in job.budgets]
         self.job = replace(self.job, budgets=(self.budget,))
-        self.strategy, self.ctx, _ = cells.pretrained(self.job, self.prepared, bench.runner.settings)
+        # Strategies that pretrain alike (nearest-class-mean, finetune, frozen-feature: one source model)
+        # restore one state, as the runner's pretrain cache would share it.
+        identity = json.dumps([cls(**self.job.hparams).pretrain_identity(), list(self.job.task_key)], default=str)
+        if identity in bench.states:
+            settings, seed = bench.runner.settings, self.job.seed
+            torch.manual_seed(seed)
+            self.strategy = cls(**self.job.hparams)
+            self.ctx = Context(torch.device(settings.device), seed, torch.Generator().manual_seed(seed),
+                               self.prepared.task_spec("episodic", self.budget), settings.scratch_dir)
+            self.strategy.load_pretrained_state(bench.states[identity], self.ctx)
+        else:
+            self.strategy, self.ctx, _ = cells.pretrained(self.job, self.prepared, bench.runner.settings)
+            bench.states[identity] = self.strategy.pretrained_state()
 
     def settings(self, episodes: int, **fields):
         return replace(self.bench.runner.settings, episodes=episodes, **fields)
@@ -244,6 +257,7 @@ class Bench:
         # the preprocessed tensors the real runs use (results/.dataset-cache), not a cold load per run
         self.runner.loader = DatasetLoader(self.registry, args.data_root, cache_dir=args.dataset_cache)
         self.pairs = prepare_pairs(self.suite, self.runner.loader)
+        self.states = {}  # pretrain identity -> pretrained state, shared by the cells that pretrain alike
 
     def cell(self, strategy: str, setting: str) -> Cell:
         return Cell(self, strategy, setting)
@@ -269,11 +283,13 @@ class Recorder:
     """Wraps the runner's ``cells.predict`` to keep every episode's scores, in order (both sides alike)."""
 
     def __init__(self):
-        self.scores, self.original = [], cells.predict
+        self.scores, self.original, self.seconds = [], cells.predict, 0.0
 
     def __enter__(self):
         def predict(*args, **kwargs):
+            started = time.perf_counter()
             scores = self.original(*args, **kwargs)
+            self.seconds += time.perf_counter() - started
             self.scores.append(scores)
             return scores
         cells.predict = predict
@@ -286,6 +302,11 @@ class Recorder:
         taken, self.scores = self.scores, []
         return taken
 
+    def take_seconds(self) -> float:
+        """Seconds spent predicting (the queries' forward passes) since the last call."""
+        taken, self.seconds = self.seconds, 0.0
+        return taken
+
 
 def measure(bench: Bench, name: str, setting: str, args) -> dict:
     cell = bench.cell(name, setting)
@@ -295,6 +316,7 @@ def measure(bench: Bench, name: str, setting: str, args) -> dict:
     row = {"strategy": name, "setting": setting, "episodes_serial": serial_n,
            "episodes_batched": args.episodes if batches else None}
     goal_cell = (name, setting) == (NearestClassMean.name, "5w1s")
+    cell.runner(2, batched=False), cell.bare(2), cell.runner(2)  # untimed warm-up of every side
     with Recorder() as recorder:
         serial_s, record = benchlib.timed(cell.runner, serial_n, batched=False)
         serial = recorder.take()
@@ -304,7 +326,13 @@ def measure(bench: Bench, name: str, setting: str, args) -> dict:
             bare_s = min(bare_s, benchlib.timed(cell.bare, serial_n)[0])
             recorder.take()
         if batches:
+            recorder.take_seconds()
             batched_s, batched_record = benchlib.timed(cell.runner, args.episodes)
+            # Predicting the queries is the same work serial or batched: it bounds the speedup at
+            # serial time / prediction time (adaptation for free).
+            predict_s = recorder.take_seconds()
+            row.update(predict_share_of_batched=round(predict_s / batched_s, 3),
+                       speedup_bound=round((serial_s / serial_n) / (predict_s / args.episodes), 2))
             together = recorder.take()[:serial_n]
             differences = torch.stack([(a - b).abs().max() for a, b in zip(serial, together)])
             same = sum(int((a.argmax(1) == b.argmax(1)).sum()) for a, b in zip(serial, together))
@@ -320,7 +348,7 @@ def measure(bench: Bench, name: str, setting: str, args) -> dict:
                serial_accuracy=sum(record["per_episode"]["accuracy"][:serial_n]) / serial_n if serial_n > 1 else None,
                bare_accuracy=bare_accuracy)
     row.setdefault("max_abs_diff", None)
-    if args.rss:  # at the chunk size the runner picks for a 600-episode cell, whatever --episodes is
+    if name in args.rss.split(","):  # at the chunk size the runner picks for a 600-episode cell, whatever --episodes is
         chunk = cells.episode_chunk(cell.settings(600), cell.prepared, cell.budget) if batches else None
         memory = peak_rss(args, name, setting, chunk)
         row["rss_chunk"] = chunk
@@ -342,7 +370,10 @@ def peak_rss(args, name: str, setting: str, chunk: int | None) -> float:
 
 def child(args) -> int:
     name, setting, chunk = args.child
-    cell = Bench(args, pair=SETTINGS[setting][0]).cell(name, setting)
+    bench = Bench(args, pair=SETTINGS[setting][0])
+    if name in ("finetune", "frozen-feature"):
+        bench.cell(NearestClassMean.name, setting)  # restores the source model they share from the disk cache
+    cell = bench.cell(name, setting)
     loaded_mb = resident_mb()
     cell.runner(args.episodes, episode_chunk=int(chunk) or None)
     print(json.dumps({"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -360,8 +391,8 @@ def main() -> int:
     parser = arguments()
     parser.add_argument("--repeats", type=int, default=3,
                         help="runner and bare loop alternate this many times on the nearest-class-mean 5w1s cell")
-    parser.add_argument("--rss", action=argparse.BooleanOptionalAction, default=True,
-                        help="measure each row's peak RSS in a fresh process (default: on)")
+    parser.add_argument("--rss", default=",".join(STRATEGIES),
+                        help="strategies whose rows' peak RSS is measured, each in a fresh process ('' for none)")
     parser.add_argument("--rss-chunks", default="",
                         help="also: peak RSS of finetune 5w1s at these forced chunk sizes, e.g. 1,600")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -393,4 +424,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as the module "episodes" (bench/ is on sys.path): the pretrain cache fingerprints a
+    # strategy's module by name, and "__main__" has none to find.
+    import episodes
+
+    sys.exit(episodes.main())
