@@ -413,14 +413,19 @@ def main() -> int:
                   f"speedup {row['speedup'] or float('nan'):5.2f}x  runner/bare {row['runner_over_bare']:.3f}  "
                   f"max|diff| {row['max_abs_diff'] if row['max_abs_diff'] is not None else float('nan'):.1e}  "
                   f"RSS {row.get('peak_rss_mb', float('nan'))} MB", flush=True)
+            write(rows, {}, started_on, complete=False)  # after every row: a long run stopped early keeps its rows
     by_chunk = {chunk: peak_rss(args, "finetune", "5w1s", int(chunk)) for chunk in filter(None, args.rss_chunks.split(","))}
     if by_chunk:
         print(f"finetune 5w1s peak RSS by forced chunk size: {by_chunk}")
-    benchlib.write("episodes", {"rows": rows, "finetune_5w1s_peak_rss_mb_by_chunk": by_chunk,
+    write(rows, by_chunk, started_on, complete=True)
+    return 0
+
+
+def write(rows: list[dict], by_chunk: dict, started_on: dict, complete: bool) -> None:
+    benchlib.write("episodes", {"complete": complete, "rows": rows, "finetune_5w1s_peak_rss_mb_by_chunk": by_chunk,
                                 "note": "the machine was shared with two other engineers' jobs: rates are noisy, "
                                         "ratios were measured side by side"},
                    "python " + " ".join(sys.argv), started_on)
-    return 0
 
 
 if __name__ == "__main__":

@@ -226,7 +226,7 @@ class ModelAgnosticMetaLearning(Strategy):
                        meta_training=False)
 
     def adapt_episodes(self, supports, contexts):
-        """``adapt`` of every episode, the E inner loops run together (benchmark.batched.adapt_maml)."""
+        """``adapt`` of every episode, the E inner loops run together (benchmark.batched.inner_loop)."""
         self.check_pretrained("maml_")
         for support in supports:
             self.check_ways(support)
