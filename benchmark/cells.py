@@ -23,12 +23,12 @@ from pathlib import Path
 import torch
 
 from benchmark import metrics as metric_fns
-from benchmark import protocol, records, stats
+from benchmark import episodes, protocol, records, stats
 from benchmark.errors import NotApplicable
 from benchmark.models.records import model_fields
 from benchmark.plugins import Provided
 from benchmark.pretrain_cache import PretrainCache, caches_state
-from benchmark.strategy import Context
+from benchmark.strategy import Context, seed_torch
 from benchmark.suite import budget_label
 from benchmark.timeout import CellTimeout, time_limit
 from benchmark.training import forward_in_batches
@@ -50,6 +50,8 @@ class Settings:
     pretrain_cache: Path | None        # None: pretrain every time
     cell_timeout: float | None = None  # seconds for the pretrain and for each cell; None: no limit
     threads: int | None = None         # torch threads for this job (a Ray worker's budget); None: torch's default
+    batched: bool = True               # episodic: hand strategies that implement adapt_episodes chunks of episodes
+    episode_chunk: int | None = None   # episodes per chunk; None: as many as benchmark.episodes' memory bound holds
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: the driver tracks jobs in flight
@@ -180,20 +182,38 @@ def pretrained(job: Job, prepared, settings: Settings) -> tuple:
     return strategy, ctx, "stored"
 
 
+def episode_chunk(settings: Settings, prepared, budget) -> int:
+    """Episodes per ``adapt_episodes`` call: the setting's, else what the memory bound holds."""
+    if settings.episode_chunk:
+        return settings.episode_chunk
+    pool = prepared.pool.inputs
+    rows = prepared.pair.ways * (budget + prepared.pair.queries)  # support + query inputs of one episode
+    return episodes.chunk_size(settings.episodes, rows * pool[0].numel() * pool.element_size())
+
+
 def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, budget, pretrain_share: float,
              cache_status) -> dict:
     started = time.perf_counter()
     spec = prepared.task_spec(settings.protocol, budget)
     device = torch.device(settings.device)
     per_task = []
+    batched = settings.batched and settings.protocol == "episodic" and episodes.batches_episodes(type(strategy))
     try:
         with time_limit(settings.cell_timeout, f"cell {job.describe(budget)}"):
-            for task in tasks(settings, prepared, job.seed, budget):
-                task_ctx = ctx.fork(task.seed, spec)
-                torch.manual_seed(task.seed)
-                predictor = strategy.adapt(task.support.to(device), task_ctx)
-                scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
-                per_task.append(metric_fns.score(scores.argmax(dim=1), task.query_labels, task.support.num_classes))
+            if batched:
+                per_task = episodes.evaluate_in_chunks(strategy, ctx, tasks(settings, prepared, job.seed, budget), spec,
+                                                       device, episode_chunk(settings, prepared, budget), predict)
+            else:
+                predicted, labels = [], []  # [Q] per task, scored together (episodes.score_episodes)
+                for task in tasks(settings, prepared, job.seed, budget):
+                    task_ctx = ctx.fork(task.seed, spec)
+                    seed_torch(task.seed, device)
+                    predictor = strategy.adapt(task.support.to(device), task_ctx)
+                    scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
+                    predicted.append(scores.argmax(dim=1))
+                    labels.append(task.query_labels)
+                per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),
+                                                   task.support.num_classes)
     except NotApplicable as reason:
         return skipped_record(settings, job, prepared, budget, reason)
     except STRATEGY_FAILURES as error:
@@ -201,7 +221,7 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                            wall_s=round(time.perf_counter() - started + pretrain_share, 4), **error_fields(error))
     fields = {"status": "ok", "error": None, "metrics": summarise(per_task),
               "wall_s": round(time.perf_counter() - started + pretrain_share, 4),
-              "pretrain_s": round(pretrain_share, 4), "pretrain_cache": cache_status}
+              "pretrain_s": round(pretrain_share, 4), "pretrain_cache": cache_status, "batched": batched}
     if len(per_task) > 1:
         fields["per_episode"] = {"accuracy": [round(t["accuracy"], 6) for t in per_task]}
     return make_record(settings, job, prepared, budget, **fields)

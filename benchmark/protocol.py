@@ -57,18 +57,20 @@ def transfer_tasks(pool, index, test: LabelledData, k_shot, seed: int, pair: str
 
 def episodic_tasks(pool: LabelledData, index: ClassIndex, n_way: int, k_shot: int, n_query: int,
                    episodes: int, seed: int, pair: str):
-    """Yield ``episodes`` tasks; support labels are 0..n_way-1 in the order the classes were drawn."""
+    """Yield ``episodes`` tasks; support labels are 0..n_way-1 in the order the classes were drawn.
+
+    Each episode's draws come from a generator seeded with its own seed (one generator object,
+    reseeded: the draws are those of a fresh one), so episode e is the same however many are drawn.
+    """
+    support_labels = torch.arange(n_way).repeat_interleave(k_shot)  # [N*K], the same every episode
+    query_labels = torch.arange(n_way).repeat_interleave(n_query)    # [N*Q]
+    generator = torch.Generator()
     for episode in range(episodes):
         episode_seed = derive_seed("episode", pair, n_way, k_shot, n_query, seed, episode)
-        generator = torch.Generator().manual_seed(episode_seed)
-        classes = torch.randperm(pool.num_classes, generator=generator)[:n_way]
-        support_rows, query_rows = [], []
-        for members in (index.members[c] for c in classes.tolist()):
-            picked = members[torch.randperm(len(members), generator=generator)[:k_shot + n_query]]
-            support_rows.append(picked[:k_shot])
-            query_rows.append(picked[k_shot:])
-        support_rows, query_rows = torch.cat(support_rows), torch.cat(query_rows)
-        episode_labels = torch.arange(n_way)
-        support = LabelledData(pool.inputs[support_rows], episode_labels.repeat_interleave(k_shot),
-                               tuple(pool.classes[c] for c in classes.tolist()), f"{pool.name} episode {episode}")
-        yield Task(support, pool.inputs[query_rows], episode_labels.repeat_interleave(n_query), episode_seed)
+        generator.manual_seed(episode_seed)
+        classes = torch.randperm(pool.num_classes, generator=generator)[:n_way].tolist()
+        picked = torch.stack([index.members[c][torch.randperm(len(index.members[c]), generator=generator)
+                                               [:k_shot + n_query]] for c in classes])  # [N, K+Q] pool rows
+        support = LabelledData(pool.inputs[picked[:, :k_shot].flatten()], support_labels,
+                               tuple(pool.classes[c] for c in classes), f"{pool.name} episode {episode}")
+        yield Task(support, pool.inputs[picked[:, k_shot:].flatten()], query_labels, episode_seed)

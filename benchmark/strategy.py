@@ -63,6 +63,19 @@ class Context:
                        self.cache_dir, self.progress, self.model)
 
 
+def seed_torch(seed: int, device) -> None:
+    """Seed torch's global generator for one ``adapt``, as ``torch.manual_seed`` would for ``device``.
+
+    ``torch.manual_seed`` also queues a seed for every accelerator backend, recording a stack
+    trace for each (3 ms per call on CPU, as much as a metric-based episode's scoring): only
+    the CPU generator (layer initialisers) and that of ``device`` are seeded here.
+    """
+    torch.default_generator.manual_seed(seed)
+    device = torch.device(device)
+    if device.type != "cpu":
+        getattr(torch, device.type).manual_seed_all(seed)
+
+
 def init_param_names(cls) -> list[str]:
     """The keyword parameters of ``cls.__init__``: a strategy's hyperparameters, a provider's options."""
     signature = inspect.signature(cls.__init__)
@@ -138,6 +151,22 @@ class Strategy:
     def adapt(self, support: LabelledData, ctx: Context) -> Predictor:
         """Learn from the labelled target support set and return a predictor of its classes."""
         raise NotImplementedError(f"strategy '{self.name}' does not implement adapt")
+
+    def adapt_episodes(self, supports: list[LabelledData], contexts: list[Context]) -> list[Predictor]:
+        """Optional: adapt to E episodes at once; one predictor per support set, in order.
+
+        The runner calls it instead of ``adapt`` (episodic protocol only) with chunks of a
+        cell's episodes, when the class that defines ``adapt`` (or a subclass of it) implements
+        it. It must return what ``adapt`` would: ``predictors[e]`` scores as
+        ``adapt(supports[e], contexts[e])`` does after ``torch.manual_seed(contexts[e].seed)``
+        (how the runner seeds torch's generator before each ``adapt``), up to floating-point
+        reordering; ``check_strategy`` checks it. The default does exactly that, one by one.
+        """
+        predictors = []
+        for support, ctx in zip(supports, contexts):
+            seed_torch(ctx.seed, ctx.device)
+            predictors.append(self.adapt(support, ctx))
+        return predictors
 
     def pretrained_state(self) -> dict | None:
         """Everything ``pretrain`` learned, as tensors and plain data, or None (the default)

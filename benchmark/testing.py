@@ -332,6 +332,52 @@ def _check_adapt_before_pretrain(cls, hparams, case, cache_dir):
             f"adapt before pretrain must work or raise an error that says so; it raised {type(error).__name__}: {error}"
 
 
+BATCHED_TOLERANCE = 1e-6  # float64 scores; reordering costs ~1e-11 (tests/test_batched.py says why float64)
+
+
+def _check_batched_episodes(cls, hparams, case, cache_dir):
+    """A strategy that implements ``adapt_episodes`` gives, per episode, the predictions ``adapt`` gives.
+
+    Three episodes (the support set, its rows reversed, and the set again) with seeds 1, 2, 3,
+    adapted one by one and together; compared in float64, where batching only reorders sums.
+    """
+    from benchmark.episodes import batches_episodes
+
+    if not batches_episodes(cls):
+        return
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        case = Case(case.task, _double(case.source), _double(case.support), case.query.double(), case.device)
+        strategy = cls(**hparams)
+        torch.manual_seed(0)
+        strategy.pretrain(case.source, _context(case, 0, cache_dir))
+        reversed_rows = torch.arange(len(case.support) - 1, -1, -1)
+        supports = [case.support, case.support.subset(reversed_rows.to(case.device)), case.support]
+        contexts = [_context(case, seed, cache_dir) for seed in (1, 2, 3)]
+        serial = []
+        for support, ctx in zip(supports, contexts):
+            torch.manual_seed(ctx.seed)
+            predictor = strategy.adapt(support, ctx)
+            with torch.no_grad():
+                serial.append(predictor(case.query))
+        predictors = strategy.adapt_episodes(supports, [_context(case, seed, cache_dir) for seed in (1, 2, 3)])
+        assert len(predictors) == len(supports), \
+            f"adapt_episodes returned {len(predictors)} predictors for {len(supports)} episodes"
+        with torch.no_grad():
+            for episode, (predictor, alone) in enumerate(zip(predictors, serial)):
+                together = predictor(case.query)
+                difference = (together - alone).abs().max().item()
+                assert difference <= BATCHED_TOLERANCE, \
+                    f"adapt_episodes' episode {episode} scores differ from adapt's by {difference:.3g} (float64)"
+    finally:
+        torch.set_default_dtype(default)
+
+
+def _double(data: LabelledData) -> LabelledData:
+    return LabelledData(data.inputs.double(), data.labels, data.classes, data.name)
+
+
 CHECKS = {
     "class attributes": _check_class,
     "__init__ only stores defaulted hyperparameters": _check_init,
@@ -343,6 +389,7 @@ CHECKS = {
     "queries are scored independently (no query leakage)": _check_no_query_peeking,
     "pretrained state round-trips through torch.save / weights_only load": _check_pretrained_state_round_trip,
     "adapt before pretrain works or says so": _check_adapt_before_pretrain,
+    "adapt_episodes, where implemented, predicts as adapt does": _check_batched_episodes,
 }
 
 

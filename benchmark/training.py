@@ -21,6 +21,8 @@ def forward_in_batches(function, inputs: torch.Tensor, batch_size: int = FORWARD
     in eval mode), or batching would change its result.
     """
     with torch.no_grad():
+        if len(inputs) <= batch_size:  # every episode's queries: no slicing, no copy into a concatenation
+            return function(inputs)
         return torch.cat([function(inputs[i:i + batch_size]) for i in range(0, len(inputs), batch_size)])
 
 

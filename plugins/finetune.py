@@ -2,7 +2,7 @@
 
 import copy
 
-from benchmark import hookimpl
+from benchmark import batched, hookimpl
 from benchmark.backbones import Classifier
 from benchmark.training import fit
 from plugins.source_training import SourceTrained
@@ -36,6 +36,15 @@ class FineTune(SourceTrained):
         model = Classifier(trunk, self.model_.feature_dim, support.num_classes).to(ctx.device)
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
                    generator=ctx.generator, weight_decay=self.weight_decay)
+
+    def adapt_episodes(self, supports, contexts):
+        """``adapt`` of every episode, the E fine-tuned copies trained together (benchmark.batched)."""
+        self.check_pretrained("model_")
+        models = batched.seeded(contexts, lambda ctx: Classifier(copy.deepcopy(self.model_.trunk),
+                                                                  self.model_.feature_dim,
+                                                                  supports[0].num_classes).to(ctx.device))
+        return batched.fit_episodes(models, supports, contexts, steps=self.adapt_steps, lr=self.adapt_lr,
+                                    batch_size=self.batch_size, weight_decay=self.weight_decay)
 
 
 @hookimpl

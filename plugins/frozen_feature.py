@@ -11,7 +11,9 @@ adapt_lr=1e-3), so they differ only in which parameters move, not in how long or
 None is tuned on target data.
 """
 
-from benchmark import hookimpl
+import torch
+
+from benchmark import batched, hookimpl
 from benchmark.backbones import Classifier
 from benchmark.models.features import linear_probe
 from benchmark.training import fit_tensors, forward_in_batches
@@ -41,6 +43,18 @@ class FrozenFeature(FineTune):
         fit_tensors(model.head, features, support.labels, steps=self.adapt_steps, lr=self.adapt_lr,
                     batch_size=self.batch_size, generator=ctx.generator, weight_decay=self.weight_decay)
         return model.eval()
+
+    def adapt_episodes(self, supports, contexts):
+        """``adapt`` of every episode: one trunk pass for all support sets, the E heads trained together."""
+        self.check_pretrained("model_")
+        trunk = self.model_.trunk.eval()
+        features = forward_in_batches(trunk, torch.cat([support.inputs for support in supports]))  # [E*S, D]
+        models = batched.seeded(contexts, lambda ctx: Classifier(trunk, self.model_.feature_dim,
+                                                                  supports[0].num_classes).to(ctx.device))
+        batched.fit_episodes([model.head for model in models], supports, contexts, steps=self.adapt_steps,
+                             lr=self.adapt_lr, batch_size=self.batch_size, weight_decay=self.weight_decay,
+                             inputs=list(features.split([len(support) for support in supports])))
+        return [model.eval() for model in models]
 
 
 @hookimpl

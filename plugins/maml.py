@@ -63,7 +63,7 @@ import io
 import torch
 import torch.nn.functional as F
 
-from benchmark import hookimpl, protocol
+from benchmark import batched, hookimpl, protocol
 from benchmark.backbones import SupportBatchNorm, build_classifier
 from benchmark.strategy import Strategy
 
@@ -215,16 +215,26 @@ class ModelAgnosticMetaLearning(Strategy):
         self.maml_ = self.build(ctx.task.input_shape, state["ways"], ctx.device)
         self.maml_.module.load_state_dict(state["state_dict"])
 
-    def adapt(self, support, ctx):
-        self.check_pretrained("maml_")
+    def check_ways(self, support):
         ways = self.maml_.module.head.out_features
         if support.num_classes != ways:
             raise ValueError(f"strategy 'maml': meta-trained for {ways}-way episodes but the support set has "
                              f"{support.num_classes} classes (set 'ways' to match the target)")
+
+    def adapt(self, support, ctx):
+        self.check_pretrained("maml_")
+        self.check_ways(support)
         # Test-time steps need no second-order graph; the clone starts from the meta-learned
         # parameters, which autograd.grad leaves untouched.
         return adapted(self.maml_, support.inputs, support.labels, self.adapt_steps, first_order=True,
                        meta_training=False)
+
+    def adapt_episodes(self, supports, contexts):
+        """``adapt`` of every episode, the E inner loops run together (benchmark.batched.inner_loop)."""
+        self.check_pretrained("maml_")
+        for support in supports:
+            self.check_ways(support)
+        return batched.inner_loop(self.maml_.module, supports, self.adapt_steps, self.inner_lr)
 
 
 @hookimpl

@@ -4,7 +4,7 @@ The same network and adaptation budget as ``finetune``, trained from scratch on 
 target support set alone: no source data is touched.
 """
 
-from benchmark import hookimpl
+from benchmark import batched, hookimpl
 from benchmark.backbones import Classifier, build_classifier
 from benchmark.strategy import Strategy
 from benchmark.training import fit
@@ -22,13 +22,22 @@ class TargetOnly(Strategy):
         self.batch_size = batch_size
         self.weight_decay = weight_decay
 
-    def adapt(self, support, ctx):
+    def new_model(self, num_classes: int, ctx):
         if ctx.model is not None:  # the pair's architecture from random initialisation: what the weights bring is the gap
-            model = Classifier(ctx.model.random_trunk(), ctx.model.feature_dim, support.num_classes).to(ctx.device)
-        else:
-            model = build_classifier(ctx.task.input_shape, support.num_classes, self.backbone).to(ctx.device)
+            return Classifier(ctx.model.random_trunk(), ctx.model.feature_dim, num_classes).to(ctx.device)
+        return build_classifier(ctx.task.input_shape, num_classes, self.backbone).to(ctx.device)
+
+    def adapt(self, support, ctx):
+        model = self.new_model(support.num_classes, ctx)
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
                    generator=ctx.generator, weight_decay=self.weight_decay, augment=self.augmenter(ctx))
+
+    def adapt_episodes(self, supports, contexts):
+        """``adapt`` of every episode, the E networks trained together (benchmark.batched)."""
+        models = batched.seeded(contexts, lambda ctx: self.new_model(supports[0].num_classes, ctx))
+        return batched.fit_episodes(models, supports, contexts, steps=self.adapt_steps, lr=self.adapt_lr,
+                                    batch_size=self.batch_size, weight_decay=self.weight_decay,
+                                    augments=[self.augmenter(ctx) for ctx in contexts])
 
     def augmenter(self, ctx):
         """What each training batch [B, C, H, W] goes through; None: nothing (augment-only overrides it)."""
