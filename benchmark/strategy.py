@@ -74,6 +74,9 @@ class Strategy:
     protocols: ClassVar[frozenset[str]] = frozenset({"transfer", "episodic"})
     # Hyperparameters that make a smoke run take seconds: used by check_strategy and tests.
     quick_hparams: ClassVar[dict] = {}
+    # Where a hyperparameter search draws from (benchmark.selection): {hyperparameter: optuna
+    # distribution}, next to the defaults; {} (the default) searches nothing.
+    search_space: ClassVar[dict] = {}
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -120,6 +123,11 @@ class Strategy:
     def adapt(self, support: LabelledData, ctx: Context) -> Predictor:
         """Learn from the labelled target support set and return a predictor of its classes."""
         raise NotImplementedError(f"strategy '{self.name}' does not implement adapt")
+
+    def adapt_notes(self) -> dict:
+        """What the last ``adapt`` decided that its hyperparameters do not say (e.g. finetune's
+        head under head="auto"), as plain data; the runner stores it in the record. Default: {}."""
+        return {}
 
     def pretrained_state(self) -> dict | None:
         """Everything ``pretrain`` learned, as tensors and plain data, or None (the default)
