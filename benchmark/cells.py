@@ -59,10 +59,12 @@ class Job:
     budgets: tuple              # cells of this job, one per budget (None = all)
     task_key: tuple             # what of the task its pretrain reads (Strategy.pretrain_task_key)
     pretrain_key: dict | None   # the pretrain cache's key payload; None: nothing to cache
+    selection: object = None    # a benchmark.selection Plan: trials pick the hyperparameters; None: fixed
 
     def cell_key(self, budget) -> tuple:
         return records.cell_key({"pair": self.pair, "strategy": self.provided.name, "hparams": self.hparams,
-                                 "seed": self.seed, "budget": budget_label(budget)})
+                                 "seed": self.seed, "budget": budget_label(budget),
+                                 "selection": {"cell": self.selection.cell} if self.selection else None})
 
     def remaining(self, done: set) -> "Job | None":
         """This job without the cells in ``done``; None when nothing is left."""
@@ -84,6 +86,7 @@ def make_record(settings: Settings, job: Job, prepared, budget, **fields) -> dic
         "hparams": job.hparams, "seed": job.seed, "budget": budget_label(budget),
         "n_way": prepared.task_spec(settings.protocol, budget).n_way,
         "fingerprints": prepared.fingerprints, "device": settings.device,
+        "selection": job.selection.describe() if job.selection is not None else {"protocol": "fixed"},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **records.environment(), **fields,
     }
@@ -184,12 +187,13 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                 predictor = strategy.adapt(task.support.to(device), task_ctx)
                 scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
                 per_task.append(metric_fns.score(scores.argmax(dim=1), task.query_labels, task.support.num_classes))
+            notes = strategy.adapt_notes() or None  # e.g. which head finetune started from
     except STRATEGY_FAILURES as error:
         return make_record(settings, job, prepared, budget, status="failed", metrics=None,
                            wall_s=round(time.perf_counter() - started + pretrain_share, 4), **error_fields(error))
     fields = {"status": "ok", "error": None, "metrics": summarise(per_task),
               "wall_s": round(time.perf_counter() - started + pretrain_share, 4),
-              "pretrain_s": round(pretrain_share, 4), "pretrain_cache": cache_status}
+              "pretrain_s": round(pretrain_share, 4), "pretrain_cache": cache_status, "adapt_notes": notes}
     if len(per_task) > 1:
         fields["per_episode"] = {"accuracy": [round(t["accuracy"], 6) for t in per_task]}
     return make_record(settings, job, prepared, budget, **fields)
@@ -208,6 +212,11 @@ def run_job(job: Job, prepared, settings: Settings):
         return
     share = (time.perf_counter() - started) / len(job.budgets)
     for budget in job.budgets:
+        if job.selection is not None:  # trials first, then the selected configuration (benchmark.selection)
+            from benchmark.selection.search import selected_cell
+
+            yield from selected_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
+            continue
         yield run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
 
 

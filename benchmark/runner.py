@@ -29,6 +29,7 @@ from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
 from benchmark.errors import PluginError, SuiteError, TransferbenchError, did_you_mean
 from benchmark.executors import check_executor, make_executor
 from benchmark.pretrain_cache import caches_state, key_of, key_payload
+from benchmark.selection import plan as selection
 from benchmark.strategy import TaskSpec
 from benchmark.suite import Pair, Suite
 
@@ -58,6 +59,7 @@ class Summary:
     failed: list[str] = field(default_factory=list)
     skipped: int = 0
     already: int = 0
+    trials: int = 0   # trial records of hyperparameter searches (benchmark.selection)
     skip_notes: dict[str, int] = field(default_factory=dict)  # "strategy on pair: reason" -> cells
 
     @property
@@ -147,6 +149,7 @@ class Runner:
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
         self.executor, self.workers = executor, workers
+        self.recorded_trials = {}  # trials recorded before this run, read by run() (benchmark.selection)
         if cell_timeout is not None and cell_timeout <= 0:
             raise TransferbenchError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout:g}")
         for option, value in (("--workers", workers), ("--threads", threads)):
@@ -161,9 +164,11 @@ class Runner:
     def run(self) -> Summary:
         strategies = resolve_strategies(self.suite, self.registry)
         check_providers(self.suite, self.registry)
-        pairs = prepare_pairs(self.suite, self.loader)
+        selection.check_search(self.suite, self.registry)
+        pairs = selection.prepare_pairs(self.suite.selection, prepare_pairs(self.suite, self.loader))
         log = records.Log(self.records_path)
         log.refresh()
+        self.recorded_trials = selection.recorded_trials(self.records_path) if self.suite.selection.searches else {}
         jobs, broken, already = self.plan(strategies, pairs, log.done)
         summary = Summary(already=already)
         bar = tqdm(total=sum(len(job.budgets) for job in jobs + [job for job, _ in broken]), unit="cell",
@@ -206,9 +211,10 @@ class Runner:
                     add(Job(provided, dict(overrides), name, seed, self.suite.budgets, (), None), error)
                 continue
             for (name, prepared), seed in itertools.product(pairs.items(), self.suite.seeds):
+                plan = selection.job_plan(self.suite, provided, hparams, name, seed, self.recorded_trials)
                 for task_key, budgets in groups[name].items():
                     add(Job(provided, hparams, name, seed, budgets, task_key,
-                            self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key)))
+                            self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key), plan))
         return jobs, broken, already
 
     def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:
@@ -296,6 +302,8 @@ class Runner:
             return
         if record["status"] == "ok":
             summary.ok += 1
+        elif record["status"] == "trial":
+            summary.trials += 1
         elif record["status"] == "skipped":
             summary.skipped += 1
             note = f"{record['strategy']} on {record['pair']}: {record['reason']}"
