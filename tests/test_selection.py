@@ -1,6 +1,7 @@
 """Hyperparameter selection: which split each protocol reads, resumable trials, suites, head reuse."""
 
 import hashlib
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -164,3 +165,52 @@ def test_every_strategy_declares_its_search_space_in_optuna_distributions_over_i
         for key, distribution in provided.cls.search_space.items():
             assert key in provided.cls.param_names(), f"{name}: searches '{key}', not a hyperparameter"
             assert isinstance(distribution, D.BaseDistribution), f"{name}: '{key}' is not an optuna distribution"
+
+
+def selected(strategy, pair, seed, value, protocol, chosen_lr, base=None, trials=8, wall=10.0, **extra):
+    """A selected cell's ok record as search.selected_cell writes it, and its trial records."""
+    from benchmark.leaderboard import synthetic
+
+    base = base or {"lr": 0.001}
+    cell = "selected:" + records.hparams_key({"protocol": protocol, "base": base, "trials": trials})
+    selection = {"protocol": protocol, "trials": trials, "sampler": "random", "seed": 0, "cell": cell,
+                 "search_wall_s": wall, "selected_trial": 0, **extra}
+    made = synthetic.record(strategy, pair, seed, 1, value, hparams={**base, "lr": chosen_lr})
+    made["selection"] = selection
+    trial_records = []
+    for index in range(trials):
+        trial = synthetic.record(strategy, pair, seed, 1, None, status="trial", hparams={**base, "lr": index})
+        trial.update(selection=selection, trial={"index": index, "score": 0.5})
+        trial_records.append(trial)
+    return trial_records + [made]
+
+
+def test_the_leaderboard_shows_the_selected_cell_with_its_protocol_cost_and_oracle_apart(tmp_path):
+    from benchmark.leaderboard import load, markdown, synthetic, tidy
+
+    made = []
+    for seed in range(3):  # the selected lr differs per seed: still one row
+        made += selected("finetune", "a→b", seed, 0.6 + seed / 100, "source-val", 10.0 ** -seed)
+        made += selected("target-only", "a→b", seed, 0.5, "source-val", 0.01)
+        made += selected("finetune", "a→b", seed, 0.9, "oracle", 0.1)
+        made.append(synthetic.record("source-only", "a→b", seed, 1, 0.7,
+                                     hparams={"lr": 0.001}) | {"selection": {
+                                         "protocol": "fixed", "requested": "source-val", "trials": 0,
+                                         "reason": "source-only declares no search space", "cell": "selected:" +
+                                         records.hparams_key({"base": {"lr": 0.001}})}})
+    synthetic.write(tmp_path / "records.jsonl", made)
+    board = load(tmp_path)
+    (table,) = board.tables
+    assert sorted(table.rows) == ["finetune (oracle)", "finetune (source-val)", "source-only", "target-only"]
+    assert math.isnan(table.entries[("finetune (oracle)", "a→b")].rank)
+    assert math.isnan(table.mean_rank["finetune (oracle)"]) and table.mean_rank["source-only"] == 1.0
+    assert table.entries[("source-only", "a→b")].best  # the oracle's 90% is not "best"
+    assert table.search["finetune (source-val)"] == (24, 30.0) and table.search["source-only"] == (0, 0.0)
+    text = markdown.render(board)
+    assert "Hyperparameters chosen by source-val" in text and "8 trials per strategy × pair × budget × seed" in text
+    assert "ORACLE: Hyperparameters chosen by oracle" in text and "never ranked" in text
+    assert "3 source-val cells used the defaults (fixed) instead: source-only declares no search space" in text
+    oracle_line = next(line for line in text.splitlines() if line.startswith("| finetune (oracle)"))
+    assert "oracle" in oracle_line.split("|")[2] and "24 trials, 30 s" in oracle_line
+    frame = tidy.frame(board)
+    assert set(frame[frame.variant == "finetune (oracle)"].selection) == {"oracle"}

@@ -62,7 +62,7 @@ class Protocol:
 
 class Fixed(Protocol):
     name = "fixed"
-    reads = "nothing: the strategy's defaults and the suite's [hparams]"
+    reads = "the strategies' defaults and the suite's [hparams]"
 
     def folds(self, evidence, seed):
         raise NotApplicable("the fixed protocol searches nothing")
