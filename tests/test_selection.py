@@ -214,3 +214,19 @@ def test_the_leaderboard_shows_the_selected_cell_with_its_protocol_cost_and_orac
     assert "oracle" in oracle_line.split("|")[2] and "24 trials, 30 s" in oracle_line
     frame = tidy.frame(board)
     assert set(frame[frame.variant == "finetune (oracle)"].selection) == {"oracle"}
+
+
+@pytest.mark.slow
+def test_a_search_on_the_ray_executor_records_what_the_in_process_executor_records(registry, tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'transferbench[ray]'")
+    tiny = load_suite(TINY)
+    suite = replace(tiny, pairs=tiny.pairs[:1], seeds=(0,), budgets=(2,), strategies=("finetune",)) \
+        .with_overrides(selection="source-val", trials=3)
+    written = {}
+    for executor in ("local", "ray"):
+        out = tmp_path / executor
+        summary = Runner(suite, registry, out, tmp_path, show_progress=False, executor=executor, threads=1).run()
+        assert summary.ok == 1 and summary.trials == 3 and not summary.failed
+        written[executor] = [{k: r.get(k) for k in ("status", "hparams", "trial", "metrics")}
+                             for r in records.read(out / "tiny-source-val" / "records.jsonl")]
+    assert written["ray"] == written["local"]
