@@ -57,8 +57,11 @@ def caption(records: list[dict]) -> str:
         if asked == "fixed":
             parts.append(f"Rows marked fixed: {PROTOCOLS['fixed'].reads}.")
             continue
-        trials, sampler, seed = settings.get(asked, (None, None, None))
         what = f"{ORACLE.upper()}: " if asked == ORACLE else ""
+        if asked not in settings:  # every cell fell back: said below
+            parts.append(f"{what}{asked} was asked for ({PROTOCOLS[asked].reads}) but could apply to no cell.")
+            continue
+        trials, sampler, seed = settings[asked]
         parts.append(f"{what}Hyperparameters chosen by {asked} ({PROTOCOLS[asked].reads}), "
                      f"{trials} trials per strategy × pair × budget × seed ({sampler} sampler, seed {seed}); "
                      f"the selected trial's configuration is scored on the target test split.")

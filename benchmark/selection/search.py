@@ -25,6 +25,7 @@ from benchmark.cells import (STRATEGY_FAILURES, error_fields, make_record, predi
 from benchmark.pretrain_cache import key_payload
 from benchmark.protocol import derive_seed
 from benchmark.selection.protocols import PROTOCOLS, NotApplicable, evidence_for
+from benchmark.strategy import Strategy
 from benchmark.suite import budget_label
 from benchmark.timeout import time_limit
 
@@ -73,7 +74,7 @@ class Instances:
     def __init__(self, strategy, ctx, cache_status, job, prepared, settings):
         self.job, self.prepared, self.settings = job, prepared, settings
         self.by_identity = {self.identity(strategy): (strategy, ctx, cache_status)}
-        self.pretrains = 0  # pretrains (or cache restores) beyond the job's own
+        self.pretrains = 0  # pretrains (or cache restores) beyond the job's own, by trials that change the pretrain
 
     @staticmethod
     def identity(strategy) -> str:
@@ -85,7 +86,7 @@ class Instances:
         if key not in self.by_identity:
             job = replace(self.job, hparams=hparams, pretrain_key=self.pretrain_key(probe))
             self.by_identity[key] = pretrained(job, self.prepared, self.settings)
-            self.pretrains += 1
+            self.pretrains += type(probe).pretrain is not Strategy.pretrain  # one that learns nothing is free
         strategy, ctx, status = self.by_identity[key]
         return strategy.set_params(**hparams), ctx, status
 
