@@ -209,7 +209,7 @@ def test_the_leaderboard_shows_the_selected_cell_with_its_protocol_cost_and_orac
     text = markdown.render(board)
     assert "Hyperparameters chosen by source-val" in text and "8 trials per strategy × pair × budget × seed" in text
     assert "ORACLE: Hyperparameters chosen by oracle" in text and "never ranked" in text
-    assert "3 source-val cells used the defaults (fixed) instead: source-only declares no search space" in text
+    assert "3 source-val cells here used the defaults (fixed) instead: source-only declares no search space" in text
     oracle_line = next(line for line in text.splitlines() if line.startswith("| finetune (oracle)"))
     assert "oracle" in oracle_line.split("|")[2] and "24 trials, 30 s" in oracle_line
     frame = tidy.frame(board)

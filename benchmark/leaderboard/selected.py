@@ -66,7 +66,7 @@ def caption(records: list[dict]) -> str:
                      f"{trials} trials per strategy × pair × budget × seed ({sampler} sampler, seed {seed}); "
                      f"the selected trial's configuration is scored on the target test split.")
     for (asked, reason), n in sorted(fallbacks.items()):
-        parts.append(f"{n} {asked} cell{'s' if n != 1 else ''} used the defaults (fixed) instead: {reason}.")
+        parts.append(f"{n} {asked} cell{'s' if n != 1 else ''} here used the defaults (fixed) instead: {reason}.")
     if ORACLE in by_protocol:
         parts.append("Oracle rows were tuned on the target test split: an upper bound, marked oracle and "
                      "never ranked or compared with the others.")
@@ -85,4 +85,4 @@ def starts_from_note(records: list[dict]) -> str:
         total[record["strategy"]] += 1
         reused[record["strategy"]] += notes.get("head") == "reuse"
     return " ".join(f"{name} starts from the model {origin} scores as is (source head reused in "
-                    f"{reused[name]} of {total[name]} cells)." for name, origin in sorted(starts.items()))
+                    f"{reused[name]} of its {total[name]} cells here)." for name, origin in sorted(starts.items()))

@@ -111,8 +111,12 @@ def selected_cell(strategy, ctx, job, prepared, settings, budget, share: float, 
         evidence = evidence_for(protocol, task.support, getattr(prepared, "validation", None), prepared.test)
         folds = protocol.folds(evidence, task.seed)
     except NotApplicable as why:  # recorded as what it is: the defaults, and why
-        record = run_cell(*instances.get(plan.base)[:2], replace(job, hparams=plan.base), prepared, settings,
-                          budget, share, cache_status)
+        try:
+            record = run_cell(*instances.get(plan.base)[:2], replace(job, hparams=plan.base), prepared, settings,
+                              budget, share, cache_status)
+        except STRATEGY_FAILURES as error:
+            record = make_record(settings, replace(job, hparams=plan.base), prepared, budget, status="failed",
+                                 metrics=None, wall_s=round(share, 4), **error_fields(error))
         record["selection"].update(protocol="fixed", requested=plan.protocol, reason=str(why), trials=0)
         yield record
         return
@@ -154,10 +158,14 @@ def selected_cell(strategy, ctx, job, prepared, settings, budget, share: float, 
                           wall_s=round(search_wall + share, 4), **error_fields(error))
         return
     index, hparams, score = best
-    instance, instance_ctx, _ = instances.get(hparams)
-    record = run_cell(instance, instance_ctx, replace(job, hparams=hparams), prepared, settings, budget, share,
-                      cache_status)
+    try:
+        instance, instance_ctx, _ = instances.get(hparams)  # already built by its trial, unless that was resumed
+    except STRATEGY_FAILURES as error:  # plugin code: it fails its own cell, not the suite
+        record = make_record(settings, replace(job, hparams=hparams), prepared, budget, status="failed",
+                             metrics=None, wall_s=round(share, 4), **error_fields(error))
+    else:
+        record = run_cell(instance, instance_ctx, replace(job, hparams=hparams), prepared, settings, budget, share,
+                          cache_status)
     record["selection"].update(selected_trial=index, validation_score=score, search_wall_s=round(search_wall, 4),
                                extra_pretrains=instances.pretrains)
-    instance.set_params(**job.hparams)
     yield record
