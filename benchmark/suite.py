@@ -71,7 +71,7 @@ class Suite:
         try:
             check_selection(selection, trials)
         except ValueError as error:
-            raise SuiteError(f"--selection / --trials: {error}") from None
+            raise SuiteError(str(error)) from None
         chosen = replace(self.selection, protocol=selection or self.selection.protocol,
                          trials=trials or self.selection.trials)
         if chosen.searches and self.protocol != "transfer":

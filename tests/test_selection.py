@@ -137,12 +137,22 @@ def test_a_killed_search_resumes_its_trials_and_selects_what_a_clean_run_selects
 def test_selection_errors_name_the_file_and_line(tmp_path):
     text = TINY.read_text()
     for extra, expected in [('\n[selection]\nprotocol = "orcale"\n', r":\d+: .*oracle"),
-                            ('\n[selection]\ntrials = 0\n', r":\d+: .*trials must be a positive integer"),
+                            ('\n[selection]\ntrials = 0\n', r":\d+: \[selection\] trials must be a positive integer"),
                             ('\n[search.finetune]\nadapt_lr = { low = 1.0, high = 0.1 }\n', r":\d+: .*adapt_lr")]:
         path = tmp_path / "bad.toml"
         path.write_text(text + extra)
         with pytest.raises(SuiteError, match=expected):
             load_suite(path)
+
+
+def test_bad_selection_options_fail_in_one_line_naming_the_option():
+    suite = load_suite(TINY)
+    with pytest.raises(SuiteError, match=r"^--selection must be one of fixed, source-val, target-val, oracle, "
+                                         r"got 'orcale'.*oracle"):
+        suite.with_overrides(selection="orcale")
+    with pytest.raises(SuiteError, match=r"^--trials must be a positive integer, got 0"):
+        suite.with_overrides(selection="oracle", trials=0)
+    assert suite.with_overrides(selection="oracle").name == "tiny-oracle"  # never beside the fixed records
 
 
 def test_a_suite_narrows_a_search_space_and_fixes_a_hyperparameter(registry, tmp_path):

@@ -39,13 +39,15 @@ class Selection:
         return self.protocol != "fixed"
 
 
-def check_selection(protocol: str | None = None, trials: int | None = None, where: str = "--selection") -> None:
-    """Raise ValueError on a protocol name or trial count that cannot work (CLI and suite share it)."""
+def check_selection(protocol: str | None = None, trials: int | None = None,
+                    where: tuple[str, str] = ("--selection", "--trials")) -> None:
+    """Raise ValueError on a protocol name or trial count that cannot work; ``where`` names the two
+    settings (command-line options, or the suite's keys)."""
     if protocol is not None and protocol not in PROTOCOL_NAMES:
-        raise ValueError(f"{where}: protocol must be one of {', '.join(PROTOCOL_NAMES)}, got '{protocol}'"
+        raise ValueError(f"{where[0]} must be one of {', '.join(PROTOCOL_NAMES)}, got '{protocol}'"
                          f"{did_you_mean(protocol, PROTOCOL_NAMES)}")
     if trials is not None and (not isinstance(trials, int) or isinstance(trials, bool) or trials < 1):
-        raise ValueError(f"trials must be a positive integer, got {trials!r}")
+        raise ValueError(f"{where[1]} must be a positive integer, got {trials!r}")
 
 
 def parse_selection(table, check) -> Selection:
@@ -55,7 +57,7 @@ def parse_selection(table, check) -> Selection:
     check.keys(table, SELECTION_KEYS, "[selection]")
     selection = Selection(**table)
     try:
-        check_selection(selection.protocol, selection.trials, "[selection]")
+        check_selection(selection.protocol, selection.trials, ("[selection] protocol", "[selection] trials"))
     except ValueError as error:
         check.fail(str(error), "protocol" if selection.protocol not in PROTOCOL_NAMES else "trials")
     if selection.sampler not in SAMPLERS:
