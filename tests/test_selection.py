@@ -224,6 +224,12 @@ def test_the_leaderboard_shows_the_selected_cell_with_its_protocol_cost_and_orac
     assert "oracle" in oracle_line.split("|")[2] and "24 trials, 30 s" in oracle_line
     frame = tidy.frame(board)
     assert set(frame[frame.variant == "finetune (oracle)"].selection) == {"oracle"}
+    assert list(frame[frame.variant == "finetune (source-val)"].search_trials) == [24]
+    from benchmark.leaderboard import latex, webpage
+    tex_row = next(line for line in latex.render(board).splitlines() if line.startswith("finetune (oracle)"))
+    assert tex_row.count("oracle") == 2 and "24 trials" in tex_row  # the label and the cell
+    html = webpage.render(board)
+    assert '<span class="note">oracle</span>' in html and "ORACLE: Hyperparameters chosen by oracle" in html
 
 
 @pytest.mark.slow
