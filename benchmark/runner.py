@@ -47,6 +47,7 @@ class PreparedPair:
     test: LabelledData      # transfer: the target test split; episodic: the pool itself
     pool_index: protocol.ClassIndex
     fingerprints: dict
+    validation: LabelledData | None = None  # source-val: the held-out part of the source (benchmark.selection)
 
     def task_spec(self, protocol_name: str, budget) -> TaskSpec:
         n_way = self.pair.ways if protocol_name == "episodic" else self.pool.num_classes

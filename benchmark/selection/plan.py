@@ -5,7 +5,7 @@
     job.selection = job_plan(...)              # None under "fixed": the job runs as it always did
 """
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 import optuna
@@ -19,18 +19,6 @@ from benchmark.protocol import derive_seed
 from benchmark.selection.config import Selection, space_for
 from benchmark.selection.protocols import HOLD_OUT
 from benchmark.selection.search import Plan
-
-
-def _prepared_class():
-    from benchmark.runner import PreparedPair  # here: the runner imports this module
-
-    @dataclass
-    class SelectionPair(PreparedPair):
-        """A prepared pair whose source is the training part; ``validation`` the held-out part."""
-
-        validation: LabelledData | None = None
-
-    return SelectionPair
 
 
 def split_source(source: LabelledData, seed: int) -> tuple[LabelledData, LabelledData]:
@@ -50,14 +38,12 @@ def prepare_pairs(selection: Selection, pairs: dict) -> dict:
     """
     if selection.protocol != "source-val":
         return pairs
-    SelectionPair = _prepared_class()
     out = {}
     for name, prepared in pairs.items():
         train, held = split_source(prepared.source, derive_seed("source-val", name, selection.seed))
         fingerprints = {**prepared.fingerprints,
                         "source": f"{prepared.fingerprints['source']}:source-val-train-{selection.seed}"}
-        out[name] = SelectionPair(prepared.pair, train, prepared.pool, prepared.test, prepared.pool_index,
-                                  fingerprints, validation=held)
+        out[name] = replace(prepared, source=train, fingerprints=fingerprints, validation=held)
     return out
 
 

@@ -108,7 +108,7 @@ def selected_cell(strategy, ctx, job, prepared, settings, budget, share: float, 
     try:
         if not plan.space:
             raise NotApplicable(f"{job.provided.name} declares no search space: its defaults are used")
-        evidence = evidence_for(protocol, task.support, getattr(prepared, "validation", None), prepared.test)
+        evidence = evidence_for(protocol, task.support, prepared.validation, prepared.test)
         folds = protocol.folds(evidence, task.seed)
     except NotApplicable as why:  # recorded as what it is: the defaults, and why
         try:
