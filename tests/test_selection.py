@@ -58,7 +58,7 @@ def splits(suite, registry, tmp_path) -> dict:
     runner = Runner(suite, registry, tmp_path, tmp_path / "data", show_progress=False)
     prepared = selection_plan.prepare_pairs(suite.selection, prepare_pairs(suite, runner.loader))
     pair = next(iter(prepared.values()))
-    return {"source": row_hashes(pair.source.inputs) | row_hashes(getattr(pair, "validation", pair.source).inputs),
+    return {"source": row_hashes(pair.source.inputs) | row_hashes((pair.validation or pair.source).inputs),
             "target labelled budget": row_hashes(pair.pool.inputs), "target test": row_hashes(pair.test.inputs)}
 
 
