@@ -81,14 +81,13 @@ class FineTune(SourceTrained):
         self.head = head
         self.probe_steps = probe_steps
 
-    def start_model(self, support, ctx) -> Classifier:
-        """A copy of the source trunk with the head ``head`` asks for; notes which one."""
+    def start_model(self, support, ctx, trunk: nn.Module | None = None) -> Classifier:
+        """``trunk`` (default: a copy of the source trunk) with the head ``head`` asks for; notes which one."""
         self.check_pretrained("model_")
         choice = head_choice(self.head, ctx.task.source_classes, support.classes)
         self.notes_ = {"head": choice, "starts_from": "source-only"}
-        model = start_from(self.model_, copy.deepcopy(self.model_.trunk), ctx.task.source_classes,
-                           support.classes, choice)
-        return model.to(ctx.device)
+        trunk = copy.deepcopy(self.model_.trunk) if trunk is None else trunk
+        return start_from(self.model_, trunk, ctx.task.source_classes, support.classes, choice).to(ctx.device)
 
     def adapt_notes(self):
         return dict(getattr(self, "notes_", {}))

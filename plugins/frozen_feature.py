@@ -17,7 +17,7 @@ import optuna.distributions as D
 
 from benchmark import hookimpl
 from benchmark.training import fit_tensors, forward_in_batches
-from plugins.finetune import FineTune, head_choice, start_from
+from plugins.finetune import FineTune
 
 
 class FrozenFeature(FineTune):
@@ -45,9 +45,7 @@ class FrozenFeature(FineTune):
         self.check_pretrained("model_")
         trunk = self.model_.trunk.eval()  # shared, never trained: eval mode keeps BatchNorm statistics fixed
         features = forward_in_batches(trunk, support.inputs)  # [S, D], once per support set
-        choice = head_choice(self.head, ctx.task.source_classes, support.classes)
-        self.notes_ = {"head": choice, "starts_from": "source-only"}
-        model = start_from(self.model_, trunk, ctx.task.source_classes, support.classes, choice).to(ctx.device)
+        model = self.start_model(support, ctx, trunk)  # the shared trunk, and a new or the source's head
         fit_tensors(model.head, features, support.labels, steps=self.adapt_steps, lr=self.adapt_lr,
                     batch_size=self.batch_size, generator=ctx.generator, weight_decay=self.weight_decay)
         return model.eval()

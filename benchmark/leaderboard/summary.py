@@ -19,8 +19,8 @@ import numpy as np
 from scipy.stats import rankdata
 
 from benchmark import stats
-from benchmark.leaderboard.cells import Cells, Runs, collect
 from benchmark.leaderboard import selected
+from benchmark.leaderboard.cells import Cells, Runs, collect
 from benchmark.leaderboard.provenance import footer
 
 BASELINE = "target-only"
@@ -165,6 +165,12 @@ def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | No
     return made
 
 
+def search_cost(cells: Cells, variant: str, pairs: list, budget: str) -> tuple[int, float]:
+    """(trials, wall seconds) of the searches behind a row's cells in one table."""
+    runs = [cells.runs[(variant, p, budget)] for p in pairs if (variant, p, budget) in cells.runs]
+    return sum(r.trials for r in runs), sum(r.search_wall_s for r in runs)
+
+
 def compare_with_best(cells: Cells, table: Table) -> None:
     """Mark each column's best, test every other scored variant against it, Holm across the table."""
     compared = []
@@ -233,9 +239,7 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
                 for v in rows}
         table = Table(budget, pairs, rows, entries, {}, {v: float(np.mean(s)) if s else math.nan
                                                          for v, s in wall.items()},
-                      {v: (sum(cells.runs[(v, p, budget)].trials for p in pairs if (v, p, budget) in cells.runs),
-                           sum(cells.runs[(v, p, budget)].search_wall_s for p in pairs
-                               if (v, p, budget) in cells.runs)) for v in rows},
+                      {v: search_cost(cells, v, pairs, budget) for v in rows},
                       frozenset(v for v in rows if cells.variants[v].oracle))
         rank(table)
         compare_with_best(cells, table)
