@@ -64,10 +64,12 @@ class Job:
     task_key: tuple             # what of the task its pretrain reads (Strategy.pretrain_task_key)
     pretrain_key: dict | None   # the pretrain cache's key payload; None: nothing to cache
     model: dict | None = None   # the pair's model identity (records' "model"); None: the strategy's own backbone
+    selection: object = None    # a benchmark.selection Plan: trials pick the hyperparameters; None: fixed
 
     def cell_key(self, budget) -> tuple:
         return records.cell_key({"pair": self.pair, "strategy": self.provided.name, "hparams": self.hparams,
-                                 "seed": self.seed, "budget": budget_label(budget), "model": self.model})
+                                 "seed": self.seed, "budget": budget_label(budget), "model": self.model,
+                                 "selection": {"cell": self.selection.cell} if self.selection else None})
 
     def remaining(self, done: set) -> "Job | None":
         """This job without the cells in ``done``; None when nothing is left."""
@@ -90,6 +92,7 @@ def make_record(settings: Settings, job: Job, prepared, budget, **fields) -> dic
         "n_way": prepared.task_spec(settings.protocol, budget).n_way,
         "fingerprints": prepared.fingerprints, "device": settings.device,
         **model_fields(prepared, job.hparams),
+        "selection": job.selection.describe() if job.selection is not None else {"protocol": "fixed"},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **records.environment(), **fields,
     }
@@ -214,6 +217,7 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                     labels.append(task.query_labels)
                 per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),
                                                    task.support.num_classes)
+            notes = strategy.adapt_notes() or None  # e.g. which head finetune started from
     except NotApplicable as reason:
         return skipped_record(settings, job, prepared, budget, reason)
     except STRATEGY_FAILURES as error:
@@ -221,7 +225,8 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                            wall_s=round(time.perf_counter() - started + pretrain_share, 4), **error_fields(error))
     fields = {"status": "ok", "error": None, "metrics": summarise(per_task),
               "wall_s": round(time.perf_counter() - started + pretrain_share, 4),
-              "pretrain_s": round(pretrain_share, 4), "pretrain_cache": cache_status, "batched": batched}
+              "pretrain_s": round(pretrain_share, 4), "pretrain_cache": cache_status, "batched": batched,
+              "adapt_notes": notes}
     if len(per_task) > 1:
         fields["per_episode"] = {"accuracy": [round(t["accuracy"], 6) for t in per_task]}
     return make_record(settings, job, prepared, budget, **fields)
@@ -243,6 +248,11 @@ def run_job(job: Job, prepared, settings: Settings):
         return
     share = (time.perf_counter() - started) / len(job.budgets)
     for budget in job.budgets:
+        if job.selection is not None:  # trials first, then the selected configuration (benchmark.selection)
+            from benchmark.selection.search import selected_cell
+
+            yield from selected_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
+            continue
         yield run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
 
 

@@ -69,7 +69,8 @@ def cmd_run(args) -> int:
     from benchmark.suite import load_suite
 
     chosen = [s for s in args.strategies.split(",") if s] if args.strategies else None
-    suite = load_suite(args.suite).with_overrides(seeds=args.seeds, episodes=args.episodes, strategies=chosen)
+    suite = load_suite(args.suite).with_overrides(seeds=args.seeds, episodes=args.episodes, strategies=chosen,
+                                                  selection=args.selection, trials=args.trials)
     registry = registry_for(args)
     for name in chosen or ():
         registry.strategy(name)  # an unknown --strategies name is the option's fault, not the suite file's
@@ -77,6 +78,9 @@ def cmd_run(args) -> int:
                         for name, dist, version in registry.plugins)
     print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pairs, seeds {list(suite.seeds)}, "
           f"budgets {[b or 'all' for b in suite.budgets]}\nplugins: {plugins}")
+    if suite.selection.searches:
+        print(f"hyperparameters chosen by {suite.selection.protocol}: {suite.selection.trials} trials per cell, "
+              f"{suite.selection.sampler} sampler, seed {suite.selection.seed}")
     cache_dir = args.pretrain_cache or os.environ.get("TRANSFERBENCH_PRETRAIN_CACHE")
     runner = Runner(suite, registry, Path(args.out), data_root(args), device=args.device,
                     show_progress=not args.no_progress, executor=args.executor, workers=args.workers,
@@ -84,6 +88,7 @@ def cmd_run(args) -> int:
                     pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None)
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
+          f"{f'{summary.trials} trials, ' if summary.trials else ''}"
           f"{summary.already} already recorded -> {runner.records_path}")
     for note, cells in summary.skip_notes.items():
         print(f"  skipped ({cells} cells): {note}")
@@ -150,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strategies", help="comma-separated strategy names (default: the suite's, else all)")
     run.add_argument("--seeds", type=int, help="use seeds 0..N-1 instead of the suite's")
     run.add_argument("--episodes", type=int, help="evaluation episodes per cell (episodic protocol)")
+    run.add_argument("--selection", metavar="PROTOCOL", help="how hyperparameters are chosen: fixed, source-val, "
+                     "target-val or oracle (default: the suite's [selection], else fixed); results of another "
+                     "protocol than the suite's go to <suite>-<protocol>/")
+    run.add_argument("--trials", type=int, help="trials per cell of the search (default: the suite's, else 8)")
     run.add_argument("--out", default="results", help="results directory (default: results/)")
     run.add_argument("--data-root", help="where datasets live (default: $TRANSFERBENCH_DATA, else ./data)")
     run.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")

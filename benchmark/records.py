@@ -37,9 +37,15 @@ def model_key(record: dict) -> str:
 
 
 def cell_key(record: dict) -> tuple:
-    """What makes two records the same cell: rerunning it is skipped."""
-    return (record["pair"], record["strategy"], hparams_key(record["hparams"]), record["seed"], record["budget"],
-            model_key(record))
+    """What makes two records the same cell: rerunning it is skipped.
+
+    A cell whose hyperparameters a search selects (benchmark.selection) is identified by what
+    was searched (``selection.cell``), not by the outcome; each of its trials is a cell of its own.
+    """
+    searched = (record.get("selection") or {}).get("cell")
+    trial = (record.get("trial") or {}).get("index")
+    return (record["pair"], record["strategy"], searched or hparams_key(record["hparams"]), record["seed"],
+            record["budget"], trial, model_key(record))
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from benchmark.errors import PluginError, SuiteError, TransferbenchError, did_yo
 from benchmark.executors import check_executor, make_executor
 from benchmark.models.resolve import model_identity, resolve_models
 from benchmark.pretrain_cache import caches_state, key_of, key_payload
+from benchmark.selection import plan as selection
 from benchmark.strategy import TaskSpec
 from benchmark.suite import Pair, Suite
 
@@ -49,6 +50,7 @@ class PreparedPair:
     fingerprints: dict
     model: "PretrainedModel | None" = None  # the pair's [model]; None: strategies build their own backbone
     input_origin: str = "the suite"         # where the pair's input (shape, mean, std) came from
+    validation: LabelledData | None = None  # source-val: the held-out part of the source (benchmark.selection)
 
     def task_spec(self, protocol_name: str, budget) -> TaskSpec:
         n_way = self.pair.ways if protocol_name == "episodic" else self.pool.num_classes
@@ -63,6 +65,7 @@ class Summary:
     failed: list[str] = field(default_factory=list)
     skipped: int = 0
     already: int = 0
+    trials: int = 0   # trial records of hyperparameter searches (benchmark.selection)
     skip_notes: dict[str, int] = field(default_factory=dict)  # "strategy on pair: reason" -> cells
 
     @property
@@ -160,6 +163,7 @@ class Runner:
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
         self.executor, self.workers = executor, workers
+        self.recorded_trials = {}  # trials recorded before this run, read by run() (benchmark.selection)
         if cell_timeout is not None and cell_timeout <= 0:
             raise TransferbenchError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout:g}")
         for option, value in (("--workers", workers), ("--threads", threads)):
@@ -174,11 +178,13 @@ class Runner:
     def run(self) -> Summary:
         strategies = resolve_strategies(self.suite, self.registry)
         check_providers(self.suite, self.registry)
+        selection.check_search(self.suite, self.registry)
         # Checkpoints are checked before any data is read.
         self.suite, models = resolve_models(self.suite, self.registry, self.loader.data_root)
-        pairs = prepare_pairs(self.suite, self.loader, models)
+        pairs = selection.prepare_pairs(self.suite.selection, prepare_pairs(self.suite, self.loader, models))
         log = records.Log(self.records_path)
         log.refresh()
+        self.recorded_trials = selection.recorded_trials(self.records_path) if self.suite.selection.searches else {}
         jobs, broken, already = self.plan(strategies, pairs, log.done)
         summary = Summary(already=already)
         bar = tqdm(total=sum(len(job.budgets) for job in jobs + [job for job, _ in broken]), unit="cell",
@@ -222,10 +228,11 @@ class Runner:
                             model_identity(pairs[name])), error)
                 continue
             for (name, prepared), seed in itertools.product(pairs.items(), self.suite.seeds):
+                plan = selection.job_plan(self.suite, provided, hparams, name, seed, self.recorded_trials)
                 for task_key, budgets in groups[name].items():
                     add(Job(provided, hparams, name, seed, budgets, task_key,
                             self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key),
-                            model_identity(prepared)))
+                            model=model_identity(prepared), selection=plan))
         return jobs, broken, already
 
     def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:
@@ -313,6 +320,8 @@ class Runner:
             return
         if record["status"] == "ok":
             summary.ok += 1
+        elif record["status"] == "trial":
+            summary.trials += 1
         elif record["status"] == "skipped":
             summary.skipped += 1
             note = f"{record['strategy']} on {record['pair']}: {record['reason']}"

@@ -99,6 +99,9 @@ class Strategy:
     # Whether pretrain needs a source split; None: it does when the class overrides pretrain.
     # A pair with a [model] may have no source: then pretrain(None, ctx) starts from ctx.model.
     needs_source: ClassVar[bool | None] = None
+    # Where a hyperparameter search draws from (benchmark.selection): {hyperparameter: optuna
+    # distribution}, next to the defaults; {} (the default) searches nothing.
+    search_space: ClassVar[dict] = {}
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -167,6 +170,11 @@ class Strategy:
             seed_torch(ctx.seed, ctx.device)
             predictors.append(self.adapt(support, ctx))
         return predictors
+
+    def adapt_notes(self) -> dict:
+        """What the last ``adapt`` decided that its hyperparameters do not say (e.g. finetune's
+        head under head="auto"), as plain data; the runner stores it in the record. Default: {}."""
+        return {}
 
     def pretrained_state(self) -> dict | None:
         """Everything ``pretrain`` learned, as tensors and plain data, or None (the default)

@@ -31,10 +31,11 @@ from pathlib import Path
 from benchmark.datasets import MODALITIES, DatasetSpec, InputSpec, parse_split
 from benchmark.errors import DataError, SuiteError, did_you_mean
 from benchmark.models.base import ModelSpec
+from benchmark.selection.config import Selection, check_selection, parse_search, parse_selection
 
 PROTOCOLS = ("transfer", "episodic")
 SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
-              "input", "hparams", "pairs", "notes", "model"}
+              "input", "hparams", "pairs", "notes", "model", "selection", "search"}
 PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model"}
 DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
 TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
@@ -68,12 +69,24 @@ class Suite:
     episodes: int = 600
     description: str = ""
     notes: str = ""
+    selection: Selection = Selection()  # how hyperparameters are chosen (benchmark.selection)
+    search: dict = field(default_factory=dict)  # {strategy: {hyperparameter: distribution or fixed value}}
 
-    def with_overrides(self, seeds=None, strategies=None, episodes=None) -> "Suite":
+    def with_overrides(self, seeds=None, strategies=None, episodes=None, selection=None, trials=None) -> "Suite":
         for option, value in (("--seeds", seeds), ("--episodes", episodes)):
             if value is not None and value < 1:
                 raise SuiteError(f"{option} must be at least 1, got {value}")
-        return replace(self,
+        try:
+            check_selection(selection, trials)
+        except ValueError as error:
+            raise SuiteError(str(error)) from None
+        chosen = replace(self.selection, protocol=selection or self.selection.protocol,
+                         trials=trials or self.selection.trials)
+        if chosen.searches and self.protocol != "transfer":
+            raise SuiteError(f"{self.path}: selection protocol '{chosen.protocol}' needs the transfer protocol")
+        # Records of another protocol than the file's go to their own results directory: never mixed.
+        name = self.name if chosen.protocol == self.selection.protocol else f"{self.name}-{chosen.protocol}"
+        return replace(self, name=name, selection=chosen,
                        seeds=tuple(range(seeds)) if seeds is not None else self.seeds,
                        strategies=tuple(strategies) if strategies is not None else self.strategies,
                        episodes=episodes if episodes is not None else self.episodes)
@@ -260,6 +273,9 @@ def load_suite(path) -> Suite:
     strategies = raw.get("strategies")
     if strategies is not None and not (isinstance(strategies, list) and all(isinstance(n, str) for n in strategies)):
         check.fail('strategies must be a list of names, e.g. ["finetune", "maml"]', "strategies")
+    selection = parse_selection(raw.get("selection"), check)
+    if selection.searches and protocol != "transfer":
+        check.fail(f"[selection] protocol '{selection.protocol}' needs the transfer protocol", "selection")
     episodes = raw.get("episodes", 600)
     if not is_count(episodes):
         check.fail(f"episodes must be a positive integer, got {episodes!r}", "episodes")
@@ -268,4 +284,5 @@ def load_suite(path) -> Suite:
         budgets=parse_budgets(raw.get("budgets", ["all"]), protocol, check),
         strategies=tuple(strategies) if strategies else None, hparams=hparams,
         episodes=episodes, description=raw.get("description", ""), notes=raw.get("notes", ""),
+        selection=selection, search=parse_search(raw.get("search"), check),
     )

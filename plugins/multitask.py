@@ -102,10 +102,12 @@ class MultiTask(FineTune):
 }"""
 
     needs_source = True  # the target is trained jointly with the source task
+    search_space = {k: FineTune.search_space[k] for k in ("adapt_lr", "adapt_steps")}  # it has no probe_steps
 
     def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
                  batch_size=64, weight_decay=5e-4, source_weight=1.0, source_replay=True):
         super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay)
+        del self.head, self.probe_steps  # finetune's; multitask always adds a new target head beside the source's
         self.source_weight = source_weight
         self.source_replay = source_replay
 

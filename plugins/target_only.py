@@ -4,6 +4,8 @@ The same network and adaptation budget as ``finetune``, trained from scratch on 
 target support set alone: no source data is touched.
 """
 
+import optuna.distributions as D
+
 from benchmark import batched, hookimpl
 from benchmark.backbones import Classifier, build_classifier
 from benchmark.strategy import Strategy
@@ -14,6 +16,8 @@ class TargetOnly(Strategy):
     name = "target-only"
     description = "Baseline: the same network trained from scratch on the target support set only."
     quick_hparams = {"adapt_steps": 3}
+    search_space = {"adapt_lr": D.FloatDistribution(1e-4, 1e-2, log=True),
+                    "adapt_steps": D.IntDistribution(20, 500, log=True)}
 
     def __init__(self, backbone=None, adapt_steps=100, adapt_lr=1e-3, batch_size=64, weight_decay=5e-4):
         self.backbone = backbone

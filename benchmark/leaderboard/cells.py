@@ -14,6 +14,7 @@ import numpy as np
 
 from benchmark import records
 from benchmark.errors import TransferbenchError, did_you_mean
+from benchmark.leaderboard.selected import ORACLE, protocol_of, search_cost, searched_hparams
 
 REQUIRED = frozenset({"strategy", "pair", "hparams", "seed", "budget", "status"})
 
@@ -26,9 +27,14 @@ class Variant(NamedTuple):  # a tuple, so that hashing 100,000 of them stays che
     strategy: str
     dist: str
     version: str
-    hparams: str    # JSON with sorted keys
+    hparams: str    # JSON with sorted keys (a selected row: what the search started from)
     label: str = ""  # the row label, unique across variants
     model: str = ""  # records.model_key: the model the cells started from ("" = the strategy's own backbone)
+    selection: str = "fixed"  # the model-selection protocol of its records (benchmark.selection)
+
+    @property
+    def oracle(self) -> bool:
+        return self.selection == ORACLE
 
 
 @dataclass
@@ -41,6 +47,8 @@ class Runs:
     wall_s: list = field(default_factory=list)     # ok records' wall seconds
     failed: int = 0
     skipped: int = 0
+    trials: int = 0          # trials behind the ok records (0: nothing was searched)
+    search_wall_s: float = 0.0
 
 
 @dataclass
@@ -52,6 +60,7 @@ class Cells:
     used: list             # the latest records that fed the cells
     superseded: int        # older records of the same run (e.g. failures a rerun replaced)
     warnings: list
+    trials: int = 0        # trial records of hyperparameter searches, not runs themselves
 
 
 def budget_order(budget: str):
@@ -73,7 +82,8 @@ def hparams_json(hparams: dict, memo: dict) -> str:
 def variant_of(record: dict, memo: dict | None = None) -> Variant:
     plugin = record.get("plugin") or {}
     return Variant(record["strategy"], plugin.get("dist", "unknown"), str(plugin.get("version", "unknown")),
-                   hparams_json(record["hparams"], {} if memo is None else memo), model=records.model_key(record))
+                   hparams_json(searched_hparams(record), {} if memo is None else memo),
+                   model=records.model_key(record), selection=protocol_of(record))
 
 
 def run_key(record: dict, variant: Variant) -> tuple:
@@ -113,15 +123,17 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
     labelled, warnings = {}, []
     for strategy, group in by_strategy.items():
         if len(group) == 1:
-            labelled[group[0]] = strategy
+            labelled[group[0]] = f"{strategy} ({ORACLE})" if group[0].oracle else strategy
             continue
         params = [json.loads(v.hparams) for v in group]
         differing = sorted({k for p in params for k in p if len({shown(q, k) for q in params}) > 1})
         versions_differ = len({(v.dist, v.version) for v in group}) > 1
         models_differ = len({v.model for v in group}) > 1  # two checkpoints are never one row
+        protocols_differ = len({v.selection for v in group}) > 1
         for variant, p in zip(group, params):
             parts = ([f"{variant.dist} {variant.version}"] if versions_differ else []) + \
                     ([f"model {variant.model or 'own backbone'}"] if models_differ else []) + \
+                    ([variant.selection] if protocols_differ or variant.oracle else []) + \
                     [shown(p, k) for k in differing]
             labelled[variant] = f"{strategy} ({', '.join(parts)})"
         warnings.append(f"strategy '{strategy}' has records from {len(group)} plugin versions or hyperparameter "
@@ -132,9 +144,12 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
 
 def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None) -> Cells:
     """Group the latest record of every run; ``strategies`` / ``budgets`` keep only those (None = all)."""
-    latest, memo = {}, {}
+    latest, memo, trials = {}, {}, 0
     for number, record in enumerate(all_records, start=1):
         check(record, where, number, metric)
+        if record["status"] == "trial":  # a search's own record: its cost is on the selected cell's record
+            trials += 1
+            continue
         variant = variant_of(record, memo)
         latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
     chosen = list(latest.values())
@@ -157,6 +172,8 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
             scored = record["metrics"][metric]
             cell.values[record["seed"]] = float(scored["mean"])
             cell.wall_s.append(float(record.get("wall_s") or 0.0))
+            searched, seconds = search_cost(record)
+            cell.trials, cell.search_wall_s = cell.trials + searched, cell.search_wall_s + seconds
             if scored.get("ci95"):
                 cell.stored_ci[record["seed"]] = (*map(float, scored["ci95"]), int(scored.get("n") or 0),
                                                   scored["ci"])
@@ -170,4 +187,4 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
     used = [r for _, r in chosen]
     return Cells(dict(runs), {v.label: v for v in variants}, list(dict.fromkeys(r["pair"] for r in used)),
                  sorted({str(r["budget"]) for r in used}, key=budget_order), used,
-                 len(all_records) - len(latest), warnings)
+                 len(all_records) - trials - len(latest), warnings, trials)

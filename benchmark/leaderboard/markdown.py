@@ -29,9 +29,14 @@ def markdown_table(headers: list, rows: list) -> str:
 
 
 def scores(board: Board, table: Table) -> str:
-    rows = [[v] + [score_cell(table.entries.get((v, p))) for p in table.pairs]
-            + [text.rank_text(table.mean_rank[v]), text.seconds_text(table.wall_s[v])] for v in table.rows]
-    return markdown_table(["strategy", *table.pairs, "mean rank", "wall s"], rows)
+    def cell(entry):
+        return " ".join(part for part in (score_cell(entry), text.oracle_mark(board, entry)) if part)
+
+    search = ["search"] if board.searched else []
+    rows = [[v] + [cell(table.entries.get((v, p))) for p in table.pairs]
+            + [text.rank_text(table.mean_rank[v]), text.seconds_text(table.wall_s[v])]
+            + ([text.search_text(table, v)] if search else []) for v in table.rows]
+    return markdown_table(["strategy", *table.pairs, "mean rank", "wall s", *search], rows)
 
 
 def gains(board: Board, table: Table) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from benchmark import stats
+from benchmark.leaderboard import selected
 from benchmark.leaderboard.cells import Cells, Runs, collect
 from benchmark.leaderboard.provenance import footer
 
@@ -69,6 +70,8 @@ class Table:
     entries: dict                # (variant, pair) -> Entry; absent = never run
     mean_rank: dict              # variant -> mean rank across the pairs it has a score in
     wall_s: dict                 # variant -> mean wall seconds per successful cell
+    search: dict = field(default_factory=dict)  # variant -> (trials, wall seconds) of its searches
+    unranked: frozenset = frozenset()  # oracle variants: shown, never ranked or compared
 
     def scored(self):
         return [e for e in self.entries.values() if e.score is not None]
@@ -94,6 +97,9 @@ class Board:
     cells: Cells
     footer: dict                 # provenance, from the records alone
     warnings: list = field(default_factory=list)
+    selection: str = ""          # how hyperparameters were chosen, for every caption (leaderboard.selected)
+    searched: bool = False       # some row's hyperparameters were searched: tables get a search column
+    notes: str = ""              # e.g. which strategy starts from the model another scores as is
 
 
 def _ns(estimates) -> dict:
@@ -159,12 +165,18 @@ def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | No
     return made
 
 
+def search_cost(cells: Cells, variant: str, pairs: list, budget: str) -> tuple[int, float]:
+    """(trials, wall seconds) of the searches behind a row's cells in one table."""
+    runs = [cells.runs[(variant, p, budget)] for p in pairs if (variant, p, budget) in cells.runs]
+    return sum(r.trials for r in runs), sum(r.search_wall_s for r in runs)
+
+
 def compare_with_best(cells: Cells, table: Table) -> None:
     """Mark each column's best, test every other scored variant against it, Holm across the table."""
     compared = []
     for pair in table.pairs:
         column = [table.entries[(v, pair)] for v in table.rows if (v, pair) in table.entries]
-        column = [e for e in column if e.score is not None]
+        column = [e for e in column if e.score is not None and e.variant not in table.unranked]
         if not column:
             continue
         top = max(_rounded(e.score.mean) for e in column)
@@ -185,7 +197,8 @@ def rank(table: Table) -> None:
     """Per column rank 1 = highest mean; equal means share the average rank."""
     ranks = {v: [] for v in table.rows}
     for pair in table.pairs:
-        column = [e for e in (table.entries.get((v, pair)) for v in table.rows) if e and e.score]
+        column = [e for e in (table.entries.get((v, pair)) for v in table.rows)
+                  if e and e.score and e.variant not in table.unranked]
         for e, r in zip(column, rankdata([-_rounded(e.score.mean) for e in column], method="average")):
             e.rank = float(r)
             ranks[e.variant].append(float(r))
@@ -225,9 +238,13 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
         wall = {v: [s for p in pairs if (v, p, budget) in cells.runs for s in cells.runs[(v, p, budget)].wall_s]
                 for v in rows}
         table = Table(budget, pairs, rows, entries, {}, {v: float(np.mean(s)) if s else math.nan
-                                                         for v, s in wall.items()})
+                                                         for v, s in wall.items()},
+                      {v: search_cost(cells, v, pairs, budget) for v in rows},
+                      frozenset(v for v in rows if cells.variants[v].oracle))
         rank(table)
         compare_with_best(cells, table)
         tables.append(table)
     facts, data_warnings = footer(cells)
-    return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings)
+    return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings,
+                 selected.caption(cells.used), any(v.selection != "fixed" for v in cells.variants.values()),
+                 selected.starts_from_note(cells.used))

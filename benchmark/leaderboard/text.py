@@ -99,7 +99,20 @@ def caption(board: Board, table: Table) -> str:
     pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank); "
                   "wall s = mean wall-clock "
                   f"seconds per cell. failed / skipped: no successful run; {NOT_RUN}: not run.")
-    return " ".join(pieces)
+    pieces += [board.selection, board.notes]
+    return " ".join(piece for piece in pieces if piece)
+
+
+def oracle_mark(board: Board, entry: Entry | None) -> str:
+    """"oracle" on every cell of a row tuned on the target test split, else ''."""
+    return "oracle" if entry is not None and entry.variant in board.cells.variants and \
+        board.cells.variants[entry.variant].oracle else ""
+
+
+def search_text(table: Table, variant: str) -> str:
+    """'64 trials, 812 s': the cost of the row's searches in this table; '' where nothing was searched."""
+    trials, seconds = table.search.get(variant, (0, 0.0))
+    return f"{trials} trials, {seconds:.0f} s" if trials else ""
 
 
 def gain_caption(board: Board, table: Table) -> str:

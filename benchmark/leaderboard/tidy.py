@@ -17,7 +17,7 @@ from benchmark.leaderboard.summary import Board
 COLUMNS = ["strategy", "variant", "plugin", "plugin_version", "hparams", "pair", "budget", "metric", "status",
            "n", "failed", "skipped", "mean", "ci_low", "ci_high", "ci_method", "gain", "gain_low", "gain_high",
            "gain_n", "gain_ci_method", "negative_transfer", "best", "tied_with_best", "p_holm", "test", "rank",
-           "wall_s"]
+           "wall_s", "selection", "search_trials", "search_wall_s"]
 
 
 def _estimate(estimate, prefix: str, mean_name: str) -> dict:
@@ -36,7 +36,7 @@ def frame(board: Board) -> pd.DataFrame:
                 e = table.entries.get((variant, pair))
                 if e is None:
                     continue
-                who = board.cells.variants[variant]
+                who, runs = board.cells.variants[variant], board.cells.runs[(variant, pair, table.budget)]
                 score = _estimate(e.score, "ci", "mean")
                 gain = _estimate(e.gain, "gain", "gain")
                 rows.append({"strategy": who.strategy, "variant": variant, "plugin": who.dist,
@@ -48,7 +48,8 @@ def frame(board: Board) -> pd.DataFrame:
                              "gain_n": gain["gain_n"], "gain_ci_method": gain["gain_method"],
                              "negative_transfer": e.negative_transfer, "best": e.best,
                              "tied_with_best": e.tied_with_best, "p_holm": e.p_holm, "test": e.test,
-                             "rank": e.rank, "wall_s": e.wall_s})
+                             "rank": e.rank, "wall_s": e.wall_s, "selection": who.selection,
+                             "search_trials": runs.trials, "search_wall_s": runs.search_wall_s})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -99,14 +99,26 @@ def row_header(variant: str) -> str:
     return f'<th scope="row" data-value="{escape(variant)}">{escape(variant)}</th>'
 
 
+def marked(board: Board, entry: Entry | None) -> str:
+    """score_cell with "oracle" inside the cell of a row tuned on the target test split."""
+    cell, mark = score_cell(entry), text.oracle_mark(board, entry)
+    return cell.replace("</td>", f' <span class="note">{mark}</span></td>') if mark else cell
+
+
+def search_cell(table: Table, variant: str) -> str:
+    trials, seconds = table.search.get(variant, (0, 0.0))
+    return f'<td data-value="{trials or ""}">{escape(text.search_text(table, variant))}</td>'
+
+
 def section(board: Board, table: Table) -> str:
-    rows = [[row_header(v)] + [score_cell(table.entries.get((v, p))) for p in table.pairs]
+    search = ["search"] if board.searched else []
+    rows = [[row_header(v)] + [marked(board, table.entries.get((v, p))) for p in table.pairs]
             + [f'<td data-value="{_number(table.mean_rank[v])}">{text.rank_text(table.mean_rank[v])}</td>',
                f'<td data-value="{_number(table.wall_s[v])}">{text.seconds_text(table.wall_s[v])}</td>']
-            for v in table.rows]
+            + ([search_cell(table, v)] if search else []) for v in table.rows]
     parts = [f"<section>\n<h2>{escape(text.table_title(board, table))}</h2>",
              html_table(f"scores-{escape(table.budget)}", text.caption(board, table),
-                        ["strategy", *table.pairs, "mean rank", "wall s"], rows)]
+                        ["strategy", *table.pairs, "mean rank", "wall s", *search], rows)]
     if board.baseline and text.gain_rows(board, table):
         rows = [[row_header(v)] + [gain_cell(table.entries.get((v, p))) for p in table.pairs]
                 for v in text.gain_rows(board, table)]

@@ -1,0 +1,92 @@
+"""What the runner asks of benchmark.selection before any job runs: held-out data and plans.
+
+    pairs = prepare_pairs(selection, pairs)    # source-val: pretrain on 80% of the source, keep 20%
+    recorded = recorded_trials(records_path)   # trials already recorded, so a rerun resumes them
+    job.selection = job_plan(...)              # None under "fixed": the job runs as it always did
+"""
+
+from dataclasses import replace
+
+import numpy as np
+import optuna
+import torch
+from sklearn.model_selection import train_test_split
+
+from benchmark import records
+from benchmark.data import LabelledData
+from benchmark.errors import did_you_mean
+from benchmark.protocol import derive_seed
+from benchmark.selection.config import Selection, space_for
+from benchmark.selection.protocols import HOLD_OUT
+from benchmark.selection.search import Plan
+
+
+def split_source(source: LabelledData, seed: int) -> tuple[LabelledData, LabelledData]:
+    """(train, validation): a stratified ``HOLD_OUT`` share of every class held out (scikit-learn)."""
+    labels = source.labels.numpy()
+    train, held = train_test_split(np.arange(len(labels)), test_size=HOLD_OUT, stratify=labels,
+                                   random_state=seed % 2**32)
+    return (source.subset(torch.as_tensor(np.sort(train)), name=f"{source.name} (source-val train part)"),
+            source.subset(torch.as_tensor(np.sort(held)), name=f"{source.name} (source-val held out)"))
+
+
+def prepare_pairs(selection: Selection, pairs: dict) -> dict:
+    """Under source-val, every pair's source split cut into a training and a validation part.
+
+    Every strategy then pretrains on the training part (its pretrain cache key says so
+    through the source fingerprint), as DomainBed trains on 80% of each training domain.
+    """
+    if selection.protocol != "source-val":
+        return pairs
+    out = {}
+    for name, prepared in pairs.items():
+        train, held = split_source(prepared.source, derive_seed("source-val", name, selection.seed))
+        fingerprints = {**prepared.fingerprints,
+                        "source": f"{prepared.fingerprints['source']}:source-val-train-{selection.seed}"}
+        out[name] = replace(prepared, source=train, fingerprints=fingerprints, validation=held)
+    return out
+
+
+def recorded_trials(path) -> dict:
+    """{(pair, strategy, cell, seed): {(budget, index): {"hparams", "score", "wall_s"}}} from records.jsonl."""
+    found = {}
+    for record in records.read(path):
+        if record.get("status") != "trial":
+            continue
+        key = (record["pair"], record["strategy"], record["selection"]["cell"], record["seed"])
+        found.setdefault(key, {})[(record["budget"], record["trial"]["index"])] = {
+            "hparams": record["hparams"], "score": record["trial"]["score"], "wall_s": record.get("wall_s")}
+    return found
+
+
+def check_search(suite, registry) -> None:
+    """Every [search.<strategy>] names an installed strategy and its hyperparameters (SuiteError, file:line)."""
+    from benchmark.suite import _Checker  # the suite's own file:line errors
+
+    if not suite.search:
+        return
+    check = _Checker(suite.path, suite.path.read_text(encoding="utf-8") if suite.path.exists() else "")
+    for name, overrides in suite.search.items():
+        if name not in registry.strategies:
+            check.fail(f"[search.{name}] names no installed strategy{did_you_mean(name, registry.strategies)}",
+                       f"search.{name}")
+        try:
+            space_for(registry.strategies[name].cls, overrides)
+        except ValueError as error:
+            check.fail(str(error), next(iter(k for k in overrides if k not in
+                                             registry.strategies[name].cls.param_names()), None))
+
+
+def job_plan(suite, provided, hparams: dict, pair: str, seed: int, recorded: dict) -> Plan | None:
+    """The search a job runs, or None under the fixed protocol. ValueError: an unknown [search] key."""
+    selection = suite.selection
+    if not selection.searches:
+        return None
+    space, fixed = space_for(provided.cls, suite.search.get(provided.name, {}), f"{suite.path}: ")
+    base = {**hparams, **fixed}
+    identity = {"protocol": selection.protocol, "trials": selection.trials, "sampler": selection.sampler,
+                "seed": selection.seed, "base": base,
+                "space": {k: optuna.distributions.distribution_to_json(d) for k, d in sorted(space.items())}}
+    cell = "selected:" + records.hparams_key(identity)
+    return Plan(selection.protocol, selection.trials, selection.sampler, selection.seed, space, base, cell,
+                recorded.get((pair, provided.name, cell, seed), {}))
