@@ -343,7 +343,7 @@ def _check_batched_episodes(cls, hparams, case, cache_dir):
     """
     from benchmark.episodes import batches_episodes
 
-    if not batches_episodes(cls):
+    if not batches_episodes(cls) or case.model is not None:  # a model's weights are float32: checked on own backbones
         return
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)

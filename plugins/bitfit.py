@@ -13,7 +13,6 @@ none is tuned here on target data.
 import copy
 
 from benchmark import hookimpl
-from benchmark.backbones import Classifier
 from benchmark.errors import NotApplicable
 from benchmark.training import fit
 from plugins.finetune import FineTune
@@ -33,13 +32,20 @@ class BitFit(FineTune):
   doi = {10.18653/v1/2022.acl-short.1}
 }"""
 
+    search_space = {k: FineTune.search_space[k] for k in ("adapt_lr", "adapt_steps")}
+
+    def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
+                 batch_size=64, weight_decay=5e-4, head="auto"):
+        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay, head)
+        del self.probe_steps  # finetune's LP-FT; the biases and the head train together here
+
     def adapt(self, support, ctx):
         self.check_pretrained("model_")
         trunk = copy.deepcopy(self.model_.trunk)
         if not trainable_only(trunk, lambda name: name.endswith("bias")):
             raise NotApplicable("the trunk has no bias parameter to train (e.g. a static token embedding), so "
                                 "BitFit would be a linear probe")
-        model = Classifier(FrozenNorms(trunk), self.model_.feature_dim, support.num_classes).to(ctx.device)
+        model = self.start_model(support, ctx, FrozenNorms(trunk))  # finetune's head choice
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
                    generator=ctx.generator, weight_decay=self.weight_decay)
 

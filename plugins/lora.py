@@ -21,10 +21,10 @@ None is tuned on target data.
 
 import copy
 
+import optuna.distributions as D
 from torch import nn
 
 from benchmark import hookimpl
-from benchmark.backbones import Classifier
 from benchmark.training import fit
 from plugins.finetune import FineTune
 from plugins.parameter_efficient import FrozenNorms, trainable_only
@@ -63,9 +63,13 @@ class LoRA(FineTune):
 }"""
     quick_hparams = {"pretrain_epochs": 1, "adapt_steps": 3}
 
+    search_space = {**{k: FineTune.search_space[k] for k in ("adapt_lr", "adapt_steps")},
+                    "rank": D.CategoricalDistribution((4, 8, 16))}
+
     def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
-                 batch_size=64, weight_decay=5e-4, rank=8, alpha=16, dropout=0.0, target_modules=None):
-        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay)
+                 batch_size=64, weight_decay=5e-4, head="auto", rank=8, alpha=16, dropout=0.0, target_modules=None):
+        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay, head)
+        del self.probe_steps  # finetune's LP-FT; the adapters and the head train together here
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
@@ -75,7 +79,7 @@ class LoRA(FineTune):
         self.check_pretrained("model_")
         # A copy: peft injects the adapters in place, and the pretrained trunk must stay as it is.
         trunk = with_lora(copy.deepcopy(self.model_.trunk), self.rank, self.alpha, self.dropout, self.target_modules)
-        model = Classifier(FrozenNorms(trunk), self.model_.feature_dim, support.num_classes).to(ctx.device)
+        model = self.start_model(support, ctx, FrozenNorms(trunk))  # finetune's head choice
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
                    generator=ctx.generator, weight_decay=self.weight_decay)
 
