@@ -90,10 +90,10 @@ class Strategy:
     description: ClassVar[str] = ""   # one line, shown by `transferbench list`
     citation: ClassVar[str] = ""      # BibTeX of the paper the strategy follows, for `transferbench cite`
     protocols: ClassVar[frozenset[str]] = frozenset({"transfer", "episodic"})
-    # Input modalities it handles: images [N, C, H, W] and/or texts [N, 2, L] (benchmark.text). A strategy
-    # that only trains ctx.model's trunk handles both; one with image-only parts (augmentations, its own
-    # conv net) names "image" alone and is skipped, with the reason recorded, on text pairs.
-    modalities: ClassVar[frozenset[str]] = frozenset({"image", "text"})
+    # Input modalities it handles: images [N, C, H, W] and/or texts [N, 2, L] (benchmark.text); on any
+    # other it is skipped, with the reason recorded. Images only by default, so a plugin written for
+    # pixels is never handed token ids; one that only trains ctx.model's trunk can declare both.
+    modalities: ClassVar[frozenset[str]] = frozenset({"image"})
     # Hyperparameters that make a smoke run take seconds: used by check_strategy and tests.
     quick_hparams: ClassVar[dict] = {}
     # Whether pretrain needs a source split; None: it does when the class overrides pretrain.

@@ -160,8 +160,6 @@ class ModelAgnosticMetaLearning(Strategy):
         self.adapt_steps = adapt_steps
         self.first_order = first_order
 
-    modalities = frozenset({"image"})  # its conv4 takes images
-
     @classmethod
     def supports(cls, task):
         if task.model:  # its network is its own support-normalised conv4 (see above), meta-learned from scratch

@@ -56,6 +56,7 @@ class SourceTrained(Strategy):
             return super().pretrain_identity()  # it pretrains or stores its own way: its own entries
         return f"{__name__}.train_on_source", {name: getattr(self, name) for name in PRETRAIN_PARAMS}
 
+    modalities = frozenset({"image", "text"})  # it trains ctx.model's trunk, whatever its inputs
     needs_source = False  # without one, pretrain takes ctx.model's trunk as it is
 
     def pretrain(self, source, ctx):

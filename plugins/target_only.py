@@ -16,6 +16,7 @@ class TargetOnly(Strategy):
     name = "target-only"
     description = "Baseline: the same network trained from scratch on the target support set only."
     quick_hparams = {"adapt_steps": 3}
+    modalities = frozenset({"image", "text"})  # with a text model: its architecture from random init
     search_space = {"adapt_lr": D.FloatDistribution(1e-4, 1e-2, log=True),
                     "adapt_steps": D.IntDistribution(20, 500, log=True)}
 

@@ -62,7 +62,7 @@ def test_modality_mismatch_and_missing_tokenizer_are_one_line_errors(registry, t
     loader = DatasetLoader(registry, table)
     with pytest.raises(DataError, match="provider 'textfiles' gives texts but the pair's input is image"):
         loader.load(DatasetSpec("textfiles", root="mail.jsonl"), InputSpec(), "t")
-    with pytest.raises(DataError, match="text needs a tokenizer"):
+    with pytest.raises(DataError, match="texts are tokenised by the pair's model"):
         loader.load(DatasetSpec("textfiles", root="mail.jsonl"), TEXT, "t")
 
 
