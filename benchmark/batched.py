@@ -32,7 +32,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from benchmark.strategy import seed_torch
-from benchmark.training import minibatches
+from benchmark.training import adam, minibatches
 
 # Bound on the activations one stacked training step keeps for backward (estimated per image
 # by ``activation_bytes``): the E models of one call are trained in groups that fit it.
@@ -84,7 +84,7 @@ def fit_stacked(models: list[nn.Module], inputs: list[torch.Tensor], labels: lis
         return functional_call(base, (parameters, buffers_), (batch,))
 
     stacked_forward = vmap(forward)
-    optimiser = torch.optim.Adam(params.values(), lr=lr, weight_decay=weight_decay)
+    optimiser = adam(params.values(), lr=lr, weight_decay=weight_decay)
     # Each episode's row order, drawn lazily from its own generator exactly as ``fit`` draws it.
     rows = torch.arange(len(labels[0]), device=labels[0].device)
     streams = [minibatches((rows,), batch_size, steps, generator) for generator in generators]

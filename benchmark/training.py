@@ -56,6 +56,16 @@ def minibatches(tensors: tuple[torch.Tensor, ...], batch_size: int, steps: int, 
         yield tuple(tensor[index] for tensor in tensors)  # [B, ...] each
 
 
+def adam(parameters, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+    """``torch.optim.Adam`` with its fused kernel (one pass over each tensor for the moments and the
+    update): the same algorithm, up to floating-point reordering. On CPU it is about 5x faster than
+    the default multi-tensor path on a 32,000 x 256 token embedding, whose update dominates a text
+    fine-tuning step. Falls back to the default where the fused kernel does not apply."""
+    parameters = list(parameters)
+    fusable = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in parameters)
+    return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay, fused=fusable or None)
+
+
 def fit(model: nn.Module, data: LabelledData, *, steps: int, lr: float, batch_size: int,
         generator: torch.Generator, weight_decay: float = 0.0, augment=None, progress=None) -> nn.Module:
     """Train ``model`` for ``steps`` minibatches; returns it in eval mode.
@@ -72,7 +82,7 @@ def fit_tensors(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, *,
                 progress=None) -> nn.Module:
     """``fit`` on bare tensors: inputs [N, ...] (images, or features for a linear head), labels [N]."""
     model.train()
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    optimiser = adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     for step, (batch_inputs, batch_labels) in enumerate(minibatches((inputs, labels), batch_size, steps, generator)):
         if augment is not None:
             batch_inputs = augment(batch_inputs)

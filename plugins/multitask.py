@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark import hookimpl
-from benchmark.training import forward_in_batches, minibatches
+from benchmark.training import adam, forward_in_batches, minibatches
 from plugins.finetune import FineTune
 
 DISTILLATION_TEMPERATURE = 2.0  # Li & Hoiem 2017, section 3
@@ -136,7 +136,7 @@ class MultiTask(FineTune):
     def adapt(self, support, ctx):
         self.check_pretrained("model_", *(("replay_inputs_",) if self.source_replay else ()))
         model = self.joint_model(support.num_classes, ctx.device)
-        optimiser = torch.optim.Adam(model.parameters(), lr=self.adapt_lr, weight_decay=self.weight_decay)
+        optimiser = adam(model.parameters(), lr=self.adapt_lr, weight_decay=self.weight_decay)
         if self.source_replay:
             target_stream = minibatches((support.inputs, support.labels), self.batch_size, self.adapt_steps,
                                         ctx.generator)
