@@ -22,7 +22,6 @@ from pathlib import Path
 
 import torch
 
-from benchmark import metrics as metric_fns
 from benchmark import episodes, protocol, records, stats
 from benchmark.errors import NotApplicable
 from benchmark.models.records import model_fields
@@ -130,7 +129,7 @@ def predict(predictor, inputs: torch.Tensor, n_classes: int, device) -> torch.Te
 def summarise(per_task: list[dict]) -> dict:
     """Per-cell metrics: the single task's value, or the mean over episodes with a normal CI."""
     summary = {}
-    for name in metric_fns.METRICS:
+    for name in per_task[0]:  # metrics.METRICS, then a transfer cell's recall[<class>]
         values = [task[name] for task in per_task]
         if len(values) == 1:
             summary[name] = {"mean": values[0], "ci95": None, "n": 1, "ci": None}
@@ -215,8 +214,10 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                     scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
                     predicted.append(scores.argmax(dim=1))
                     labels.append(task.query_labels)
+                # Per-class recall only where a label is a class (transfer); an episode's are renumbered.
+                class_names = task.support.classes if settings.protocol == "transfer" else None
                 per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),
-                                                   task.support.num_classes)
+                                                   task.support.num_classes, class_names)
             notes = strategy.adapt_notes() or None  # e.g. which head finetune started from
     except NotApplicable as reason:
         return skipped_record(settings, job, prepared, budget, reason)

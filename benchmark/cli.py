@@ -101,6 +101,15 @@ def comma_list(value: str | None) -> list[str] | None:
     return [part for part in value.split(",") if part] if value else None
 
 
+def metric_name(value: str) -> str:
+    from benchmark.metrics import METRICS, is_metric_name
+
+    if not is_metric_name(value):
+        raise argparse.ArgumentTypeError(f"'{value}' is not a metric; choose from {', '.join(METRICS)} "
+                                         "or recall[<class>], e.g. recall[spam]")
+    return value
+
+
 def cmd_leaderboard(args) -> int:
     import warnings
 
@@ -177,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     board = verbs.add_parser("leaderboard", help="render leaderboards from DIR/records.jsonl (never trains)")
     board.add_argument("results", help="a results directory, e.g. results/quickstart")
-    board.add_argument("--metric", default="accuracy", choices=("accuracy", "macro_f1", "macro_recall"))
+    board.add_argument("--metric", default="accuracy", type=metric_name,
+                       help="accuracy, macro_f1, macro_recall, or one class's recall in a transfer suite, "
+                            "e.g. 'recall[spam]' (default: accuracy)")
     board.add_argument("--format", default="md,tex,csv,html,png",
                        help="comma-separated formats of md, tex, csv, html, png (default: all)")
     board.add_argument("--budget", help="comma-separated budgets to show, e.g. 1,5,all (default: every recorded)")

@@ -37,9 +37,10 @@ def chunk_size(episodes: int, episode_bytes: int, budget: int = CHUNK_MEMORY_BYT
     return max(1, min(episodes, MAX_CHUNK, budget // max(1, episode_bytes)))
 
 
-def score_episodes(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int) -> list[dict[str, float]]:
+def score_episodes(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int,
+                   class_names=None) -> list[dict[str, float]]:
     """``metrics.score`` of E episodes in one call: predicted, labels [E, Q] int64 -> E metric dicts,
-    each equal to ``metrics.score(predicted[e], labels[e], num_classes)``."""
+    each equal to ``metrics.score(predicted[e], labels[e], num_classes, class_names)``."""
     count, queries = labels.shape
     offsets = torch.arange(count, device=labels.device)[:, None] * num_classes ** 2  # [E, 1]
     confusion = torch.bincount((offsets + labels * num_classes + predicted).flatten(),
@@ -54,6 +55,8 @@ def score_episodes(predicted: torch.Tensor, labels: torch.Tensor, num_classes: i
     columns = {"accuracy": (true_positive.sum(dim=1) / max(queries, 1)).tolist(),
                "macro_f1": f1.mean(dim=1).tolist(), "macro_recall": recall.mean(dim=1).tolist()}
     assert tuple(columns) == metric_fns.METRICS
+    for index, name in enumerate(class_names or ()):
+        columns[metric_fns.class_recall(name)] = recall[:, index].tolist()
     return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 

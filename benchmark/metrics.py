@@ -1,15 +1,37 @@
-"""Scores the runner computes from predictions; strategies never compute their own."""
+"""Scores the runner computes from predictions; strategies never compute their own.
+
+Every cell has ``METRICS``. A transfer cell also has each target class's recall under
+``recall[<class name>]`` (e.g. ``recall[spam]``: the share of spam the filter catches, what a
+mail user feels); episodic cells do not, since an episode's labels are renumbered classes.
+"""
+
+import re
+from collections.abc import Sequence
 
 import torch
 
 METRICS = ("accuracy", "macro_f1", "macro_recall")
+CLASS_RECALL = re.compile(r"recall\[(.+)\]")
 
 
-def score(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int) -> dict[str, float]:
-    """Accuracy, macro-F1 and macro-recall over ``num_classes`` classes.
+def class_recall(name: str) -> str:
+    """The metric name of one class's recall: ``recall[spam]``."""
+    return f"recall[{name}]"
+
+
+def is_metric_name(name: str) -> bool:
+    """True for a name a record can carry: one of ``METRICS`` or ``recall[<class>]``."""
+    return name in METRICS or CLASS_RECALL.fullmatch(name) is not None
+
+
+def score(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int,
+          class_names: Sequence[str] | None = None) -> dict[str, float]:
+    """Accuracy, macro-F1 and macro-recall over ``num_classes`` classes (scikit-learn's definitions).
 
     predicted, labels: [N] int64. A class with no true and no predicted example adds
     0 to the macro averages, as scikit-learn does with ``labels=range(num_classes)``.
+    With ``class_names`` (``num_classes`` names, in label order) each class's recall is added
+    as ``recall[<name>]`` (0 for a class absent from ``labels``).
     """
     confusion = torch.bincount(labels * num_classes + predicted, minlength=num_classes ** 2)
     confusion = confusion.reshape(num_classes, num_classes).double()  # [true, predicted]
@@ -19,8 +41,11 @@ def score(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int) -> di
     recall = torch.where(support > 0, true_positive / support.clamp(min=1), 0.0)
     f1_denominator = support + predicted_count
     f1 = torch.where(f1_denominator > 0, 2 * true_positive / f1_denominator.clamp(min=1), 0.0)
-    return {
+    scores = {
         "accuracy": float(true_positive.sum() / max(len(labels), 1)),
         "macro_f1": float(f1.mean()),
         "macro_recall": float(recall.mean()),
     }
+    for name, value in zip(class_names or (), recall.tolist()):
+        scores[class_recall(name)] = value
+    return scores

@@ -42,6 +42,14 @@ def test_run_then_leaderboard_through_the_console_script(tmp_path):
     assert board.returncode == 0, board.stderr
     text = (tmp_path / "tiny" / "leaderboard.md").read_text()
     assert "| target-only" in text and "## accuracy, k = 2 labelled target examples per class" in text
+    # Each target class's recall is recorded and can be the leaderboard's metric (digit 5 is in both pairs).
+    board = subprocess.run([str(script), "leaderboard", str(tmp_path / "tiny"), "--metric", "recall[5]",
+                            "--format", "md"], capture_output=True, text=True)
+    assert board.returncode == 0, board.stderr
+    assert "## recall[5], k = 2 labelled target examples per class" in (tmp_path / "tiny" / "leaderboard.md").read_text()
+    wrong = subprocess.run([str(script), "leaderboard", str(tmp_path / "tiny"), "--metric", "top5"],
+                           capture_output=True, text=True)
+    assert wrong.returncode == 2 and "'top5' is not a metric" in wrong.stderr
 
 
 def test_list_shows_distribution_and_version(capsys):

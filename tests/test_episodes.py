@@ -40,6 +40,10 @@ def test_scores_of_many_episodes_in_one_call_equal_one_call_each():
                                 torch.randint(n_classes, (count, queries), generator=generator))
         together = episodes.score_episodes(predicted, labels, n_classes)
         assert together == [metrics.score(p, l, n_classes) for p, l in zip(predicted, labels)]
+        names = [f"class {c}" for c in range(n_classes)]
+        together = episodes.score_episodes(predicted, labels, n_classes, names)
+        assert together == [metrics.score(p, l, n_classes, names) for p, l in zip(predicted, labels)]
+        assert "recall[class 0]" in together[0]
 
 
 def test_chunks_hold_at_most_the_memory_bound_and_at_least_one_episode():

@@ -1,7 +1,9 @@
 import torch
 from sklearn.metrics import f1_score, recall_score
 
-from benchmark.metrics import score
+import pytest
+
+from benchmark.metrics import is_metric_name, score
 
 
 def test_scores_match_scikit_learn_including_absent_classes():
@@ -17,3 +19,19 @@ def test_scores_match_scikit_learn_including_absent_classes():
         assert abs(got["macro_f1"] - f1_score(labels, predicted, labels=classes, average="macro", zero_division=0)) < 1e-9
         assert abs(got["macro_recall"] - recall_score(labels, predicted, labels=classes, average="macro",
                                                       zero_division=0)) < 1e-9
+
+
+def test_each_class_recall_matches_scikit_learn_and_is_named_by_its_class():
+    generator = torch.Generator().manual_seed(1)
+    labels = torch.randint(0, 3, (60,), generator=generator)
+    labels[labels == 2] = 1  # class 2 never occurs: its recall is 0, as scikit-learn's zero_division=0
+    predicted = torch.randint(0, 3, (60,), generator=generator)
+    got = score(predicted, labels, 3, ("ham", "spam", "phish"))
+    expected = recall_score(labels, predicted, labels=[0, 1, 2], average=None, zero_division=0)
+    assert [got["recall[ham]"], got["recall[spam]"], got["recall[phish]"]] == pytest.approx(expected.tolist())
+    assert "recall[ham]" not in score(predicted, labels, 3)  # without names, the summary metrics only
+
+
+def test_metric_names_a_leaderboard_accepts():
+    assert is_metric_name("macro_f1") and is_metric_name("recall[spam]") and is_metric_name("recall[a b]")
+    assert not is_metric_name("top5") and not is_metric_name("recall[]") and not is_metric_name("recall")

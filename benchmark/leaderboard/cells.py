@@ -104,7 +104,8 @@ def check(record: dict, where: str, number: int, metric: str) -> None:
     scored = (record.get("metrics") or {}).get(metric)
     if scored is None:
         raise LeaderboardError(f"{where}: the ok record of {record['strategy']} / {record['pair']} / seed "
-                               f"{record['seed']} has no metric '{metric}'")
+                               f"{record['seed']} has no metric '{metric}'; it has "
+                               f"{', '.join(record.get('metrics') or {}) or 'none'}")
     if scored.get("ci95") and not scored.get("ci"):  # a CI is shown with its method, never a guessed one
         raise LeaderboardError(f"{where}: the '{metric}' of {record['strategy']} / {record['pair']} / seed "
                                f"{record['seed']} has a ci95 but no 'ci' naming its method")
