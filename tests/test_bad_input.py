@@ -165,3 +165,17 @@ def test_two_plugins_with_the_same_strategy_name(results, install, capsys):
                               f"(tb-dup 1.2.3) and plugin 'target-only' (transferbench {benchmark.__version__}); "
                               f"uninstall one or disable it with --disable\n")
     assert records_of(results) == before
+
+
+@pytest.mark.parametrize("table, message", [
+    ('{ modality = "text", max_tokens = 0 }', "input.max_tokens must be an integer ≥ 1, got 0"),
+    ('{ modality = "txt" }', "input.modality must be one of ('image', 'text'), got 'txt' (did you mean 'text'?)"),
+])
+def test_a_bad_text_input_names_its_line_before_any_data_is_read(results, tmp_path, capsys, table, message):
+    before = records_of(results)
+    text = TINY.read_text().replace("input = { channels = 1, size = [16, 16] }", f"input = {table}")
+    path = suite_file(tmp_path, text)
+    line = text.splitlines().index(f"input = {table}") + 1
+    code, _, err = run(capsys, results, path, "--data-root", str(tmp_path / "no-data-here"))
+    assert (code, err) == (2, f"transferbench: error: {path}:{line}: {message}\n")
+    assert records_of(results) == before
