@@ -20,26 +20,31 @@ def registry_for(args):
     from benchmark.plugins import discover
 
     disabled = {name for value in args.disable for name in value.split(",") if name}
-    registry = discover(disabled)
+    registry = discover(disabled, args.plugin)
     for problem in registry.problems:
         print(f"transferbench: warning: {problem}", file=sys.stderr)
     return registry
+
+
+def short(version: str) -> str:
+    """A version for display: a ``--plugin`` file's sha256 cut to 12 digits (records keep it whole)."""
+    return version[:len("sha256:") + 12] if version.startswith("sha256:") else version
 
 
 def cmd_list(args) -> int:
     from tabulate import tabulate
 
     registry = registry_for(args)
-    rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.strategies.values(),
+    rows = [(p.name, f"{p.dist} {short(p.version)}", p.cls.description) for p in sorted(registry.strategies.values(),
                                                                              key=lambda p: p.name)]
     print(tabulate(rows, ["strategy", "provided by", "description"], tablefmt="simple"))
     if args.datasets:
-        rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.datasets.values(),
+        rows = [(p.name, f"{p.dist} {short(p.version)}", p.cls.description) for p in sorted(registry.datasets.values(),
                                                                                  key=lambda p: p.name)]
         print()
         print(tabulate(rows, ["dataset provider", "provided by", "description"], tablefmt="simple"))
     if args.models:
-        rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.models.values(),
+        rows = [(p.name, f"{p.dist} {short(p.version)}", p.cls.description) for p in sorted(registry.models.values(),
                                                                                  key=lambda p: p.name)]
         print()
         print(tabulate(rows, ["model provider", "provided by", "description"], tablefmt="simple"))
@@ -74,7 +79,8 @@ def cmd_run(args) -> int:
     registry = registry_for(args)
     for name in chosen or ():
         registry.strategy(name)  # an unknown --strategies name is the option's fault, not the suite file's
-    plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist}-{version})"
+    plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist} {short(version)})"
+                        if version.startswith("sha256:") else f"{name} ({dist}-{version})"
                         for name, dist, version in registry.plugins)
     print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pairs, seeds {list(suite.seeds)}, "
           f"budgets {[b or 'all' for b in suite.budgets]}\nplugins: {plugins}")
@@ -137,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--disable", action="append", default=[], metavar="PLUGIN",
                         help="leave out a plugin (entry-point name); repeat or comma-separate")
+    common.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
+                        help="also load this .py file or importable module as a plugin, without a package "
+                        "(recorded with the file's sha256 as its version); repeat for several")
     parser = argparse.ArgumentParser(prog="transferbench", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
 
