@@ -52,20 +52,24 @@ def cmd_list(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from benchmark.check_output import CheckPrinter, check_hparams
     from benchmark.testing import ContractError, check_strategy
 
     provided = registry_for(args).strategy(args.name)
-    print(f"checking '{provided.name}' from {provided.dist} {provided.version}")
-
-    def report(name, error):
-        print(f"  {'ok  ' if error is None else 'FAIL'} {name}")
-
+    if args.timeout is not None and args.timeout <= 0:
+        raise TransferbenchError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    hparams, full, notes = check_hparams(provided.cls, args.hparams, args.full)
+    print(f"checking '{provided.name}' from {provided.dist} {short(provided.version)}")
+    for note in notes:
+        print(note)
+    printer = CheckPrinter()
     try:
-        check_strategy(provided.cls, report=report, device=args.device)
+        ran = check_strategy(provided.cls, hparams, report=printer.finished, device=args.device,
+                             started=printer.started, progress=printer.progress, timeout=args.timeout, full=full)
     except ContractError as error:
         print(error, file=sys.stderr)
         return 1
-    print("all checks passed")
+    print(f"all {len(ran)} checks passed")
     return 0
 
 
@@ -157,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = verbs.add_parser("check", parents=[common], help="run the contract battery on one strategy")
     check.add_argument("name")
     check.add_argument("--device", default="cpu", help="torch device the checks run on, e.g. cpu, cuda, cuda:1")
+    check.add_argument("--hparams", nargs="+", default=[], metavar="KEY=VALUE",
+                       help="hyperparameters over the strategy's quick_hparams; VALUE is read as a TOML value "
+                       "(2, 1e-3, true, [1, 2]), else as a string")
+    check.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="fail a check that runs longer than this; the other checks still run")
+    check.add_argument("--full", action="store_true",
+                       help="also run the determinism check with the strategy's real pretraining "
+                       "(its defaults, with --hparams over them), not only the quick one")
     check.set_defaults(func=cmd_check)
 
     run = verbs.add_parser("run", parents=[common], help="run a suite, appending one record per cell")
