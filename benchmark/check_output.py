@@ -72,7 +72,7 @@ class CheckPrinter:
         if phase != "pretrain":
             return
         now = self.clock()
-        if fraction >= min(self.printed_fraction + PROGRESS_STEP, 1.0) or now - self.printed_at >= PROGRESS_EVERY_S:
+        if fraction + 1e-9 >= min(self.printed_fraction + PROGRESS_STEP, 1.0) or now - self.printed_at >= PROGRESS_EVERY_S:
             self.printed_fraction, self.printed_at = fraction, now
             self.write(f"{chr(10) if self.open_line else ''}      pretrain {fraction:4.0%} after {now - self.started_at:.0f} s\n")
             self.open_line = False

@@ -69,7 +69,7 @@ def cmd_check(args) -> int:
     except ContractError as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"all {len(ran)} checks passed")
+    print(f"all checks passed ({len(ran)} checks)")
     return 0
 
 
