@@ -166,3 +166,24 @@ def test_run_suite_refuses_a_class_named_as_an_installed_strategy(tmp_path):
         run_suite(TINY, strategies=[Impostor], out=tmp_path, show_progress=False)
     with pytest.raises(PluginError, match="neither a strategy name nor a Strategy subclass"):
         run_suite(TINY, strategies=[object], out=tmp_path, show_progress=False)
+
+
+def test_a_plugin_file_reaches_a_ray_worker_by_value(write, tmp_path):
+    """A Ray worker cannot import a --plugin file by its module name: its classes are sent by value."""
+    pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'transferbench[ray]'")
+    import subprocess
+
+    from ray import cloudpickle
+
+    from benchmark.plugins import discover
+    from benchmark.ray_executor import send_by_value
+
+    provided = discover(plugins=[str(write("centroids_far_away", CLASS_ONLY))]).strategy("file-centroids")
+    send_by_value(provided)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "cls.pkl").write_bytes(cloudpickle.dumps(provided.cls))
+    load = "import pickle; print(pickle.load(open('cls.pkl', 'rb'))(scale=2.0).get_params())"
+    loaded = subprocess.run([sys.executable, "-c", load], cwd=tmp_path / "elsewhere", capture_output=True,
+                            text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr[-500:]
+    assert loaded.stdout.strip() == "{'scale': 2.0}"
