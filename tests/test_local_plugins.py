@@ -187,3 +187,50 @@ def test_a_plugin_file_reaches_a_ray_worker_by_value(write, tmp_path):
                             text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr[-500:]
     assert loaded.stdout.strip() == "{'scale': 2.0}"
+
+
+SCRIPT = '''
+import sys
+import torch
+from benchmark.api import run_suite
+from benchmark.strategy import Strategy
+
+
+class MeanImage(Strategy):
+    """Defined in a script's __main__, as in a notebook, and caching its pretrained state."""
+
+    name = "script-mean-image"
+    description = "Subtracts the source's mean image, then nearest class mean."
+
+    def __init__(self, shift=1.0):
+        self.shift = shift
+
+    def pretrain(self, source, ctx):
+        self.mean_ = source.inputs.mean(0) * self.shift
+
+    def pretrained_state(self):
+        return {"mean": self.mean_}
+
+    def load_pretrained_state(self, state, ctx):
+        self.mean_ = state["mean"].to(ctx.device)
+
+    def adapt(self, support, ctx):
+        one_hot = torch.nn.functional.one_hot(support.labels, support.num_classes).float()
+        centroids = (one_hot.T @ (support.inputs - self.mean_).flatten(1)) / one_hot.sum(0)[:, None]
+        return lambda inputs: -torch.cdist((inputs - self.mean_).flatten(1), centroids)
+
+
+frame = run_suite(sys.argv[1], strategies=[MeanImage], out=sys.argv[2], seeds=1, show_progress=False)
+print(len(frame), sorted(set(frame["status"])), frame["plugin.dist"].iloc[0], frame["pretrain_cache"].tolist())
+'''
+
+
+def test_run_suite_from_a_script_main_with_the_pretrain_cache(tmp_path):
+    import subprocess
+
+    script = tmp_path / "notebook.py"
+    script.write_text(SCRIPT)
+    ran = subprocess.run([sys.executable, str(script), str(TINY), str(tmp_path / "out")], capture_output=True,
+                         text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-1000:]
+    assert ran.stdout.strip().endswith("4 ['ok'] <__main__> ['stored', 'stored', 'stored', 'stored']")
