@@ -35,7 +35,10 @@ def code_fingerprint(module: str) -> str:
     invalidates its entries even though its distribution's version did not change.
     """
     top = module.split(".")[0]
-    spec = importlib.util.find_spec(top)
+    try:
+        spec = importlib.util.find_spec(top)
+    except ValueError:  # a module without a spec: __main__ of a script or notebook (benchmark.api)
+        return "unknown"
     if spec is None or spec.origin is None:
         return "unknown"
     origin = Path(spec.origin)

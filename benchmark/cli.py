@@ -20,26 +20,31 @@ def registry_for(args):
     from benchmark.plugins import discover
 
     disabled = {name for value in args.disable for name in value.split(",") if name}
-    registry = discover(disabled)
+    registry = discover(disabled, args.plugin)
     for problem in registry.problems:
         print(f"transferbench: warning: {problem}", file=sys.stderr)
     return registry
+
+
+def short(version: str) -> str:
+    """A version for display: a ``--plugin`` file's sha256 cut to 12 digits (records keep it whole)."""
+    return version[:len("sha256:") + 12] if version.startswith("sha256:") else version
 
 
 def cmd_list(args) -> int:
     from tabulate import tabulate
 
     registry = registry_for(args)
-    rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.strategies.values(),
+    rows = [(p.name, f"{p.dist} {short(p.version)}", p.cls.description) for p in sorted(registry.strategies.values(),
                                                                              key=lambda p: p.name)]
     print(tabulate(rows, ["strategy", "provided by", "description"], tablefmt="simple"))
     if args.datasets:
-        rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.datasets.values(),
+        rows = [(p.name, f"{p.dist} {short(p.version)}", p.cls.description) for p in sorted(registry.datasets.values(),
                                                                                  key=lambda p: p.name)]
         print()
         print(tabulate(rows, ["dataset provider", "provided by", "description"], tablefmt="simple"))
     if args.models:
-        rows = [(p.name, f"{p.dist} {p.version}", p.cls.description) for p in sorted(registry.models.values(),
+        rows = [(p.name, f"{p.dist} {short(p.version)}", p.cls.description) for p in sorted(registry.models.values(),
                                                                                  key=lambda p: p.name)]
         print()
         print(tabulate(rows, ["model provider", "provided by", "description"], tablefmt="simple"))
@@ -47,20 +52,24 @@ def cmd_list(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from benchmark.check_output import CheckPrinter, check_hparams
     from benchmark.testing import ContractError, check_strategy
 
     provided = registry_for(args).strategy(args.name)
-    print(f"checking '{provided.name}' from {provided.dist} {provided.version}")
-
-    def report(name, error):
-        print(f"  {'ok  ' if error is None else 'FAIL'} {name}")
-
+    if args.timeout is not None and args.timeout <= 0:
+        raise TransferbenchError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    hparams, full, notes = check_hparams(provided.cls, args.hparams, args.full)
+    print(f"checking '{provided.name}' from {provided.dist} {short(provided.version)}")
+    for note in notes:
+        print(note)
+    printer = CheckPrinter()
     try:
-        check_strategy(provided.cls, report=report, device=args.device)
+        ran = check_strategy(provided.cls, hparams, report=printer.finished, device=args.device,
+                             started=printer.started, progress=printer.progress, timeout=args.timeout, full=full)
     except ContractError as error:
         print(error, file=sys.stderr)
         return 1
-    print("all checks passed")
+    print(f"all checks passed ({len(ran)} checks)")
     return 0
 
 
@@ -74,7 +83,8 @@ def cmd_run(args) -> int:
     registry = registry_for(args)
     for name in chosen or ():
         registry.strategy(name)  # an unknown --strategies name is the option's fault, not the suite file's
-    plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist}-{version})"
+    plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist} {short(version)})"
+                        if version.startswith("sha256:") else f"{name} ({dist}-{version})"
                         for name, dist, version in registry.plugins)
     print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pairs, seeds {list(suite.seeds)}, "
           f"budgets {[b or 'all' for b in suite.budgets]}\nplugins: {plugins}")
@@ -146,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--disable", action="append", default=[], metavar="PLUGIN",
                         help="leave out a plugin (entry-point name); repeat or comma-separate")
+    common.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
+                        help="also load this .py file or importable module as a plugin, without a package "
+                        "(recorded with the file's sha256 as its version); repeat for several")
     parser = argparse.ArgumentParser(prog="transferbench", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
 
@@ -157,6 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = verbs.add_parser("check", parents=[common], help="run the contract battery on one strategy")
     check.add_argument("name")
     check.add_argument("--device", default="cpu", help="torch device the checks run on, e.g. cpu, cuda, cuda:1")
+    check.add_argument("--hparams", nargs="+", default=[], metavar="KEY=VALUE",
+                       help="hyperparameters over the strategy's quick_hparams; VALUE is read as a TOML value "
+                       "(2, 1e-3, true, [1, 2]), else as a string")
+    check.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="fail a check that runs longer than this; the other checks still run")
+    check.add_argument("--full", action="store_true",
+                       help="also run the determinism check with the strategy's real pretraining "
+                       "(its defaults, with --hparams over them), not only the quick one")
     check.set_defaults(func=cmd_check)
 
     run = verbs.add_parser("run", parents=[common], help="run a suite, appending one record per cell")

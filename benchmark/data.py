@@ -15,10 +15,10 @@ class LabelledData:
     labels: [N] int64 in [0, len(classes)).
     """
 
-    inputs: torch.Tensor
-    labels: torch.Tensor
-    classes: tuple[str, ...]
-    name: str = ""
+    inputs: torch.Tensor      # images [N, C, H, W] float32, or texts [N, 2, L] int64 (ids, mask)
+    labels: torch.Tensor      # [N] int64 indices into classes
+    classes: tuple[str, ...]  # class names; label i is classes[i]
+    name: str = ""            # what the data is, for messages (e.g. "mnist train")
 
     def __post_init__(self):
         if self.inputs.dim() != 4 and not (self.inputs.dim() == 3 and self.inputs.shape[1] == 2):
@@ -34,23 +34,29 @@ class LabelledData:
 
     @property
     def num_classes(self) -> int:
+        """len(classes): predictors score this many classes."""
         return len(self.classes)
 
     @property
     def modality(self) -> str:
+        """ "image" for inputs [N, C, H, W], "text" for [N, 2, L]."""
         return "image" if self.inputs.dim() == 4 else "text"
 
     @property
-    def input_shape(self) -> tuple[int, ...]:  # (C, H, W) or (2, L)
+    def input_shape(self) -> tuple[int, ...]:
+        """One input's shape: (C, H, W) or (2, L)."""
         return tuple(self.inputs.shape[1:])
 
     def subset(self, index: torch.Tensor, name: str | None = None) -> "LabelledData":
+        """The rows ``index`` selects (a [M] index or [N] bool mask, on the data's device), same classes."""
         return LabelledData(self.inputs[index], self.labels[index], self.classes, name or self.name)
 
     def with_labels(self, labels: torch.Tensor, classes: tuple[str, ...]) -> "LabelledData":
+        """The same inputs with other labels [N] and class names."""
         return LabelledData(self.inputs, labels, classes, self.name)
 
     def to(self, device) -> "LabelledData":
+        """Inputs and labels on ``device`` (the same tensors when already there)."""
         return LabelledData(self.inputs.to(device), self.labels.to(device), self.classes, self.name)
 
 

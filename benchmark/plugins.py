@@ -54,11 +54,13 @@ class Registry:
         return self.models[name]
 
 
-def get_plugin_manager(disabled=()) -> tuple[pluggy.PluginManager, list[tuple[str, str, str]], list[str]]:
-    """Load every ``transferbench`` entry point not in ``disabled``.
+def get_plugin_manager(disabled=(), local=()) -> tuple[pluggy.PluginManager, list[tuple[str, str, str]], list[str]]:
+    """Load every ``transferbench`` entry point not in ``disabled``, then the ``local`` plugins
+    (``benchmark.local_plugins.LocalPlugin``: what ``--plugin`` named).
 
     Returns the manager, the loaded (plugin, dist, version) triples and one problem
-    line per plugin that could not be loaded or validated.
+    line per plugin that could not be loaded or validated. A local plugin that cannot be
+    registered raises ``PluginError`` instead: the user asked for it by name.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -85,6 +87,15 @@ def get_plugin_manager(disabled=()) -> tuple[pluggy.PluginManager, list[tuple[st
             problems.append(f"plugin '{ep.name}' ({dist} {version}): {error}")
             continue
         loaded.append((ep.name, dist, version))
+    for plugin in local:
+        if pm.has_plugin(plugin.name):
+            raise PluginError(f"--plugin {plugin.path}: its module name '{plugin.name}' is already a plugin's name; "
+                              f"rename the file or --disable {plugin.name}")
+        try:
+            pm.register(plugin.plugin, name=plugin.name)
+        except (pluggy.PluginValidationError, ValueError) as error:
+            raise PluginError(f"--plugin {plugin.path}: {error}") from None
+        loaded.append((plugin.name, plugin.dist, plugin.version))
     # What pm.check_pending() checks, but reporting every offender by name instead of raising
     # at the first: a hook function whose name matches no hookspec is almost always a typo.
     for hook_name, caller in vars(pm.hook).items():
@@ -99,9 +110,16 @@ def get_plugin_manager(disabled=()) -> tuple[pluggy.PluginManager, list[tuple[st
     return pm, loaded, problems
 
 
-def discover(disabled=()) -> Registry:
-    """Ask every plugin for its strategies, dataset providers and model providers."""
-    pm, loaded, problems = get_plugin_manager(disabled)
+def discover(disabled=(), plugins=()) -> Registry:
+    """Ask every plugin for its strategies, dataset providers and model providers.
+
+    ``plugins``: files or module names loaded besides the entry points (``--plugin``,
+    ``benchmark.local_plugins``); a strategy of theirs whose name an installed one has is
+    a ``PluginError`` naming both.
+    """
+    from benchmark.local_plugins import load_plugin
+
+    pm, loaded, problems = get_plugin_manager(disabled, [load_plugin(spec) for spec in plugins])
     registry = Registry(problems=problems, plugins=loaded)
     origin = {plugin: (dist, version) for plugin, dist, version in loaded}
     for hook_name, table in (("transferbench_strategies", registry.strategies),

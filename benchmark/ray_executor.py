@@ -4,7 +4,7 @@ The cluster is the one at ``$RAY_ADDRESS`` when set, else a local Ray started fo
 run with ``workers × threads`` CPUs and stopped after it. Each task asks Ray for
 ``threads`` CPUs (``--threads``, default 1) and sets torch to that many threads, so
 workers never oversubscribe the cores. A local Ray's workers get the driver's ``sys.path``, so every
-plugin importable here is importable there; on a remote cluster, install the same
+plugin importable here is importable there (a ``--plugin`` file's classes are sent by value); on a remote cluster, install the same
 packages (and the same data root) on every node. Put ``--pretrain-cache`` on storage all
 nodes share, or each node keeps its own cache (still correct: entries are keyed by content).
 
@@ -23,6 +23,14 @@ try:
     import ray
 except ImportError:  # pragma: no cover - depends on the install
     ray = None
+
+
+def send_by_value(provided) -> None:
+    """Pickle the classes of a ``--plugin`` file (or of a class handed to ``benchmark.api``) by
+    value: a worker cannot import them by module name unless the file happens to be on its path."""
+    module = sys.modules.get(provided.cls.__module__)
+    if provided.version.startswith("sha256:") and module is not None and module.__name__ != "__main__":
+        ray.cloudpickle.register_pickle_by_value(module)
 
 
 class RayExecutor:
@@ -65,6 +73,7 @@ class RayExecutor:
         return bool(self._running)
 
     def submit(self, job) -> None:
+        send_by_value(job.provided)
         ref = self._task.remote(job, self._pair_refs[job.pair], self.settings)
         self._running[ref] = job
 

@@ -35,7 +35,7 @@ class TaskSpec:
 
     protocol: str                    # "transfer" or "episodic"
     input_shape: tuple[int, ...]     # (C, H, W) every image is brought to; (2, L) for texts (ids, mask)
-    source_classes: tuple[str, ...]
+    source_classes: tuple[str, ...]  # the source's class names; () when the pair has no source
     target_classes: tuple[str, ...]  # all target classes (transfer) or the novel-class pool (episodic)
     n_way: int                       # classes per support set
     k_shot: int | None               # labelled examples per class; None = the whole target train split
@@ -48,10 +48,10 @@ class Context:
     """What the runner gives a strategy besides data."""
 
     device: torch.device             # where source, support and query tensors arrive; put models here
-    seed: int
+    seed: int                        # this call's seed: the cell's for pretrain, the task's (episode's) for adapt
     generator: torch.Generator       # CPU generator seeded for this call; use it for every random draw
-    task: TaskSpec
-    cache_dir: Path
+    task: TaskSpec                   # the cell's shapes and class names, never labels
+    cache_dir: Path                  # scratch space that outlives the run (OUT/SUITE/.cache); not the pretrain cache
     progress: Callable[[float], None] = field(default=lambda fraction: None)  # fraction of this phase done
     # The pair's model (benchmark.models.loaded.PretrainedModel): ``model.trunk()`` is a fresh
     # copy of the pretrained trunk [inputs -> N, D] each call. None: the strategy builds its own.
@@ -86,9 +86,10 @@ def init_param_names(cls) -> list[str]:
 class Strategy:
     """Base class of every strategy. Subclasses set the class attributes and the two phases."""
 
-    name: ClassVar[str] = ""
+    name: ClassVar[str] = ""          # unique among installed strategies: suites, records and the CLI use it
     description: ClassVar[str] = ""   # one line, shown by `transferbench list`
     citation: ClassVar[str] = ""      # BibTeX of the paper the strategy follows, for `transferbench cite`
+    # The protocols it runs (benchmark.protocol); on the other, its cells are skipped with the reason recorded.
     protocols: ClassVar[frozenset[str]] = frozenset({"transfer", "episodic"})
     # Input modalities it handles: images [N, C, H, W] and/or texts [N, 2, L] (benchmark.text); on any
     # other it is skipped, with the reason recorded. Images only by default, so a plugin written for
@@ -105,12 +106,15 @@ class Strategy:
 
     @classmethod
     def param_names(cls) -> list[str]:
+        """The hyperparameters: the keyword parameters of ``__init__``, in order."""
         return init_param_names(cls)
 
     def get_params(self) -> dict:
+        """{hyperparameter: value}, as records store them (JSON); ``cls(**get_params())`` is an equal instance."""
         return {name: getattr(self, name) for name in self.param_names()}
 
     def set_params(self, **params) -> "Strategy":
+        """Set hyperparameters by name (scikit-learn's ``set_params``); an unknown name raises ``ValueError``."""
         for key, value in params.items():
             if key not in self.param_names():
                 raise ValueError(f"strategy '{self.name}' has no hyperparameter '{key}'")

@@ -8,6 +8,7 @@ CPU unless told otherwise (the data is moved to the device, as the runner moves 
     from benchmark.testing import check_strategy
     check_strategy(MyStrategy)                  # raises ContractError listing every failed check
     check_strategy(MyStrategy, device="cuda")   # the same checks with the data and ctx.device on a GPU
+    check_strategy(MyStrategy, full=True)       # also the determinism check with its real pretraining
 
 Every check on data runs twice: on the strategy's own backbone, and from a pretrained model
 (``ctx.model``: a builtin lenet with fixed weights) with no source split, as a pair with a
@@ -29,6 +30,7 @@ import tempfile
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -36,6 +38,7 @@ from benchmark import shifts
 from benchmark.data import LabelledData
 from benchmark.errors import NotApplicable
 from benchmark.strategy import Context, Strategy, TaskSpec
+from benchmark.timeout import CellTimeout, time_limit
 
 PROTOCOLS = {"transfer", "episodic"}
 
@@ -55,11 +58,12 @@ class Case:
     device: torch.device = torch.device("cpu")  # the strategy's ctx.device
     model: object | None = None  # ctx.model (a PretrainedModel); None: the strategy's own backbone
     label: str = ""
+    progress: Callable[[str, float], None] | None = None  # (phase, fraction): what ctx.progress reports
 
     def to(self, device: torch.device) -> "Case":
         """The case with its data on ``device``, as the runner moves a cell's data to ctx.device."""
-        return Case(self.task, self.source.to(device) if self.source is not None else None,
-                    self.support.to(device), self.query.to(device), device, self.model, self.label)
+        return dataclass_replace(self, source=self.source.to(device) if self.source is not None else None,
+                                 support=self.support.to(device), query=self.query.to(device), device=device)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every tensor a strategy receives, by name."""
@@ -180,8 +184,10 @@ def _text_cases() -> list[Case]:
                  query, model=model, label="texts, pretrained model, no source")]
 
 
-def _context(case: Case, seed: int, cache_dir: Path) -> Context:
-    return Context(case.device, seed, torch.Generator().manual_seed(seed), case.task, cache_dir, model=case.model)
+def _context(case: Case, seed: int, cache_dir: Path, phase: str = "adapt") -> Context:
+    progress = (lambda fraction: case.progress(phase, fraction)) if case.progress else (lambda fraction: None)
+    return Context(case.device, seed, torch.Generator().manual_seed(seed), case.task, cache_dir, progress,
+                   case.model)
 
 
 def _run(cls, hparams, case: Case, cache_dir, seed: int = 0, pretrain: bool = True):
@@ -189,7 +195,7 @@ def _run(cls, hparams, case: Case, cache_dir, seed: int = 0, pretrain: bool = Tr
     strategy = cls(**hparams)
     torch.manual_seed(seed)
     if pretrain:
-        strategy.pretrain(case.source, _context(case, seed, cache_dir))
+        strategy.pretrain(case.source, _context(case, seed, cache_dir, "pretrain"))
     torch.manual_seed(seed + 1)
     predictor = strategy.adapt(case.support, _context(case, seed + 1, cache_dir))
     with torch.no_grad():
@@ -348,10 +354,11 @@ def _check_batched_episodes(cls, hparams, case, cache_dir):
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
-        case = Case(case.task, _double(case.source), _double(case.support), case.query.double(), case.device)
+        case = dataclass_replace(case, source=_double(case.source), support=_double(case.support),
+                                 query=case.query.double())
         strategy = cls(**hparams)
         torch.manual_seed(0)
-        strategy.pretrain(case.source, _context(case, 0, cache_dir))
+        strategy.pretrain(case.source, _context(case, 0, cache_dir, "pretrain"))
         reversed_rows = torch.arange(len(case.support) - 1, -1, -1)
         supports = [case.support, case.support.subset(reversed_rows.to(case.device)), case.support]
         contexts = [_context(case, seed, cache_dir) for seed in (1, 2, 3)]
@@ -393,50 +400,96 @@ CHECKS = {
 }
 
 
+FULL_DETERMINISM = "same seed, fresh instance: same predictions, with its full pretraining"
+
+
 def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None,
-                   device: str | torch.device = "cpu") -> list[str]:
+                   device: str | torch.device = "cpu", *, started=None, progress=None,
+                   timeout: float | None = None, full: bool | dict = False) -> list[str]:
     """Run every contract check on ``cls``; return the names of the checks run.
 
-    ``hparams`` default to ``cls.quick_hparams``. ``report(name, error_or_None)`` is
-    called after each check. ``device`` is ctx.device, where the data arrives. Raises
-    ``ContractError`` listing every failure.
+    :param hparams: the hyperparameters of every check; default ``cls.quick_hparams`` (those
+        that make a smoke run take seconds; without them, the defaults: its full pretraining).
+    :param report: ``report(name, error_or_None)``, called after each check.
+    :param started: ``started(name)``, called as each check starts.
+    :param progress: ``progress(phase, fraction)``, with ``phase`` "pretrain" or "adapt": what
+        the strategy reports through ``ctx.progress`` during the checks.
+    :param device: ctx.device, where the data arrives.
+    :param timeout: seconds each check may take; one that takes longer fails, and the others
+        still run (a SIGALRM timer, as ``--cell-timeout``: main thread only). None: no limit.
+    :param full: also run the determinism check (two fresh instances, same seed) with the
+        strategy's real pretraining, on the basic task: True for its defaults, or a dict of the
+        hyperparameters to use. The other checks keep ``hparams``.
+    :raises ContractError: listing every failure, each with its reason.
     """
     hparams = dict(cls.quick_hparams if hparams is None else hparams)
+    checks = dict(CHECKS)
+    if full is not False:
+        full_hparams = dict(full) if isinstance(full, dict) else {}
+        checks[FULL_DETERMINISM] = lambda cls, _, case, cache_dir: _check_determinism(cls, full_hparams, case,
+                                                                                     cache_dir)
     failures, ran = [], []
+
+    def attempt(name: str, check, args) -> BaseException | None:
+        """Run one check under the timeout: None when it passes; NotApplicable passes through."""
+        if started is not None:
+            started(name)
+        try:
+            with time_limit(timeout, f"check '{name}'"):
+                check(*args)
+        except NotApplicable:
+            raise
+        except CellTimeout:
+            error = TimeoutError(f"took longer than the timeout of {timeout:g} s")
+            failures.append(f"{name}: {error}")
+            return error
+        except Exception as raised:  # a crash is as much a contract failure as a wrong answer
+            failures.append(f"{name}: {type(raised).__name__ + ': ' if not isinstance(raised, AssertionError) else ''}"
+                            f"{raised}")
+            return raised
+        return None
+
     with tempfile.TemporaryDirectory() as cache_dir:
         cache_dir = Path(cache_dir)
-        runnable = [c.to(torch.device(device)) for c in _cases() if cls.supports(c.task) is None]
-        modelled = [c.to(torch.device(device)) for c in _model_cases() if cls.supports(c.task) is None]
-        texts = [c.to(torch.device(device)) for c in _text_cases() if cls.supports(c.task) is None]
-        full = [(runnable[:1], "")] + [([cases[0]], f" [{cases[0].label}]") for cases in (modelled, texts) if cases]
-        for (cases, suffix), (name, check) in itertools.product(full, CHECKS.items()):
+
+        # A plain function: deepcopy (one copy of the case per check) shares it, where it would copy
+        # a bound method's object, e.g. the printer that shows the progress.
+        relay = (lambda phase, fraction: progress(phase, fraction)) if progress is not None else None
+
+        def applicable(cases):
+            return [dataclass_replace(c, progress=relay).to(torch.device(device)) for c in cases
+                    if cls.supports(c.task) is None]
+
+        runnable, modelled, texts = applicable(_cases()), applicable(_model_cases()), applicable(_text_cases())
+        full_cases = [(runnable[:1], "")] + [([cases[0]], f" [{cases[0].label}]") for cases in (modelled, texts)
+                                              if cases]
+        for (cases, suffix), (name, check) in itertools.product(full_cases, checks.items()):
             needs_data = len(inspect.signature(check).parameters) > 2
             if needs_data and not cases:
                 failures.append(f"{name}: the strategy supports none of the check's tasks")
                 continue
-            if not needs_data and suffix:  # class-level checks: once is enough
+            if not needs_data and suffix or name == FULL_DETERMINISM and suffix:  # once is enough
                 continue
             try:
                 # A copy per check: data a strategy edits in place (a failure of its own) spoils no other check.
-                check(cls, hparams, *((copy.deepcopy(cases[0]), cache_dir) if needs_data else ()))
-                error = None
+                error = attempt(name + suffix, check,
+                                (cls, hparams, *((copy.deepcopy(cases[0]), cache_dir) if needs_data else ())))
             except NotApplicable as reason:  # a model or modality it declines at run time: a skipped cell, not a bug
                 if not suffix:  # ... but it must run its own backbone's basic case
                     failures.append(f"{name}: NotApplicable on the basic task: {reason}")
                 continue
-            except Exception as raised:  # a crash is as much a contract failure as a wrong answer
-                error = raised
-                failures.append(f"{name}{suffix}: {type(raised).__name__ + ': ' if not isinstance(raised, AssertionError) else ''}{raised}")
             ran.append(name + suffix)
             if report is not None:
                 report(name + suffix, error)
         for case in runnable[1:] + modelled[1:] + texts[1:]:  # the other tasks it claims: shapes must hold there too
+            name = f"predictions on the {case.label}"
             try:
-                _check_predictions(cls, hparams, case, cache_dir)
+                error = attempt(name, _check_predictions, (cls, hparams, case, cache_dir))
             except NotApplicable:
-                pass
-            except Exception as raised:
-                failures.append(f"predictions on the {case.label}: {raised}")
+                continue
+            ran.append(name)
+            if report is not None:
+                report(name, error)
     if failures:
         raise ContractError(f"strategy '{cls.name}' fails {len(failures)} check(s):\n  - " + "\n  - ".join(failures))
     return ran

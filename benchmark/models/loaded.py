@@ -64,7 +64,14 @@ class FeatureCache:
 
 
 class PretrainedModel:
-    """What ``ctx.model`` is. ``None`` there means: the strategy builds its own backbone, as before."""
+    """What ``ctx.model`` is. ``None`` there means: the strategy builds its own backbone, as before.
+
+    Besides the methods: ``provider`` (the ``benchmark.models.ModelProvider`` that loads the
+    checkpoint), ``identity`` (what records store: provider, name, weights, sha256, library
+    version), ``preprocessing`` (the ``Preprocessing`` the weights expect, already applied to the
+    pair's inputs) and ``features`` (a ``FeatureCache``: ``features.features(key, trunk, inputs)``
+    computes a frozen trunk's features [N, D] once per run).
+    """
 
     def __init__(self, provider: ModelProvider, identity: dict, preprocessing: Preprocessing):
         self.provider, self.identity, self.preprocessing = provider, identity, preprocessing
@@ -76,6 +83,7 @@ class PretrainedModel:
 
     @property
     def key(self) -> str:
+        """The model's key in the suite (``ctx.task.model``): identifies the checkpoint."""
         return self.identity["key"]
 
     def _loaded(self) -> tuple[nn.Module, int]:
@@ -89,6 +97,7 @@ class PretrainedModel:
 
     @property
     def feature_dim(self) -> int:
+        """D, the width of the trunk's features [N, D]."""
         return self._loaded()[1]
 
     def trunk(self) -> nn.Module:
@@ -100,6 +109,7 @@ class PretrainedModel:
         return self.provider.build(pretrained=False)[0].train()
 
     def classes(self) -> tuple[str, ...] | None:
+        """The class names of the checkpoint's own head (e.g. ImageNet's), or None when it has none."""
         return self.provider.classes()
 
     @property
