@@ -85,7 +85,8 @@ def cmd_run(args) -> int:
     runner = Runner(suite, registry, Path(args.out), data_root(args), device=args.device,
                     show_progress=not args.no_progress, executor=args.executor, workers=args.workers,
                     threads=args.threads, cell_timeout=args.cell_timeout,
-                    pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None)
+                    pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None,
+                    dataset_cache_dir=args.dataset_cache)
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
           f"{f'{summary.trials} trials, ' if summary.trials else ''}"
@@ -173,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pretrain-cache", metavar="DIR", help="where pretrained states are kept "
                      "(default: $TRANSFERBENCH_PRETRAIN_CACHE, else OUT/.pretrain-cache)")
     run.add_argument("--no-pretrain-cache", action="store_true", help="pretrain every time; read and write no cache")
+    run.add_argument("--dataset-cache", metavar="DIR", help="where preprocessed datasets are kept, shared by every "
+                     "results directory (default: $TRANSFERBENCH_DATASET_CACHE, else "
+                     "$XDG_CACHE_HOME/transferbench/datasets, else ~/.cache/transferbench/datasets)")
     run.set_defaults(func=cmd_run)
 
     board = verbs.add_parser("leaderboard", help="render leaderboards from DIR/records.jsonl (never trains)")

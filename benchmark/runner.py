@@ -25,7 +25,8 @@ from benchmark import protocol, records
 from benchmark.cells import STRATEGY_FAILURES, Job, Settings, failed_records, make_record
 from benchmark.claims import Claims
 from benchmark.data import LabelledData
-from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
+from benchmark.dataset_cache import default_dir as default_dataset_cache
+from benchmark.datasets import DatasetLoader
 from benchmark.errors import PluginError, SuiteError, TransferbenchError, did_you_mean
 from benchmark.executors import check_executor, make_executor
 from benchmark.models.resolve import model_identity, resolve_models
@@ -155,11 +156,12 @@ class Runner:
     def __init__(self, suite: Suite, registry, out_dir: Path, data_root: Path, device="cpu",
                  show_progress: bool = True, log=print, executor: str = "local", workers: int | None = None,
                  threads: int | None = None, cell_timeout: float | None = None, pretrain_cache: bool = True,
-                 pretrain_cache_dir: Path | None = None):
+                 pretrain_cache_dir: Path | None = None, dataset_cache_dir: Path | None = None):
         self.suite, self.registry = suite, registry
         out_dir = Path(out_dir).absolute()  # workers may run elsewhere: no path relative to our cwd
         self.records_path = out_dir / suite.name / "records.jsonl"
-        self.loader = DatasetLoader(registry, data_root, cache_dir=out_dir / DATASET_CACHE_DIR)
+        # Shared by every results directory (benchmark.dataset_cache): entries are keyed by content.
+        self.loader = DatasetLoader(registry, data_root, cache_dir=default_dataset_cache(dataset_cache_dir))
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
         self.executor, self.workers = executor, workers
