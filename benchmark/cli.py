@@ -2,7 +2,9 @@
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -206,9 +208,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def warning_source(filename: str) -> str | None:
+    """The module a warning was raised in, found by its file; None for transferbench's own code."""
+    path = os.path.abspath(filename)
+    for name, module in list(sys.modules.items()):
+        found = getattr(module, "__file__", None)
+        if found and os.path.abspath(found) == path:
+            return None if name == "benchmark" or name.startswith("benchmark.") else name
+    return None if path.startswith(os.path.dirname(os.path.abspath(__file__))) else filename
+
+
 def one_line_warning(message, category, filename, lineno, file=None, line=None):
-    """A warning as the one line the user needs (it names its own file and line), not Python's two."""
-    print(f"transferbench: warning: {message}", file=file or sys.stderr)
+    """A warning as the one line the user needs, not Python's two; one raised outside
+    transferbench (a plugin, a library) names the module it came from."""
+    source = warning_source(filename)
+    print(f"transferbench: warning{f' from {source}' if source else ''}: {message}", file=file or sys.stderr)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a batch scheduler's end of job), raised where the run is, so that it
+    stops as Ctrl-C does: finished cells are recorded, the running one is not."""
+
+
+def on_sigterm(signum, frame):
+    raise Terminated()
 
 
 def main(argv=None) -> int:
@@ -216,6 +239,8 @@ def main(argv=None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     args = build_parser().parse_args(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if on_main_thread else None
     try:
         with warnings.catch_warnings():  # restores the warnings machinery when we return
             warnings.showwarning = one_line_warning
@@ -223,9 +248,15 @@ def main(argv=None) -> int:
     except TransferbenchError as error:
         print(f"transferbench: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("transferbench: interrupted; every finished cell is recorded", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        kept = "; every finished cell is recorded, a pretraining that was running is not kept" \
+            if args.verb == "run" else ""
+        print(f"transferbench: {'terminated (SIGTERM)' if terminated else 'interrupted'}{kept}", file=sys.stderr)
+        return 128 + signal.SIGTERM if terminated else 130  # the shell's codes for the two signals
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
