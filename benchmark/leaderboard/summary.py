@@ -19,7 +19,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from benchmark import stats
-from benchmark.leaderboard import selected
+from benchmark.leaderboard import costs, selected
 from benchmark.leaderboard.cells import Cells, Runs, collect
 from benchmark.leaderboard.provenance import footer
 
@@ -52,7 +52,8 @@ class Entry:
     failed: int
     skipped: int
     score: Estimate | None
-    wall_s: float
+    pretrain_s: float | None     # seconds per pretrained state (leaderboard.costs); None: not recorded
+    adapt_s: float | None        # seconds of adaptation and evaluation per cell; None: not recorded
     gain: Estimate | None = None
     negative_transfer: bool = False
     best: bool = False
@@ -69,7 +70,8 @@ class Table:
     rows: list                   # variant labels, best mean rank first
     entries: dict                # (variant, pair) -> Entry; absent = never run
     mean_rank: dict              # variant -> mean rank across the pairs it has a score in
-    wall_s: dict                 # variant -> mean wall seconds per successful cell
+    pretrain_s: dict             # variant -> mean seconds per pretrained state (None: not recorded; NaN: no ok cell)
+    adapt_s: dict                # variant -> mean adaptation + evaluation seconds per successful cell (same)
     search: dict = field(default_factory=dict)  # variant -> (trials, wall seconds) of its searches
     unranked: frozenset = frozenset()  # oracle variants: shown, never ranked or compared
 
@@ -157,7 +159,7 @@ def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | No
     status = ("partial" if runs.failed or runs.skipped else "ok") if score else \
         ("failed" if runs.failed else "skipped")
     made = Entry(variant, pair, budget, status, runs.failed, runs.skipped, score,
-                 float(np.mean(runs.wall_s)) if runs.wall_s else math.nan)
+                 costs.mean_pretrain([runs]), costs.mean_adapt([runs]))
     base = cells.runs.get((baseline, pair, budget))
     if score and base is not None and variant != baseline:
         made.gain = gain(runs, base)
@@ -235,10 +237,9 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
         rows = [v for v in shown if any((v, p, budget) in cells.runs for p in pairs)]
         entries = {(v, p): entry(cells, v, p, budget, baseline) for v in rows for p in pairs
                    if (v, p, budget) in cells.runs}
-        wall = {v: [s for p in pairs if (v, p, budget) in cells.runs for s in cells.runs[(v, p, budget)].wall_s]
-                for v in rows}
-        table = Table(budget, pairs, rows, entries, {}, {v: float(np.mean(s)) if s else math.nan
-                                                         for v, s in wall.items()},
+        runs = {v: [cells.runs[(v, p, budget)] for p in pairs if (v, p, budget) in cells.runs] for v in rows}
+        table = Table(budget, pairs, rows, entries, {}, {v: costs.mean_pretrain(runs[v]) for v in rows},
+                      {v: costs.mean_adapt(runs[v]) for v in rows},
                       {v: search_cost(cells, v, pairs, budget) for v in rows},
                       frozenset(v for v in rows if cells.variants[v].oracle))
         rank(table)

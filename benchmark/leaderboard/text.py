@@ -58,7 +58,10 @@ def rank_text(value: float) -> str:
     return "" if math.isnan(value) else f"{value:.2f}"
 
 
-def seconds_text(value: float) -> str:
+def seconds_text(value: float | None) -> str:
+    """'12.3'; 'not recorded' where no record says it (leaderboard.costs); '' without a successful cell."""
+    if value is None:
+        return "not recorded"
     return "" if math.isnan(value) else f"{value:.1f}"
 
 
@@ -97,8 +100,10 @@ def caption(board: Board, table: Table) -> str:
         pieces.append(f"{NEGATIVE} negative transfer: the 95% CI of the gain over {BASELINE}, paired, "
                       f"lies wholly below 0.")
     pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank); "
-                  "wall s = mean wall-clock "
-                  f"seconds per cell. failed / skipped: no successful run; {NOT_RUN}: not run.")
+                  "pretrain s = mean wall-clock seconds per pretrained state, counted once whichever cell ran it "
+                  "or restored it from the cache; adapt s = mean wall-clock seconds of a cell's adaptation and "
+                  "evaluation; not recorded: records older than these fields. "
+                  f"failed / skipped: no successful run; {NOT_RUN}: not run.")
     pieces += [board.selection, board.notes]
     return " ".join(piece for piece in pieces if piece)
 
