@@ -62,8 +62,18 @@ def cmd_check(args) -> int:
     except ContractError as error:
         print(error, file=sys.stderr)
         return 1
+    print_clock_warning(provided.cls, args.device)
     print("all checks passed")
     return 0
+
+
+def print_clock_warning(cls, device) -> None:
+    """`check`'s warning when the pretraining follows wall time (benchmark.wallclock); not a failure."""
+    from benchmark.wallclock import clock_dependence
+
+    warning = clock_dependence(cls, device=device)
+    if warning:
+        print(f"  warn wall-clock: {warning}")
 
 
 def cmd_run(args) -> int:
