@@ -123,7 +123,8 @@ def cmd_leaderboard(args) -> int:
         warnings.simplefilter("always")
         written, board_warnings = write_leaderboard(
             Path(args.results), metric=args.metric, formats=comma_list(args.format),
-            strategies=comma_list(args.strategies), budgets=comma_list(args.budget))
+            strategies=comma_list(args.strategies), budgets=comma_list(args.budget), seeds=comma_list(args.seeds),
+            out_dir=Path(args.out) if args.out else None)
     for message in [str(w.message) for w in caught] + board_warnings:
         print(f"warning: {message}", file=sys.stderr)
     for path in written:
@@ -198,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated formats of md, tex, csv, html, png (default: all)")
     board.add_argument("--budget", help="comma-separated budgets to show, e.g. 1,5,all (default: every recorded)")
     board.add_argument("--strategies", help="comma-separated strategies to show (default: every recorded)")
+    board.add_argument("--seeds", help="comma-separated seeds to use, e.g. 0,1,2 (default: every recorded)")
+    board.add_argument("--out", metavar="DIR", help="where the rendered files go (default: beside records.jsonl)")
     board.set_defaults(func=cmd_leaderboard)
 
     exporting = verbs.add_parser("export", help="a run's pretrained trunk as .safetensors + architecture JSON "

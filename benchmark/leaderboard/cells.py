@@ -144,8 +144,8 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
     return [v._replace(label=labelled[v]) for v in variants], warnings
 
 
-def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None) -> Cells:
-    """Group the latest record of every run; ``strategies`` / ``budgets`` keep only those (None = all)."""
+def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None, seeds=None) -> Cells:
+    """Group the latest record of every run; ``strategies`` / ``budgets`` / ``seeds`` keep only those (None = all)."""
     latest, memo, trials = {}, {}, 0
     for number, record in enumerate(all_records, start=1):
         check(record, where, number, metric)
@@ -155,7 +155,7 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
         variant = variant_of(record, memo)
         latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
     chosen = list(latest.values())
-    for wanted, key in ((strategies, "strategy"), (budgets, "budget")):
+    for wanted, key in ((strategies, "strategy"), (budgets, "budget"), (seeds, "seed")):
         if wanted is None:
             continue
         present, wanted = {str(r[key]) for _, r in chosen}, {str(w) for w in wanted}

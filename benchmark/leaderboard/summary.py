@@ -85,6 +85,11 @@ class Table:
     def gain_ns(self) -> dict:
         return _ns(e.gain for e in self.entries.values() if e.gain is not None)
 
+    @property
+    def compared(self) -> bool:
+        """Some column ranks two or more strategies: best, ties and ranks mean something."""
+        return any(not math.isnan(rank) for rank in self.mean_rank.values())
+
     def tests(self) -> list:
         return sorted({e.test for e in self.entries.values() if e.test})
 
@@ -179,7 +184,7 @@ def compare_with_best(cells: Cells, table: Table) -> None:
     for pair in table.pairs:
         column = [table.entries[(v, pair)] for v in table.rows if (v, pair) in table.entries]
         column = [e for e in column if e.score is not None and e.variant not in table.unranked]
-        if not column:
+        if len(column) < 2:  # a lone entry is compared with nothing: no bold, no ties
             continue
         top = max(_rounded(e.score.mean) for e in column)
         best = [e for e in column if _rounded(e.score.mean) == top]
@@ -201,6 +206,8 @@ def rank(table: Table) -> None:
     for pair in table.pairs:
         column = [e for e in (table.entries.get((v, pair)) for v in table.rows)
                   if e and e.score and e.variant not in table.unranked]
+        if len(column) < 2:  # a rank among one is no rank
+            continue
         for e, r in zip(column, rankdata([-_rounded(e.score.mean) for e in column], method="average")):
             e.rank = float(r)
             ranks[e.variant].append(float(r))
@@ -221,15 +228,17 @@ def choose_baseline(cells: Cells, warnings: list) -> str | None:
 
 
 def build(all_records: list[dict], metric: str = "accuracy", where: str = "records",
-          strategies=None, budgets=None) -> Board:
-    """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables."""
+          strategies=None, budgets=None, seeds=None) -> Board:
+    """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables, ``seeds`` runs."""
     wanted = None
     if strategies is not None:  # the baseline's records still pair with the shown rows' for gains
         recorded = {r.get("strategy") for r in all_records}
         wanted = list(strategies) + ([BASELINE] if BASELINE in recorded and BASELINE not in strategies else [])
-    cells = collect(all_records, metric, where, wanted, budgets)
+    cells = collect(all_records, metric, where, wanted, budgets, seeds)
     warnings = list(cells.warnings)
     baseline = choose_baseline(cells, warnings)
+    if baseline is None:  # said, not silently left out
+        warnings.append(f"no {BASELINE} records: gains over it, the gain tables and gain_heatmap.png are left out")
     shown = [label for label, v in cells.variants.items() if strategies is None or v.strategy in strategies]
     tables = []
     for budget in cells.budgets:
