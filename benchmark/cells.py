@@ -160,7 +160,7 @@ class PretrainCost:
     reported: dict = field(default_factory=dict)  # what the strategy told ctx.report while pretraining
 
     def fields(self, adapt_s: float) -> dict:
-        """The record's ``cost`` and ``reported`` fields (see README, "What a record holds")."""
+        """The record's ``cost`` and ``reported`` fields (README: "Costs"; ``Context.report``)."""
         return {"cost": {"pretrain_id": self.id, "pretrain_s": self.wall_s, "pretrained_here": self.here,
                          "restore_s": round(self.restore_s, 4), "adapt_s": round(adapt_s, 4)},
                 "reported": self.reported or None}
