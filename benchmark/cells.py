@@ -225,7 +225,9 @@ def episode_chunk(settings: Settings, prepared, budget) -> int:
 
 
 def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, budget, pretrain_share: float,
-             cache_status) -> dict:
+             cache_status, episodes_done=None) -> dict:
+    """One cell's record. ``episodes_done(n)``, when given, is told the tasks scored so far."""
+    done = episodes_done or (lambda n: None)
     started = time.perf_counter()
     spec = prepared.task_spec(settings.protocol, budget)
     device = torch.device(settings.device)
@@ -235,7 +237,8 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
         with time_limit(settings.cell_timeout, f"cell {job.describe(budget)}"):
             if batched:
                 per_task = episodes.evaluate_in_chunks(strategy, ctx, tasks(settings, prepared, job.seed, budget), spec,
-                                                       device, episode_chunk(settings, prepared, budget), predict)
+                                                       device, episode_chunk(settings, prepared, budget), predict,
+                                                       done)
             else:
                 predicted, labels = [], []  # [Q] per task, scored together (episodes.score_episodes)
                 for task in tasks(settings, prepared, job.seed, budget):
@@ -245,6 +248,7 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                     scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
                     predicted.append(scores.argmax(dim=1))
                     labels.append(task.query_labels)
+                    done(len(predicted))
                 per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),
                                                    task.support.num_classes)
             notes = strategy.adapt_notes() or None  # e.g. which head finetune started from
@@ -288,7 +292,11 @@ def run_job(job: Job, prepared, settings: Settings, progress=None):
         return
     share = (time.perf_counter() - started) / len(job.budgets)
     for budget in job.budgets:
-        show(f"cell {job.describe(budget)}")
+        label = f"cell {job.describe(budget)}"
+        show(label)
+        ctx.progress = lambda fraction, label=label: show(label, fraction)  # a strategy's ctx.progress in adapt
+        ticks = (lambda n, label=label: show(f"{label}: {n}/{settings.episodes} episodes")) \
+            if settings.protocol == "episodic" else None
         if job.selection is not None:  # trials first, then the selected configuration (benchmark.selection)
             from benchmark.selection.search import selected_cell
 
@@ -297,7 +305,7 @@ def run_job(job: Job, prepared, settings: Settings, progress=None):
             produced = iter([None])  # run lazily below, so its time is measured
         cell_started = time.perf_counter()
         for record in produced:
-            record = record or run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
+            record = record or run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status, ticks)
             # Each record's own seconds: from the previous record of this job (the driver's writing excluded).
             record.update(cost.fields(time.perf_counter() - cell_started))
             yield record

@@ -2,7 +2,7 @@
 
     data: loading and preprocessing the pairs
     pretrain finetune / digits→rotated / seed 0  42%      (the fraction the strategy passes to ctx.progress)
-    cell finetune / digits→rotated / seed 0 / budget 5
+    cell finetune / digits→rotated / seed 0 / budget 5: 120/600 episodes
 
 On a terminal it is a tqdm bar whose postfix names the phase; a thread redraws it every
 second, so its elapsed time moves during a long pretraining that reports nothing. When

@@ -11,6 +11,8 @@ import time
 import warnings
 from pathlib import Path
 
+import pytest
+
 from benchmark.progress import Progress
 
 SLOW_PLUGIN = '''
@@ -159,3 +161,41 @@ def test_a_warning_from_a_plugin_names_its_module(capsys):
     err = capsys.readouterr().err.splitlines()
     assert err == ["transferbench: warning from plugins.finetune: loss is NaN",
                    "transferbench: warning: a partial line"]
+
+
+class Phases:
+    """A stand-in for benchmark.progress.Progress that keeps every phase it is shown."""
+
+    def __init__(self):
+        self.seen = []
+
+    def phase(self, text, fraction=None):
+        self.seen.append((text, fraction))
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_a_cell_shows_its_episodes_done_and_adapt_progress_is_labelled_as_the_cell(registry, tmp_path, batched):
+    from dataclasses import replace
+
+    from benchmark import cells
+    from benchmark.runner import Runner, prepare_pairs, resolve_strategies
+    from benchmark.suite import load_suite
+
+    suite = load_suite(Path(__file__).parent / "suites" / "tiny.toml")
+    pair = replace(suite.pairs[1], ways=5, queries=3)
+    suite = replace(suite, protocol="episodic", pairs=(pair,), budgets=(2,), seeds=(0,), episodes=4,
+                    strategies=("finetune",), hparams={"finetune": {"pretrain_epochs": 1, "adapt_steps": 2}})
+    runner = Runner(suite, registry, tmp_path, tmp_path, show_progress=False, pretrain_cache=False)
+    (provided,) = resolve_strategies(runner.suite, runner.registry)
+    pairs = prepare_pairs(runner.suite, runner.loader)
+    (job,), _, _ = runner.plan([provided], pairs, set())
+    phases = Phases()
+    settings = replace(runner.settings, batched=batched, episode_chunk=2)
+    (record,) = cells.run_job(job, pairs[job.pair], settings, phases)
+    assert record["status"] == "ok"
+    cell = "cell finetune / digits0-4→5-9 / seed 0 / budget 2"
+    texts = [text for text, _ in phases.seen]
+    assert texts[0] == "pretrain finetune / digits0-4→5-9 / seed 0" and cell in texts
+    expected = [f"{cell}: {n}/4 episodes" for n in ((2, 4) if batched else (1, 2, 3, 4))]
+    assert [t for t in texts if "episodes" in t] == expected
+    assert any(text.startswith("pretrain") and fraction is not None for text, fraction in phases.seen)
