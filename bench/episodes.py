@@ -55,7 +55,8 @@ import torch.nn.functional as F
 import benchlib
 from benchmark import cells, protocol
 from benchmark import episodes as episodes_module
-from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
+from benchmark.dataset_cache import default_dir as default_dataset_cache
+from benchmark.datasets import DatasetLoader
 from benchmark.plugins import Provided, discover
 from benchmark.runner import Runner, prepare_pairs
 from benchmark.strategy import Context
@@ -254,7 +255,7 @@ class Bench:
         self.scratch = tempfile.TemporaryDirectory()
         self.runner = Runner(self.suite, self.registry, Path(self.scratch.name), args.data_root, show_progress=False,
                              pretrain_cache_dir=args.pretrain_cache)
-        # the preprocessed tensors the real runs use (results/.dataset-cache), not a cold load per run
+        # the preprocessed tensors the real runs use (the user's dataset cache), not a cold load per run
         self.runner.loader = DatasetLoader(self.registry, args.data_root, cache_dir=args.dataset_cache)
         self.pairs = prepare_pairs(self.suite, self.runner.loader)
         self.states = {}  # pretrain identity -> pretrained state, shared by the cells that pretrain alike
@@ -275,7 +276,7 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--maml-iterations", type=int, default=20)
     parser.add_argument("--pretrain-cache", type=Path, default=benchlib.REPO / ".cache" / "bench-episodes")
-    parser.add_argument("--dataset-cache", type=Path, default=benchlib.REPO / "results" / DATASET_CACHE_DIR)
+    parser.add_argument("--dataset-cache", type=Path, default=default_dataset_cache())
     return parser
 
 

@@ -15,8 +15,9 @@ returns bad scores, exceeds the cell timeout) becomes a ``failed`` record.
 
 import time
 import traceback
+import uuid
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from benchmark import episodes, protocol, records, stats
 from benchmark.errors import NotApplicable
 from benchmark.models.records import model_fields
 from benchmark.plugins import Provided
-from benchmark.pretrain_cache import PretrainCache, caches_state
+from benchmark.pretrain_cache import PretrainCache, caches_state, key_of
 from benchmark.strategy import Context, seed_torch
 from benchmark.suite import budget_label
 from benchmark.timeout import CellTimeout, time_limit
@@ -147,8 +148,31 @@ def tasks(settings: Settings, prepared, seed: int, budget):
                                    prepared.pair.name)
 
 
+@dataclass(frozen=True)
+class PretrainCost:
+    """What one pretrained state cost and reported: counted once, whichever cell ran it."""
+
+    id: str                # the pretrain cache key when the state is cached, else a random id of this pretraining
+    wall_s: float | None   # wall seconds the pretraining took where it ran; None: a cache entry older than this field
+    here: bool             # this job pretrained (False: it restored the state from the pretrain cache)
+    restore_s: float = 0.0  # seconds this job spent restoring the state from the cache
+    reported: dict = field(default_factory=dict)  # what the strategy told ctx.report while pretraining
+
+    def fields(self, adapt_s: float) -> dict:
+        """The record's ``cost`` and ``reported`` fields (README: "Costs"; ``Context.report``)."""
+        return {"cost": {"pretrain_id": self.id, "pretrain_s": self.wall_s, "pretrained_here": self.here,
+                         "restore_s": round(self.restore_s, 4), "adapt_s": round(adapt_s, 4)},
+                "reported": self.reported or None}
+
+
 def pretrained(job: Job, prepared, settings: Settings) -> tuple:
     """(strategy, ctx, cache status): a fresh instance, restored from the cache or pretrained."""
+    return pretrained_with_cost(job, prepared, settings)[:3]
+
+
+def pretrained_with_cost(job: Job, prepared, settings: Settings, progress=None) -> tuple:
+    """(strategy, ctx, cache status, PretrainCost). ``progress(fraction)`` receives what the
+    strategy passes to ``ctx.progress`` while pretraining (the runner's progress line)."""
     device = torch.device(settings.device)
 
     def fresh():
@@ -156,32 +180,38 @@ def pretrained(job: Job, prepared, settings: Settings) -> tuple:
         torch.manual_seed(job.seed)  # layer initialisers draw from torch's global generator
         return (job.provided.cls(**job.hparams),
                 Context(device, job.seed, torch.Generator().manual_seed(job.seed), spec, settings.scratch_dir,
-                        model=prepared.model))
+                        progress=progress or (lambda fraction: None), model=prepared.model))
 
+    started = time.perf_counter()
     strategy, ctx = fresh()
     cache = PretrainCache(settings.pretrain_cache) if settings.pretrain_cache and job.pretrain_key else None
     if cache is not None:
-        state = cache.load(job.pretrain_key)
-        if state is not None:
+        entry = cache.load_entry(job.pretrain_key)
+        if entry is not None:
+            state, recorded = entry
             try:
                 strategy.load_pretrained_state(state, ctx)
-                return strategy, ctx, "hit"
+                return strategy, ctx, "hit", PretrainCost(key_of(job.pretrain_key), recorded.get("wall_s"), False,
+                                                          time.perf_counter() - started, recorded.get("reported") or {})
             except Exception as error:  # a state this code cannot restore is rebuilt, never trusted
                 cache.discard(job.pretrain_key, f"the strategy cannot restore it: {type(error).__name__}: {error}")
                 strategy, ctx = fresh()
+    pretrain_started = time.perf_counter()
     strategy.pretrain(prepared.source.to(device) if prepared.source is not None else None, ctx)
+    cost = PretrainCost(uuid.uuid4().hex, round(time.perf_counter() - pretrain_started, 4), True,
+                        reported=dict(ctx.reported))
     if cache is None:
-        return strategy, ctx, "off" if caches_state(job.provided.cls) else None
+        return strategy, ctx, "off" if caches_state(job.provided.cls) else None, cost
     try:
         state = strategy.pretrained_state()
         if state is None:
-            return strategy, ctx, "nothing to store"
-        cache.store(job.pretrain_key, state)
+            return strategy, ctx, "nothing to store", cost
+        cache.store(job.pretrain_key, state, {"wall_s": cost.wall_s, "reported": cost.reported})
     except Exception as error:  # a full disk or an unsavable state costs the cache, not the cells
         warnings.warn(f"pretrain cache: could not store the state of {job.provided.name} / {job.pair} / seed "
                       f"{job.seed} ({type(error).__name__}: {error}); its cells go on without it")
-        return strategy, ctx, "store failed"
-    return strategy, ctx, "stored"
+        return strategy, ctx, "store failed", cost
+    return strategy, ctx, "stored", replace(cost, id=key_of(job.pretrain_key))  # cells that restore it name it
 
 
 def episode_chunk(settings: Settings, prepared, budget) -> int:
@@ -194,7 +224,9 @@ def episode_chunk(settings: Settings, prepared, budget) -> int:
 
 
 def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, budget, pretrain_share: float,
-             cache_status) -> dict:
+             cache_status, episodes_done=None) -> dict:
+    """One cell's record. ``episodes_done(n)``, when given, is told the tasks scored so far."""
+    done = episodes_done or (lambda n: None)
     started = time.perf_counter()
     spec = prepared.task_spec(settings.protocol, budget)
     device = torch.device(settings.device)
@@ -204,7 +236,8 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
         with time_limit(settings.cell_timeout, f"cell {job.describe(budget)}"):
             if batched:
                 per_task = episodes.evaluate_in_chunks(strategy, ctx, tasks(settings, prepared, job.seed, budget), spec,
-                                                       device, episode_chunk(settings, prepared, budget), predict)
+                                                       device, episode_chunk(settings, prepared, budget), predict,
+                                                       done)
             else:
                 predicted, labels = [], []  # [Q] per task, scored together (episodes.score_episodes)
                 for task in tasks(settings, prepared, job.seed, budget):
@@ -214,6 +247,7 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
                     scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
                     predicted.append(scores.argmax(dim=1))
                     labels.append(task.query_labels)
+                    done(len(predicted))
                 # Per-class recall only where a label is a class (transfer); an episode's are renumbered.
                 class_names = task.support.classes if settings.protocol == "transfer" else None
                 per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),
@@ -233,28 +267,50 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
     return make_record(settings, job, prepared, budget, **fields)
 
 
-def run_job(job: Job, prepared, settings: Settings):
-    """Yield one record per cell of ``job``, each as soon as it is scored."""
+def run_job(job: Job, prepared, settings: Settings, progress=None):
+    """Yield one record per cell of ``job``, each as soon as it is scored.
+
+    ``progress`` (optional, in-process only): an object with ``phase(text, fraction=None)``
+    that shows what runs now (``benchmark.progress.Progress``).
+    """
     if settings.threads:
         torch.set_num_threads(settings.threads)
+    show = progress.phase if progress is not None else (lambda text, fraction=None: None)
+    what = f"{job.provided.name} / {job.pair} / seed {job.seed}"
+    show(f"pretrain {what}")
     started = time.perf_counter()
     try:
-        with time_limit(settings.cell_timeout, f"pretrain of {job.provided.name} / {job.pair} / seed {job.seed}"):
-            strategy, ctx, cache_status = pretrained(job, prepared, settings)
+        with time_limit(settings.cell_timeout, f"pretrain of {what}"):
+            strategy, ctx, cache_status, cost = pretrained_with_cost(
+                job, prepared, settings, lambda fraction: show(f"pretrain {what}", fraction))
     except NotApplicable as reason:
         yield from (skipped_record(settings, job, prepared, budget, reason) for budget in job.budgets)
         return
     except STRATEGY_FAILURES as error:
-        yield from failed_records(job, prepared, settings, error, time.perf_counter() - started)
+        failed = PretrainCost(uuid.uuid4().hex, round(time.perf_counter() - started, 4), True)
+        yield from ({**record, **failed.fields(0.0)}
+                    for record in failed_records(job, prepared, settings, error, time.perf_counter() - started))
         return
     share = (time.perf_counter() - started) / len(job.budgets)
     for budget in job.budgets:
+        label = f"cell {job.describe(budget)}"
+        show(label)
+        ctx.progress = lambda fraction, label=label: show(label, fraction)  # a strategy's ctx.progress in adapt
+        ticks = (lambda n, label=label: show(f"{label}: {n}/{settings.episodes} episodes")) \
+            if settings.protocol == "episodic" else None
         if job.selection is not None:  # trials first, then the selected configuration (benchmark.selection)
             from benchmark.selection.search import selected_cell
 
-            yield from selected_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
-            continue
-        yield run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
+            produced = selected_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
+        else:
+            produced = iter([None])  # run lazily below, so its time is measured
+        cell_started = time.perf_counter()
+        for record in produced:
+            record = record or run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status, ticks)
+            # Each record's own seconds: from the previous record of this job (the driver's writing excluded).
+            record.update(cost.fields(time.perf_counter() - cell_started))
+            yield record
+            cell_started = time.perf_counter()
 
 
 def run_job_to_list(job: Job, prepared, settings: Settings) -> list[dict]:

@@ -40,6 +40,8 @@ def what_ran(path: Path) -> tuple[str, dict, set]:
         providers = {spec.provider for pair in suite.pairs for spec in (pair.source, pair.target, pair.target_test)}
         return f"suite {suite.name} ({path})", {name: None for name in suite.strategies or ()}, providers
     found = records.read(records_path)
+    if not found and path.is_dir() and records.suite_folders(path):  # results/ rather than results/<suite>
+        raise TransferbenchError(records.no_records_here(path, "cite"))
     if not found:
         raise TransferbenchError(f"{records_path}: no records to cite (give a results directory or a suite .toml)")
     strategies = {r["strategy"]: ((r.get("plugin") or {}).get("dist"), (r.get("plugin") or {}).get("version"))

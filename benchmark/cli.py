@@ -2,7 +2,9 @@
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -69,8 +71,18 @@ def cmd_check(args) -> int:
     except ContractError as error:
         print(error, file=sys.stderr)
         return 1
+    print_clock_warning(provided.cls, args.device)
     print(f"all checks passed ({len(ran)} checks)")
     return 0
+
+
+def print_clock_warning(cls, device) -> None:
+    """`check`'s warning when the pretraining follows wall time (benchmark.wallclock); not a failure."""
+    from benchmark.wallclock import clock_dependence
+
+    warning = clock_dependence(cls, device=device)
+    if warning:
+        print(f"  warn wall-clock: {warning}")
 
 
 def cmd_run(args) -> int:
@@ -95,7 +107,8 @@ def cmd_run(args) -> int:
     runner = Runner(suite, registry, Path(args.out), data_root(args), device=args.device,
                     show_progress=not args.no_progress, executor=args.executor, workers=args.workers,
                     threads=args.threads, cell_timeout=args.cell_timeout,
-                    pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None)
+                    pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None,
+                    dataset_cache_dir=args.dataset_cache)
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
           f"{f'{summary.trials} trials, ' if summary.trials else ''}"
@@ -129,7 +142,8 @@ def cmd_leaderboard(args) -> int:
         warnings.simplefilter("always")
         written, board_warnings = write_leaderboard(
             Path(args.results), metric=args.metric, formats=comma_list(args.format),
-            strategies=comma_list(args.strategies), budgets=comma_list(args.budget))
+            strategies=comma_list(args.strategies), budgets=comma_list(args.budget), seeds=comma_list(args.seeds),
+            out_dir=Path(args.out) if args.out else None)
     for message in [str(w.message) for w in caught] + board_warnings:
         print(f"warning: {message}", file=sys.stderr)
     for path in written:
@@ -203,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pretrain-cache", metavar="DIR", help="where pretrained states are kept "
                      "(default: $TRANSFERBENCH_PRETRAIN_CACHE, else OUT/.pretrain-cache)")
     run.add_argument("--no-pretrain-cache", action="store_true", help="pretrain every time; read and write no cache")
+    run.add_argument("--dataset-cache", metavar="DIR", help="where preprocessed datasets are kept, shared by every "
+                     "results directory (default: $TRANSFERBENCH_DATASET_CACHE, else "
+                     "$XDG_CACHE_HOME/transferbench/datasets, else ~/.cache/transferbench/datasets)")
     run.set_defaults(func=cmd_run)
 
     board = verbs.add_parser("leaderboard", help="render leaderboards from DIR/records.jsonl (never trains)")
@@ -214,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated formats of md, tex, csv, html, png (default: all)")
     board.add_argument("--budget", help="comma-separated budgets to show, e.g. 1,5,all (default: every recorded)")
     board.add_argument("--strategies", help="comma-separated strategies to show (default: every recorded)")
+    board.add_argument("--seeds", help="comma-separated seeds to use, e.g. 0,1,2 (default: every recorded)")
+    board.add_argument("--out", metavar="DIR", help="where the rendered files go (default: beside records.jsonl)")
     board.set_defaults(func=cmd_leaderboard)
 
     exporting = verbs.add_parser("export", help="a run's pretrained trunk as .safetensors + architecture JSON "
@@ -234,9 +253,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def warning_source(filename: str) -> str | None:
+    """The module a warning was raised in, found by its file; None for transferbench's own code."""
+    path = os.path.abspath(filename)
+    for name, module in list(sys.modules.items()):
+        found = getattr(module, "__file__", None)
+        if found and os.path.abspath(found) == path:
+            return None if name == "benchmark" or name.startswith("benchmark.") else name
+    return None if path.startswith(os.path.dirname(os.path.abspath(__file__))) else filename
+
+
 def one_line_warning(message, category, filename, lineno, file=None, line=None):
-    """A warning as the one line the user needs (it names its own file and line), not Python's two."""
-    print(f"transferbench: warning: {message}", file=file or sys.stderr)
+    """A warning as the one line the user needs, not Python's two; one raised outside
+    transferbench (a plugin, a library) names the module it came from."""
+    source = warning_source(filename)
+    print(f"transferbench: warning{f' from {source}' if source else ''}: {message}", file=file or sys.stderr)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a batch scheduler's end of job), raised where the run is, so that it
+    stops as Ctrl-C does: finished cells are recorded, the running one is not."""
+
+
+def on_sigterm(signum, frame):
+    raise Terminated()
 
 
 def main(argv=None) -> int:
@@ -244,6 +284,8 @@ def main(argv=None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     args = build_parser().parse_args(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if on_main_thread else None
     try:
         with warnings.catch_warnings():  # restores the warnings machinery when we return
             warnings.showwarning = one_line_warning
@@ -251,9 +293,15 @@ def main(argv=None) -> int:
     except TransferbenchError as error:
         print(f"transferbench: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("transferbench: interrupted; every finished cell is recorded", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        kept = "; every finished cell is recorded, a pretraining that was running is not kept" \
+            if args.verb == "run" else ""
+        print(f"transferbench: {'terminated (SIGTERM)' if terminated else 'interrupted'}{kept}", file=sys.stderr)
+        return 128 + signal.SIGTERM if terminated else 130  # the shell's codes for the two signals
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,11 @@
 """The preprocessing cache: datasets brought to a pair's shape once, kept as tensors on disk.
 
+Where: one directory per user, shared by every results directory (each ``--out`` used to
+build its own copy: Omniglot alone is 390 MB): ``--dataset-cache DIR``, else
+``$TRANSFERBENCH_DATASET_CACHE``, else ``$XDG_CACHE_HOME/transferbench/datasets`` (the XDG
+Base Directory spec; ``~/.cache/transferbench/datasets`` when it is unset). Sharing is safe
+because entries are keyed by content, and deleting the directory is always safe.
+
 An entry is keyed by a content fingerprint of everything that decides its pixels: the
 bytes of the provider's source files, the dataset table (provider, options, split,
 classes, shifts) and the declared input shape, plus the code that reads and preprocesses
@@ -24,9 +30,23 @@ import torch
 from benchmark.cache_files import write_atomically
 from benchmark.data import LabelledData
 
+CACHE_ENV = "TRANSFERBENCH_DATASET_CACHE"
+
 # Bump when preprocessing changes what it produces (resizing, channel conversion, shifts),
 # so every cached entry made by older code is missed instead of reused.
 PREPROCESS_VERSION = 1
+
+
+def default_dir(explicit: Path | str | None = None) -> Path:
+    """Where preprocessed datasets live: ``explicit`` (``--dataset-cache``), else
+    ``$TRANSFERBENCH_DATASET_CACHE``, else ``$XDG_CACHE_HOME/transferbench/datasets``, else
+    ``~/.cache/transferbench/datasets``; read when called, never at import."""
+    chosen = explicit or os.environ.get(CACHE_ENV)
+    if chosen:
+        return Path(chosen).expanduser().absolute()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"  # the spec: relative values are invalid
+    base = Path(base) if Path(base).is_absolute() else Path.home() / ".cache"
+    return base / "transferbench" / "datasets"
 
 
 def walk(paths) -> list[Path]:

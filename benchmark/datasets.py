@@ -211,7 +211,7 @@ def rename_classes(data: LabelledData, rename: dict, where: str) -> LabelledData
     return data.with_labels(data.labels, renamed)
 
 
-DATASET_CACHE_DIR = ".dataset-cache"  # under a results directory: shared by every suite written there
+DATASET_CACHE_DIR = ".dataset-cache"  # the per-results-directory place of older runs (bench/ scripts still use it)
 PREPROCESS_CHUNK = 4096  # images converted and resized at a time: bounds memory on large raw splits
 
 

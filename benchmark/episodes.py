@@ -60,11 +60,12 @@ def score_episodes(predicted: torch.Tensor, labels: torch.Tensor, num_classes: i
     return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 
-def evaluate_in_chunks(strategy, ctx, tasks, spec, device, chunk: int, predict) -> list[dict]:
+def evaluate_in_chunks(strategy, ctx, tasks, spec, device, chunk: int, predict, done=None) -> list[dict]:
     """Per-episode metrics of ``tasks`` (an iterator of ``protocol.Task``), adapted ``chunk`` at a time.
 
     ``predict(predictor, inputs, n_classes, device)`` is the runner's checked prediction
-    (``benchmark.cells.predict``); ``ctx`` is the cell's context, forked per episode.
+    (``benchmark.cells.predict``); ``ctx`` is the cell's context, forked per episode;
+    ``done(episodes scored so far)``, when given, is told after each chunk (the progress line).
     """
     per_task, tasks = [], iter(tasks)
     while batch := [task for _, task in zip(range(chunk), tasks)]:
@@ -76,4 +77,6 @@ def evaluate_in_chunks(strategy, ctx, tasks, spec, device, chunk: int, predict) 
         predicted = torch.stack([predict(predictor, task.query_inputs, num_classes, device).argmax(dim=1)
                                  for predictor, task in zip(predictors, batch)])        # [E, Q]
         per_task += score_episodes(predicted, torch.stack([task.query_labels for task in batch]), num_classes)
+        if done is not None:
+            done(len(per_task))
     return per_task

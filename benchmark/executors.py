@@ -23,8 +23,8 @@ EXECUTORS = ("local", "ray")
 class LocalExecutor:
     """One job at a time, in this process, on ``settings.threads`` torch threads (default: torch's)."""
 
-    def __init__(self, pairs: dict, settings):
-        self.pairs, self.settings = pairs, settings
+    def __init__(self, pairs: dict, settings, progress=None):
+        self.pairs, self.settings, self.progress = pairs, settings, progress
         self._queue = deque()
         self._threads_before = None
 
@@ -48,7 +48,7 @@ class LocalExecutor:
     def finished(self):
         while self._queue:
             job = self._queue[0]
-            yield job, run_job(job, self.pairs[job.pair], self.settings)
+            yield job, run_job(job, self.pairs[job.pair], self.settings, self.progress)
             self._queue.popleft()
 
 
@@ -61,10 +61,11 @@ def check_executor(name: str, workers: int | None) -> None:
                                  f"at a time on all cores)")
 
 
-def make_executor(name: str, pairs: dict, settings, workers: int | None = None):
+def make_executor(name: str, pairs: dict, settings, workers: int | None = None, progress=None):
+    """``progress`` (benchmark.progress.Progress) shows each job's phase; in-process jobs only."""
     check_executor(name, workers)
     if name == "ray":
         from benchmark.ray_executor import RayExecutor  # only here: the local executor never imports ray
 
         return RayExecutor(pairs, settings, workers)
-    return LocalExecutor(pairs, settings)
+    return LocalExecutor(pairs, settings, progress)

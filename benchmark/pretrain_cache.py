@@ -69,6 +69,12 @@ class PretrainCache:
 
     def load(self, payload: dict) -> dict | None:
         """The stored state for ``payload``, or None when absent or not trustworthy (then removed)."""
+        entry = self.load_entry(payload)
+        return entry[0] if entry is not None else None
+
+    def load_entry(self, payload: dict) -> tuple[dict, dict] | None:
+        """(state, what its pretraining recorded: {"wall_s", "reported"}, {} for entries older
+        than those fields), or None when absent or not trustworthy (then removed)."""
         key = key_of(payload)
         state_path, meta_path = self._paths(key)
         if not meta_path.exists():
@@ -80,7 +86,7 @@ class PretrainCache:
                 raise ValueError("its key does not match")
             if hashlib.sha256(blob).hexdigest() != meta.get("sha256"):
                 raise ValueError("its checksum does not match")
-            return torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu")
+            return torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu"), meta.get("pretrain") or {}
         except Exception as error:  # any failure to read means: do not trust it, pretrain again
             self.discard(payload, f"{type(error).__name__}: {error}")
             return None
@@ -91,13 +97,16 @@ class PretrainCache:
         for path in (meta_path, state_path):
             path.unlink(missing_ok=True)
 
-    def store(self, payload: dict, state: dict) -> None:
-        """Write the state, then its description: an entry without a valid .json is never read."""
+    def store(self, payload: dict, state: dict, pretrain: dict | None = None) -> None:
+        """Write the state, then its description: an entry without a valid .json is never read.
+        ``pretrain``: what its pretraining cost and reported ({"wall_s", "reported"}), handed
+        to every cell that restores it so a pretraining is counted once, wherever it ran."""
         buffer = io.BytesIO()
         torch.save(state, buffer)
         blob = buffer.getvalue()
         state_path, meta_path = self._paths(key_of(payload))
-        meta = {"payload": payload, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+        meta = {"payload": payload, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
+                **({"pretrain": pretrain} if pretrain else {})}
         self.root.mkdir(parents=True, exist_ok=True)
         write_atomically(state_path, lambda handle: handle.write(blob))
         write_atomically(meta_path, lambda handle: handle.write(json.dumps(meta, indent=1, sort_keys=True).encode()))

@@ -191,6 +191,25 @@ class Log:
         return True
 
 
+def suite_folders(directory: Path) -> list[Path]:
+    """The folders right under ``directory`` that hold a records.jsonl (an ``--out`` directory's
+    suites), sorted; for errors that point from ``results/`` to ``results/<suite>``."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(p.parent for p in directory.glob("*/records.jsonl"))
+
+
+def no_records_here(directory: Path, doing: str) -> str:
+    """'DIR/records.jsonl: no records to DOING' and, when DIR is an --out directory, its suite folders."""
+    path = Path(directory) / "records.jsonl"
+    found = suite_folders(directory) if not path.exists() else []
+    if not found:
+        return f"{path}: no records to {doing}"
+    return (f"{directory} holds no records.jsonl; it is a results directory with the suite folder"
+            f"{'s' if len(found) > 1 else ''} {', '.join(str(p) for p in found)}: give one of those")
+
+
 @lru_cache(maxsize=1)
 def environment() -> dict:
     """Library versions and the git commit of the transferbench checkout, for every record."""

@@ -19,17 +19,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from benchmark import protocol, records
 from benchmark.cells import STRATEGY_FAILURES, Job, Settings, failed_records, make_record
 from benchmark.claims import Claims
 from benchmark.data import LabelledData
-from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
+from benchmark.dataset_cache import default_dir as default_dataset_cache
+from benchmark.datasets import DatasetLoader
 from benchmark.errors import PluginError, SuiteError, TransferbenchError, did_you_mean
 from benchmark.executors import check_executor, make_executor
 from benchmark.models.resolve import model_identity, resolve_models
 from benchmark.pretrain_cache import caches_state, key_of, key_payload
+from benchmark.progress import Progress
 from benchmark.selection import plan as selection
 from benchmark.strategy import TaskSpec
 from benchmark.suite import Pair, Suite
@@ -155,11 +156,12 @@ class Runner:
     def __init__(self, suite: Suite, registry, out_dir: Path, data_root: Path, device="cpu",
                  show_progress: bool = True, log=print, executor: str = "local", workers: int | None = None,
                  threads: int | None = None, cell_timeout: float | None = None, pretrain_cache: bool = True,
-                 pretrain_cache_dir: Path | None = None):
+                 pretrain_cache_dir: Path | None = None, dataset_cache_dir: Path | None = None):
         self.suite, self.registry = suite, registry
         out_dir = Path(out_dir).absolute()  # workers may run elsewhere: no path relative to our cwd
         self.records_path = out_dir / suite.name / "records.jsonl"
-        self.loader = DatasetLoader(registry, data_root, cache_dir=out_dir / DATASET_CACHE_DIR)
+        # Shared by every results directory (benchmark.dataset_cache): entries are keyed by content.
+        self.loader = DatasetLoader(registry, data_root, cache_dir=default_dataset_cache(dataset_cache_dir))
         self.device = torch.device(device)
         self.show_progress, self.log = show_progress, log
         self.executor, self.workers = executor, workers
@@ -176,25 +178,29 @@ class Runner:
                                  cell_timeout=cell_timeout, threads=threads)
 
     def run(self) -> Summary:
+        with Progress(self.suite.name, enabled=self.show_progress) as bar:
+            return self._run(bar)
+
+    def _run(self, bar: Progress) -> Summary:
         strategies = resolve_strategies(self.suite, self.registry)
         check_providers(self.suite, self.registry)
         selection.check_search(self.suite, self.registry)
         # Checkpoints are checked before any data is read.
         self.suite, models = resolve_models(self.suite, self.registry, self.loader.data_root)
+        bar.phase("data: loading and preprocessing the pairs")
         pairs = selection.prepare_pairs(self.suite.selection, prepare_pairs(self.suite, self.loader, models))
         log = records.Log(self.records_path)
         log.refresh()
         self.recorded_trials = selection.recorded_trials(self.records_path) if self.suite.selection.searches else {}
         jobs, broken, already = self.plan(strategies, pairs, log.done)
         summary = Summary(already=already)
-        bar = tqdm(total=sum(len(job.budgets) for job in jobs + [job for job, _ in broken]), unit="cell",
-                   disable=not self.show_progress, desc=self.suite.name, dynamic_ncols=True)
+        bar.set_total(sum(len(job.budgets) for job in jobs + [job for job, _ in broken]))
         for job, error in broken:
             for record in failed_records(job, pairs[job.pair], self.settings, error):
                 self.write(log, record, summary, bar)
         claims = Claims(self.records_path.parent / ".claims")
-        try:
-            with bar, make_executor(self.executor, pairs, self.settings, self.workers) as executor:
+        try:  # the local executor shows each job's phase (pretrain fraction, cell); Ray jobs run elsewhere
+            with make_executor(self.executor, pairs, self.settings, self.workers, progress=bar) as executor:
                 self.drive(deque(jobs), pairs, log, claims, executor, summary, bar)
         finally:
             claims.release_all()

@@ -56,11 +56,31 @@ class Context:
     # The pair's model (benchmark.models.loaded.PretrainedModel): ``model.trunk()`` is a fresh
     # copy of the pretrained trunk [inputs -> N, D] each call. None: the strategy builds its own.
     model: object | None = None
+    reported: dict = field(default_factory=dict)  # what ``report`` was told, by name
 
     def fork(self, seed: int, task: TaskSpec | None = None) -> "Context":
-        """The same context with a fresh generator (and the cell's task), for one adapt call."""
+        """The same context with a fresh generator (and the cell's task), for one adapt call.
+        It has its own ``reported``: facts reported while adapting are not recorded."""
         return Context(self.device, seed, torch.Generator().manual_seed(seed), task or self.task,
                        self.cache_dir, self.progress, self.model)
+
+    def report(self, **facts) -> None:
+        """Record facts about this pretraining that its hyperparameters do not say, e.g.
+        ``ctx.report(episodes_run=546, final_loss=0.31, stopped_by="time budget")``.
+
+        Call it from ``pretrain`` (a later call with the same name replaces the value). The
+        runner stores the facts in every record of the cells that share this pretrained state
+        (``record["reported"]``), also when the state is restored from the pretrain cache, and
+        leaderboards list them in their provenance. Values must be plain data: bool, int,
+        float, str, None, or a list of those; a tensor raises TypeError (use ``float(loss)``).
+        Facts reported while adapting (a forked context) are not recorded: a cell has many episodes.
+        """
+        for name, value in facts.items():
+            items = value if isinstance(value, (list, tuple)) else [value]
+            if not all(item is None or isinstance(item, (bool, int, float, str)) for item in items):
+                raise TypeError(f"ctx.report({name}=...): a {type(value).__name__} is not plain data; report a "
+                                f"bool, int, float, str, None or a list of those (e.g. float(loss))")
+            self.reported[name] = list(value) if isinstance(value, (list, tuple)) else value
 
 
 def seed_torch(seed: int, device) -> None:

@@ -13,6 +13,18 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_caches(tmp_path_factory):
+    """Tests never write to the user's own caches: the shared preprocessing cache
+    (benchmark.dataset_cache.default_dir) goes to a temporary directory for the session,
+    inherited by the CLI subprocesses tests start."""
+    with pytest.MonkeyPatch.context() as patch:
+        caches = tmp_path_factory.mktemp("user-cache")
+        patch.setenv("XDG_CACHE_HOME", str(caches))
+        patch.setenv("TRANSFERBENCH_DATASET_CACHE", str(caches / "transferbench" / "datasets"))
+        yield caches
+
+
 @pytest.fixture(scope="session")
 def registry():
     return discover()

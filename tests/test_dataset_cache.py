@@ -227,3 +227,41 @@ def test_rename_and_classes_may_not_make_two_classes_share_a_name(setup):
     twice = LabelledData(torch.zeros(3, 1, 2, 2), torch.arange(3), ("a", "a", "c"))  # a provider's own duplicate
     with pytest.raises(DataError, match="^here: class 'a' names 2 classes of the dataset, so it cannot pick one"):
         select_classes(twice, ("a", "c"), "here")
+
+
+def test_the_cache_dir_is_the_flag_then_the_env_var_then_xdg_then_home(monkeypatch, tmp_path):
+    from benchmark.dataset_cache import default_dir
+
+    monkeypatch.setenv("TRANSFERBENCH_DATASET_CACHE", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_dir(tmp_path / "flag") == tmp_path / "flag"
+    assert default_dir() == tmp_path / "env"
+    monkeypatch.delenv("TRANSFERBENCH_DATASET_CACHE")
+    assert default_dir() == tmp_path / "xdg" / "transferbench" / "datasets"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_dir() == tmp_path / "home" / ".cache" / "transferbench" / "datasets"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/dir")  # invalid by the XDG spec: ignored
+    assert default_dir() == tmp_path / "home" / ".cache" / "transferbench" / "datasets"
+
+
+def test_two_results_directories_share_one_preprocessing_cache(tmp_path, monkeypatch):
+    """The second --out reads the first one's preprocessed tensors; neither holds its own copy."""
+    cache = tmp_path / "user-cache"
+    monkeypatch.setenv("TRANSFERBENCH_DATASET_CACHE", str(cache))
+    suite = Path(__file__).parent / "suites" / "tiny.toml"
+    for out in ("a", "b"):
+        done = subprocess.run([sys.executable, "-m", "benchmark.cli", "run", str(suite), "--out", str(tmp_path / out),
+                               "--strategies", "target-only", "--seeds", "1", "--no-progress"],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        if out == "a":
+            entries = {p.name: p.stat().st_mtime_ns for p in cache.glob("*.pt")}
+            assert entries  # the first run filled the shared cache
+    assert {p.name: p.stat().st_mtime_ns for p in cache.glob("*.pt")} == entries  # the second only read it
+    assert not list(tmp_path.glob("*/.dataset-cache"))
+    flag = subprocess.run([sys.executable, "-m", "benchmark.cli", "run", str(suite), "--out", str(tmp_path / "c"),
+                           "--strategies", "target-only", "--seeds", "1", "--no-progress",
+                           "--dataset-cache", str(tmp_path / "flagged")], capture_output=True, text=True, timeout=300)
+    assert flag.returncode == 0, flag.stderr
+    assert list((tmp_path / "flagged").glob("*.pt"))

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from benchmark import records
-from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
+from benchmark.dataset_cache import default_dir
+from benchmark.datasets import DatasetLoader
 from benchmark.protocol import ClassIndex, episodic_tasks
 from benchmark.runner import Runner, prepare_pairs
 from benchmark.stats import NORMAL_OVER_EPISODES
@@ -23,7 +24,7 @@ def split_lines(shared_data, name: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
-    """A results directory shared by the module: its preprocessing cache is filled once."""
+    """A results directory shared by the module."""
     return tmp_path_factory.mktemp("omniglot")
 
 
@@ -31,7 +32,7 @@ def out(tmp_path_factory):
 def novel(shared_data, registry, out):
     """The suite's novel-class pool (the test split, 33,840 drawings at 28x28)."""
     suite = load_suite(SUITE)
-    loader = DatasetLoader(registry, shared_data, out / DATASET_CACHE_DIR)  # where a Runner on `out` looks
+    loader = DatasetLoader(registry, shared_data, default_dir())  # where a Runner looks (conftest: a temporary one)
     pool, _ = loader.load(suite.pairs[0].target, suite.pairs[0].input, "test")
     return pool
 

@@ -49,24 +49,28 @@ def gc_paused():
             gc.enable()
 
 
-def load(results_dir: Path, metric: str = "accuracy", strategies=None, budgets=None) -> Board:
+def load(results_dir: Path, metric: str = "accuracy", strategies=None, budgets=None, seeds=None) -> Board:
     path = Path(results_dir) / "records.jsonl"
     with gc_paused():
         all_records = records.read(path)
         if not all_records:
-            raise LeaderboardError(f"{path}: no records to render")
-        return build(all_records, metric, str(path), strategies, budgets)
+            raise LeaderboardError(records.no_records_here(results_dir, "render"))
+        return build(all_records, metric, str(path), strategies, budgets, seeds)
 
 
 def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None, strategies=None,
-                      budgets=None) -> tuple[list[Path], list[str]]:
-    """Render ``formats`` (default: all) next to results_dir/records.jsonl; the files written and warnings."""
+                      budgets=None, seeds=None, out_dir: Path | None = None) -> tuple[list[Path], list[str]]:
+    """Render ``formats`` (default: all) from results_dir/records.jsonl into ``out_dir`` (default:
+    beside the records; created when missing); the files written and warnings.
+    ``strategies`` / ``budgets`` / ``seeds`` keep only those records (None: all)."""
     formats = formats or FORMATS
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise LeaderboardError(f"unknown leaderboard format '{unknown[0]}'; choose from {', '.join(FORMATS)}")
     results_dir = Path(results_dir)
-    board = load(results_dir, metric, strategies, budgets)
+    board = load(results_dir, metric, strategies, budgets, seeds)
+    results_dir = Path(out_dir) if out_dir is not None else results_dir  # where the files go
+    results_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         if fmt == "png":

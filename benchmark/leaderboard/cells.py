@@ -14,6 +14,7 @@ import numpy as np
 
 from benchmark import records
 from benchmark.errors import TransferbenchError, did_you_mean
+from benchmark.leaderboard.costs import record_costs
 from benchmark.leaderboard.selected import ORACLE, protocol_of, search_cost, searched_hparams
 
 REQUIRED = frozenset({"strategy", "pair", "hparams", "seed", "budget", "status"})
@@ -44,7 +45,8 @@ class Runs:
     values: dict = field(default_factory=dict)     # seed -> metric value (ok records)
     episodes: dict = field(default_factory=dict)   # seed -> [E] per-episode values, where recorded
     stored_ci: dict = field(default_factory=dict)  # seed -> (low, high, n, method) the record's CI over episodes
-    wall_s: list = field(default_factory=list)     # ok records' wall seconds
+    adapt_s: list = field(default_factory=list)    # ok records' adaptation seconds (None: not recorded)
+    pretrain_s: dict = field(default_factory=dict)  # pretrained state id -> its pretraining seconds (leaderboard.costs)
     failed: int = 0
     skipped: int = 0
     trials: int = 0          # trials behind the ok records (0: nothing was searched)
@@ -143,8 +145,8 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
     return [v._replace(label=labelled[v]) for v in variants], warnings
 
 
-def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None) -> Cells:
-    """Group the latest record of every run; ``strategies`` / ``budgets`` keep only those (None = all)."""
+def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None, seeds=None) -> Cells:
+    """Group the latest record of every run; ``strategies`` / ``budgets`` / ``seeds`` keep only those (None = all)."""
     latest, memo, trials = {}, {}, 0
     for number, record in enumerate(all_records, start=1):
         check(record, where, number, metric)
@@ -154,7 +156,7 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
         variant = variant_of(record, memo)
         latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
     chosen = list(latest.values())
-    for wanted, key in ((strategies, "strategy"), (budgets, "budget")):
+    for wanted, key in ((strategies, "strategy"), (budgets, "budget"), (seeds, "seed")):
         if wanted is None:
             continue
         present, wanted = {str(r[key]) for _, r in chosen}, {str(w) for w in wanted}
@@ -172,7 +174,10 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
         if record["status"] == "ok":
             scored = record["metrics"][metric]
             cell.values[record["seed"]] = float(scored["mean"])
-            cell.wall_s.append(float(record.get("wall_s") or 0.0))
+            adapt_s, state = record_costs(record)
+            cell.adapt_s.append(adapt_s)
+            if state is not None:
+                cell.pretrain_s[state[0]] = state[1]
             searched, seconds = search_cost(record)
             cell.trials, cell.search_wall_s = cell.trials + searched, cell.search_wall_s + seconds
             if scored.get("ci95"):

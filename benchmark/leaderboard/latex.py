@@ -70,10 +70,12 @@ def render(board: Board) -> str:
         rows = [[escape(v)] + [" ".join(c for c in (score_cell(table.entries.get((v, p))),
                                                      escape(text.oracle_mark(board, table.entries.get((v, p)))))
                                         if c) for p in table.pairs]
-                + [text.rank_text(table.mean_rank[v]), text.seconds_text(table.wall_s[v])]
+                + [text.rank_text(table.mean_rank[v])] * len(text.rank_columns(table))
+                + [text.seconds_text(table.pretrain_s[v]), text.seconds_text(table.adapt_s[v])]
                 + ([escape(text.search_text(table, v))] if search else []) for v in table.rows]
         parts.append(tabular(text.caption(board, table), label(board, table, ""),
-                             ["Strategy", *table.pairs, "Mean rank", "Wall s", *search], rows))
+                             ["Strategy", *table.pairs, *(["Mean rank"] if table.compared else []), "Pretrain s",
+                              "Adapt s", *search], rows))
         if board.baseline and text.gain_rows(board, table):
             rows = [[escape(v)] + [gain_cell(table.entries.get((v, p))) for p in table.pairs]
                     for v in text.gain_rows(board, table)]

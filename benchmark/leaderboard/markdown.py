@@ -34,9 +34,10 @@ def scores(board: Board, table: Table) -> str:
 
     search = ["search"] if board.searched else []
     rows = [[v] + [cell(table.entries.get((v, p))) for p in table.pairs]
-            + [text.rank_text(table.mean_rank[v]), text.seconds_text(table.wall_s[v])]
+            + [text.rank_text(table.mean_rank[v])] * len(text.rank_columns(table))
+            + [text.seconds_text(table.pretrain_s[v]), text.seconds_text(table.adapt_s[v])]
             + ([text.search_text(table, v)] if search else []) for v in table.rows]
-    return markdown_table(["strategy", *table.pairs, "mean rank", "wall s", *search], rows)
+    return markdown_table(["strategy", *table.pairs, *text.rank_columns(table), "pretrain s", "adapt s", *search], rows)
 
 
 def gains(board: Board, table: Table) -> str:

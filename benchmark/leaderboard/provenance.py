@@ -2,9 +2,11 @@
 
 A reader traces each number to: how many records, which schema, transferbench and
 torch versions, git commits, plugin versions, dataset fingerprints, when the records
-were written, and how many runs failed or were skipped.
+were written, how many runs failed or were skipped, and what strategies reported about
+their own pretraining (``ctx.report``, e.g. the episodes a wall-clock budget allowed).
 """
 
+import json
 from collections import Counter, defaultdict
 
 SHORT_COMMIT = 12
@@ -34,6 +36,33 @@ def fingerprints(seen: set) -> tuple[list[str], list[str]]:
         warnings += [f"pair '{pair}': the {role} data differ between records (fingerprints {', '.join(sorted(fps))}); "
                      f"its rows mix results on different data" for role, fps in sorted(roles.items()) if len(fps) > 1]
     return lines, warnings
+
+
+def _fact_range(values: list) -> str:
+    """'546–2106' for numbers (bools and strings: their distinct values), the one value when all agree."""
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if numbers and len(numbers) == len(values):
+        low, high = min(numbers), max(numbers)
+        return f"{low:g}" if low == high else f"{low:g}–{high:g}"
+    return "/".join(sorted({json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v for v in values}))
+
+
+def reported_facts(used: list[dict]) -> str:
+    """What strategies reported about their own pretraining (``ctx.report``), once per pretrained
+    state: 'protonet: episodes_run 546–2106, final_loss 0.31–0.45 (4 pretrained states)'; '' when none."""
+    by_strategy = defaultdict(dict)  # strategy -> {state id: facts}
+    for record in used:
+        facts = record.get("reported")
+        if facts:
+            state = (record.get("cost") or {}).get("pretrain_id") or id(record)
+            by_strategy[record["strategy"]][state] = facts
+    parts = []
+    for strategy in sorted(by_strategy):
+        states = by_strategy[strategy]
+        names = sorted({name for facts in states.values() for name in facts})
+        shown = ", ".join(f"{name} {_fact_range([f[name] for f in states.values() if name in f])}" for name in names)
+        parts.append(f"{strategy}: {shown} ({len(states)} pretrained state{'s' if len(states) != 1 else ''})")
+    return "; ".join(parts)
 
 
 def footer(cells) -> tuple[dict, list[str]]:
@@ -70,6 +99,7 @@ def footer(cells) -> tuple[dict, list[str]]:
         "git commit": _joined(_commit(*c) for c in commits),
         "torch": _joined(v[1] for v in versions),
         "plugins": "; ".join(plugins),
+        **({"reported by strategies": facts} if (facts := reported_facts(cells.used)) else {}),
         "datasets": "; ".join(data_lines) or "unknown",
         "records dated": f"{min(dates)} to {max(dates)}" if dates else "unknown",
     }, data_warnings

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from benchmark import stats
-from benchmark.leaderboard import selected
+from benchmark.leaderboard import costs, selected
 from benchmark.leaderboard.cells import Cells, Runs, collect
 from benchmark.leaderboard.provenance import footer
 
@@ -52,7 +52,8 @@ class Entry:
     failed: int
     skipped: int
     score: Estimate | None
-    wall_s: float
+    pretrain_s: float | None     # seconds per pretrained state (leaderboard.costs); None: not recorded
+    adapt_s: float | None        # seconds of adaptation and evaluation per cell; None: not recorded
     gain: Estimate | None = None
     negative_transfer: bool = False
     best: bool = False
@@ -69,7 +70,8 @@ class Table:
     rows: list                   # variant labels, best mean rank first
     entries: dict                # (variant, pair) -> Entry; absent = never run
     mean_rank: dict              # variant -> mean rank across the pairs it has a score in
-    wall_s: dict                 # variant -> mean wall seconds per successful cell
+    pretrain_s: dict             # variant -> mean seconds per pretrained state (None: not recorded; NaN: no ok cell)
+    adapt_s: dict                # variant -> mean adaptation + evaluation seconds per successful cell (same)
     search: dict = field(default_factory=dict)  # variant -> (trials, wall seconds) of its searches
     unranked: frozenset = frozenset()  # oracle variants: shown, never ranked or compared
 
@@ -82,6 +84,11 @@ class Table:
 
     def gain_ns(self) -> dict:
         return _ns(e.gain for e in self.entries.values() if e.gain is not None)
+
+    @property
+    def compared(self) -> bool:
+        """Some column ranks two or more strategies: best, ties and ranks mean something."""
+        return any(not math.isnan(rank) for rank in self.mean_rank.values())
 
     def tests(self) -> list:
         return sorted({e.test for e in self.entries.values() if e.test})
@@ -157,7 +164,7 @@ def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | No
     status = ("partial" if runs.failed or runs.skipped else "ok") if score else \
         ("failed" if runs.failed else "skipped")
     made = Entry(variant, pair, budget, status, runs.failed, runs.skipped, score,
-                 float(np.mean(runs.wall_s)) if runs.wall_s else math.nan)
+                 costs.mean_pretrain([runs]), costs.mean_adapt([runs]))
     base = cells.runs.get((baseline, pair, budget))
     if score and base is not None and variant != baseline:
         made.gain = gain(runs, base)
@@ -177,7 +184,7 @@ def compare_with_best(cells: Cells, table: Table) -> None:
     for pair in table.pairs:
         column = [table.entries[(v, pair)] for v in table.rows if (v, pair) in table.entries]
         column = [e for e in column if e.score is not None and e.variant not in table.unranked]
-        if not column:
+        if len(column) < 2:  # a lone entry is compared with nothing: no bold, no ties
             continue
         top = max(_rounded(e.score.mean) for e in column)
         best = [e for e in column if _rounded(e.score.mean) == top]
@@ -199,6 +206,8 @@ def rank(table: Table) -> None:
     for pair in table.pairs:
         column = [e for e in (table.entries.get((v, pair)) for v in table.rows)
                   if e and e.score and e.variant not in table.unranked]
+        if len(column) < 2:  # a rank among one is no rank
+            continue
         for e, r in zip(column, rankdata([-_rounded(e.score.mean) for e in column], method="average")):
             e.rank = float(r)
             ranks[e.variant].append(float(r))
@@ -219,15 +228,17 @@ def choose_baseline(cells: Cells, warnings: list) -> str | None:
 
 
 def build(all_records: list[dict], metric: str = "accuracy", where: str = "records",
-          strategies=None, budgets=None) -> Board:
-    """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables."""
+          strategies=None, budgets=None, seeds=None) -> Board:
+    """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables, ``seeds`` runs."""
     wanted = None
     if strategies is not None:  # the baseline's records still pair with the shown rows' for gains
         recorded = {r.get("strategy") for r in all_records}
         wanted = list(strategies) + ([BASELINE] if BASELINE in recorded and BASELINE not in strategies else [])
-    cells = collect(all_records, metric, where, wanted, budgets)
+    cells = collect(all_records, metric, where, wanted, budgets, seeds)
     warnings = list(cells.warnings)
     baseline = choose_baseline(cells, warnings)
+    if baseline is None:  # said, not silently left out
+        warnings.append(f"no {BASELINE} records: gains over it, the gain tables and gain_heatmap.png are left out")
     shown = [label for label, v in cells.variants.items() if strategies is None or v.strategy in strategies]
     tables = []
     for budget in cells.budgets:
@@ -235,10 +246,9 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
         rows = [v for v in shown if any((v, p, budget) in cells.runs for p in pairs)]
         entries = {(v, p): entry(cells, v, p, budget, baseline) for v in rows for p in pairs
                    if (v, p, budget) in cells.runs}
-        wall = {v: [s for p in pairs if (v, p, budget) in cells.runs for s in cells.runs[(v, p, budget)].wall_s]
-                for v in rows}
-        table = Table(budget, pairs, rows, entries, {}, {v: float(np.mean(s)) if s else math.nan
-                                                         for v, s in wall.items()},
+        runs = {v: [cells.runs[(v, p, budget)] for p in pairs if (v, p, budget) in cells.runs] for v in rows}
+        table = Table(budget, pairs, rows, entries, {}, {v: costs.mean_pretrain(runs[v]) for v in rows},
+                      {v: costs.mean_adapt(runs[v]) for v in rows},
                       {v: search_cost(cells, v, pairs, budget) for v in rows},
                       frozenset(v for v in rows if cells.variants[v].oracle))
         rank(table)

@@ -54,11 +54,19 @@ def partial_note(entry: Entry) -> str:
     return f"({', '.join(parts)})" if entry.score and parts else ""
 
 
+def rank_columns(table: Table) -> list[str]:
+    """["mean rank"] where the table ranks anything, else [] (no column of blanks)."""
+    return ["mean rank"] if table.compared else []
+
+
 def rank_text(value: float) -> str:
     return "" if math.isnan(value) else f"{value:.2f}"
 
 
-def seconds_text(value: float) -> str:
+def seconds_text(value: float | None) -> str:
+    """'12.3'; 'not recorded' where no record says it (leaderboard.costs); '' without a successful cell."""
+    if value is None:
+        return "not recorded"
     return "" if math.isnan(value) else f"{value:.1f}"
 
 
@@ -89,16 +97,23 @@ def _n_phrase(ns: dict) -> str:
 def caption(board: Board, table: Table) -> str:
     tests = " / ".join(table.tests()) or "paired test"
     pieces = [f"{board.metric} (%), {budget_phrase(board, table.budget)}: mean ± half-width of the "
-              f"{_n_phrase(table.score_ns())}.",
-              "Best mean per column in bold;",
-              f"{TIED} tied with best: not significantly worse than it ({tests}, two-sided, paired by seed or "
-              f"episode, Holm-corrected across this table, α = {ALPHA});"]
-    if board.baseline:
-        pieces.append(f"{NEGATIVE} negative transfer: the 95% CI of the gain over {BASELINE}, paired, "
-                      f"lies wholly below 0.")
-    pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank); "
-                  "wall s = mean wall-clock "
-                  f"seconds per cell. failed / skipped: no successful run; {NOT_RUN}: not run.")
+              f"{_n_phrase(table.score_ns())}."]
+    if table.compared:
+        pieces += ["Best mean per column in bold;",
+                   f"{TIED} tied with best: not significantly worse than it ({tests}, two-sided, paired by seed or "
+                   f"episode, Holm-corrected across this table, α = {ALPHA}){';' if board.baseline else '.'}"]
+        if board.baseline:
+            pieces.append(f"{NEGATIVE} negative transfer: the 95% CI of the gain over {BASELINE}, paired, "
+                          f"lies wholly below 0.")
+        pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank).")
+    else:
+        pieces.append("One strategy per column: nothing is compared, so no best, ties or ranks.")
+    if not board.baseline:
+        pieces.append(f"No {BASELINE} records: no gains over it, so no gain table and no gain heat map.")
+    pieces.append("Pretrain s = mean wall-clock seconds per pretrained state, counted once whichever cell ran it "
+                  "or restored it from the cache; adapt s = mean wall-clock seconds of a cell's adaptation and "
+                  "evaluation; not recorded: records older than these fields. "
+                  f"failed / skipped: no successful run; {NOT_RUN}: not run.")
     pieces += [board.selection, board.notes]
     return " ".join(piece for piece in pieces if piece)
 

@@ -2,7 +2,9 @@
 
 Columns: what the cell is (strategy, variant label, plugin, hyperparameters, pair,
 budget, metric), its status and counts, the estimate (mean, ci_low, ci_high, n,
-ci_method), the gain over target-only with its CI, and the marks as booleans. The
+ci_method), the gain over target-only with its CI, the marks as booleans, and the costs
+(pretrain_s per pretrained state over pretrain_states states, adapt_s per cell; empty where
+not recorded, see benchmark.leaderboard.costs). The
 provenance footer goes to leaderboard.provenance.json beside it, so that the CSV
 stays plain data any reader loads.
 """
@@ -17,7 +19,12 @@ from benchmark.leaderboard.summary import Board
 COLUMNS = ["strategy", "variant", "plugin", "plugin_version", "hparams", "pair", "budget", "metric", "status",
            "n", "failed", "skipped", "mean", "ci_low", "ci_high", "ci_method", "gain", "gain_low", "gain_high",
            "gain_n", "gain_ci_method", "negative_transfer", "best", "tied_with_best", "p_holm", "test", "rank",
-           "wall_s", "selection", "search_trials", "search_wall_s"]
+           "pretrain_s", "pretrain_states", "adapt_s", "selection", "search_trials", "search_wall_s"]
+
+
+def _seconds(value: float | None) -> float:
+    """Seconds; NaN (an empty CSV field) where not recorded (leaderboard.costs) or no cell succeeded."""
+    return math.nan if value is None else value
 
 
 def _estimate(estimate, prefix: str, mean_name: str) -> dict:
@@ -48,7 +55,9 @@ def frame(board: Board) -> pd.DataFrame:
                              "gain_n": gain["gain_n"], "gain_ci_method": gain["gain_method"],
                              "negative_transfer": e.negative_transfer, "best": e.best,
                              "tied_with_best": e.tied_with_best, "p_holm": e.p_holm, "test": e.test,
-                             "rank": e.rank, "wall_s": e.wall_s, "selection": who.selection,
+                             "rank": e.rank, "pretrain_s": _seconds(e.pretrain_s),
+                             "pretrain_states": len(runs.pretrain_s), "adapt_s": _seconds(e.adapt_s),
+                             "selection": who.selection,
                              "search_trials": runs.trials, "search_wall_s": runs.search_wall_s})
     return pd.DataFrame(rows, columns=COLUMNS)
 

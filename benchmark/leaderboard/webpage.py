@@ -56,8 +56,8 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 MARK_TITLES = {text.TIED: "tied with best (not significantly worse)", text.NEGATIVE: "negative transfer"}
 
 
-def _number(value: float) -> str:
-    return "" if value != value else f"{value:.6f}"  # NaN -> "" (sorts last)
+def _number(value: float | None) -> str:
+    return "" if value is None or value != value else f"{value:.6f}"  # NaN, not recorded -> "" (sorts last)
 
 
 def _marks(marks: str) -> str:
@@ -113,12 +113,14 @@ def search_cell(table: Table, variant: str) -> str:
 def section(board: Board, table: Table) -> str:
     search = ["search"] if board.searched else []
     rows = [[row_header(v)] + [marked(board, table.entries.get((v, p))) for p in table.pairs]
-            + [f'<td data-value="{_number(table.mean_rank[v])}">{text.rank_text(table.mean_rank[v])}</td>',
-               f'<td data-value="{_number(table.wall_s[v])}">{text.seconds_text(table.wall_s[v])}</td>']
+            + [f'<td data-value="{_number(table.mean_rank[v])}">{text.rank_text(table.mean_rank[v])}</td>']
+            * len(text.rank_columns(table))
+            + [*(f'<td data-value="{_number(seconds)}">{text.seconds_text(seconds)}</td>'
+                 for seconds in (table.pretrain_s[v], table.adapt_s[v]))]
             + ([search_cell(table, v)] if search else []) for v in table.rows]
     parts = [f"<section>\n<h2>{escape(text.table_title(board, table))}</h2>",
              html_table(f"scores-{escape(table.budget)}", text.caption(board, table),
-                        ["strategy", *table.pairs, "mean rank", "wall s", *search], rows)]
+                        ["strategy", *table.pairs, *text.rank_columns(table), "pretrain s", "adapt s", *search], rows)]
     if board.baseline and text.gain_rows(board, table):
         rows = [[row_header(v)] + [gain_cell(table.entries.get((v, p))) for p in table.pairs]
                 for v in text.gain_rows(board, table)]
