@@ -76,7 +76,11 @@ def meta_learner(model: torch.nn.Module, inner_lr: float, first_order: bool):
     # Imported here: learn2learn takes seconds to import, and imports gym, which prints an
     # unrelated deprecation notice to stderr on every import.
     with contextlib.redirect_stderr(io.StringIO()):
-        from learn2learn.algorithms import MAML
+        try:
+            from learn2learn.algorithms import MAML
+        except ModuleNotFoundError as error:  # not a pip requirement: see pyproject.toml
+            raise ModuleNotFoundError(f"maml needs learn2learn 0.2.0 ({error}): scripts/setup.sh installs it, "
+                                      "the README's Setup section says how elsewhere") from error
 
     return MAML(model, lr=inner_lr, first_order=first_order)
 

@@ -31,15 +31,19 @@ fi
 # that pip finds locally here; any other version pulls gigabytes of CUDA.
 pip install "torch==2.14.1" "torchvision==0.29.1"
 
+# transferbench (editable) with its test and ray extras (so the Ray executor's tests run in
+# CI, on a local Ray), and the "learn2learn" extra: what learn2learn imports, without it.
+pip install -e ".[test,ray,learn2learn]"
+
 # learn2learn 0.2.0 ships no wheel and its sdist does not build on Python 3.11 with a
 # plain `pip install`: its Cython extensions need an older Cython and no isolation.
+# --no-deps: its requirement qpth declares numpy<2 and would downgrade the environment
+# (pyproject.toml says why that is safe). `pip check` then reports its unmet qpth and
+# gsutil requirements; both are left out on purpose.
 if ! .venv/bin/python -c "import learn2learn" 2>/dev/null; then
     pip install "cython<3.1" setuptools wheel
-    pip install --use-pep517 --no-build-isolation --config-settings="--global-option=build_ext" "learn2learn==0.2.0"
+    pip install --no-deps --use-pep517 --no-build-isolation --config-settings="--global-option=build_ext" "learn2learn==0.2.0"
 fi
-
-# The ray extra too, so the Ray executor's tests run in CI (on a local Ray).
-pip install -e ".[test,ray]"
 
 echo "$wanted" > "$stamp"
 echo "setup: done. Activate with: source .venv/bin/activate"

@@ -66,7 +66,11 @@ class Learn2LearnDatasets(DatasetProvider):
         return MODES[split]
 
     def dataset_class(self):
-        import learn2learn.vision.datasets as l2l_datasets
+        try:
+            import learn2learn.vision.datasets as l2l_datasets
+        except ModuleNotFoundError as error:  # not a pip requirement: see pyproject.toml
+            raise DataError(f"provider 'learn2learn' needs learn2learn 0.2.0 ({error}): scripts/setup.sh "
+                            "installs it, the README's Setup section says how elsewhere") from error
 
         names = [n for n in dir(l2l_datasets) if n[0].isupper()]
         if self.dataset not in names:
