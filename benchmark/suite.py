@@ -30,6 +30,7 @@ from pathlib import Path
 
 from benchmark.datasets import MODALITIES, DatasetSpec, InputSpec, parse_split
 from benchmark.errors import DataError, SuiteError, did_you_mean
+from benchmark.input_check import input_problem
 from benchmark.models.base import ModelSpec
 from benchmark.selection.config import Selection, check_selection, parse_search, parse_selection
 
@@ -150,12 +151,14 @@ class _Checker:
             self.fail(f"{where}: {error}", key)
         return value
 
-    def input(self, table, where: str, default: InputSpec) -> InputSpec:
+    def input(self, table, where: str, default: InputSpec, model: bool = False) -> InputSpec:
+        """The input table over ``default``; checked here unless a ``model`` completes it (then resolve does)."""
         if table is None:
-            return default
+            table, where = {}, "input"  # the suite's own table, not checked there when another pair has a model
         self.keys(table, INPUT_KEYS, where)
         size = table.get("size", default.size)
-        size = (size, size) if isinstance(size, int) else tuple(size)
+        size = (size, size) if isinstance(size, int) and not isinstance(size, bool) else \
+            tuple(size) if isinstance(size, (list, tuple)) else size
         mean, std = (tuple(v) if isinstance(v, list) else v  # per-channel lists stay hashable
                      for v in (table.get("mean", default.mean), table.get("std", default.std)))
         modality = table.get("modality", default.modality)
@@ -165,8 +168,14 @@ class _Checker:
         max_tokens = table.get("max_tokens", default.max_tokens)
         if not is_count(max_tokens):
             self.fail(f"{where}.max_tokens must be an integer ≥ 1, got {max_tokens!r}", "max_tokens")
-        return InputSpec(channels=int(table.get("channels", default.channels)), size=size, mean=mean, std=std,
+        spec = InputSpec(channels=table.get("channels", default.channels), size=size, mean=mean, std=std,
                          modality=modality, max_tokens=max_tokens)
+        if not model:  # with a model, what the table leaves out follows the weights: checked once resolved
+            problem = input_problem(spec)
+            if problem:
+                key, message = problem
+                self.fail(f"{where}.{message}", key if key in table else "input")
+        return spec
 
     def model(self, table, where: str, index: int) -> ModelSpec | None:
         """A [model] table; ``index`` counts model tables in file order, to find its line."""
@@ -227,8 +236,9 @@ def load_suite(path) -> Suite:
     if protocol not in PROTOCOLS:
         check.fail(f"protocol must be one of {PROTOCOLS}, got '{protocol}'{did_you_mean(protocol, PROTOCOLS)}",
                    "protocol")
-    suite_input = check.input(raw.get("input"), "input", InputSpec())
     suite_model = check.model(raw.get("model"), "model", 0)
+    any_model = suite_model is not None or any(isinstance(t, dict) and "model" in t for t in raw["pairs"])
+    suite_input = check.input(raw.get("input"), "input", InputSpec(), model=any_model)
     models_seen = 1 if suite_model else 0
     pairs, names = [], set()
     for index, table in enumerate(raw["pairs"]):
@@ -258,7 +268,7 @@ def load_suite(path) -> Suite:
             if "source" in table else None,
             target=DatasetSpec(**target),
             target_test=DatasetSpec(**{**target, "split": test_split, "stands_in_for": test_note}),
-            input=check.input(table.get("input"), f"{where}.input", suite_input),
+            input=check.input(table.get("input"), f"{where}.input", suite_input, model=model is not None),
             ways=ways, queries=int(table.get("queries", 15)), notes=table.get("notes", ""),
             model=model, input_keys=frozenset(raw.get("input", {})) | frozenset(table.get("input", {})),
         ))
