@@ -136,7 +136,8 @@ def cmd_export(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--disable", action="append", default=[], metavar="PLUGIN",
-                        help="leave out a plugin (entry-point name); repeat or comma-separate")
+                        help="leave out a plugin: its entry-point name, or DIST:NAME for one distribution's; "
+                             "repeat or comma-separate")
     parser = argparse.ArgumentParser(prog="transferbench", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
 
