@@ -16,7 +16,7 @@ returns bad scores, exceeds the cell timeout) becomes a ``failed`` record.
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -65,11 +65,14 @@ class Job:
     pretrain_key: dict | None   # the pretrain cache's key payload; None: nothing to cache
     model: dict | None = None   # the pair's model identity (records' "model"); None: the strategy's own backbone
     selection: object = None    # a benchmark.selection Plan: trials pick the hyperparameters; None: fixed
+    setup: dict = field(default_factory=dict)  # setup_fields(): protocol, its settings, the data's fingerprints
 
     def cell_key(self, budget) -> tuple:
         return records.cell_key({"pair": self.pair, "strategy": self.provided.name, "hparams": self.hparams,
                                  "seed": self.seed, "budget": budget_label(budget), "model": self.model,
-                                 "selection": {"cell": self.selection.cell} if self.selection else None})
+                                 "selection": {"cell": self.selection.cell} if self.selection else None,
+                                 "plugin": {"dist": self.provided.dist, "version": self.provided.version},
+                                 **self.setup})
 
     def remaining(self, done: set) -> "Job | None":
         """This job without the cells in ``done``; None when nothing is left."""
@@ -80,17 +83,27 @@ class Job:
         return f"{self.provided.name} / {self.pair} / seed {self.seed} / budget {budget_label(budget)}"
 
 
+def setup_fields(settings: Settings, prepared) -> dict:
+    """The record fields that say which task a cell's strategy faced (part of records.cell_key):
+    the protocol, its settings (episodic: episodes, ways, queries per class) and the data's fingerprints."""
+    pair = prepared.pair
+    protocol_settings = {"episodes": settings.episodes, "ways": pair.ways, "queries": pair.queries} \
+        if settings.protocol == "episodic" else {}
+    return {"protocol": settings.protocol, "protocol_settings": protocol_settings,
+            "fingerprints": prepared.fingerprints}
+
+
 def make_record(settings: Settings, job: Job, prepared, budget, **fields) -> dict:
     pair = prepared.pair
     return {
-        "schema": records.SCHEMA, "suite": settings.suite, "protocol": settings.protocol,
+        "schema": records.SCHEMA, "suite": settings.suite, **setup_fields(settings, prepared),
         "pair": pair.name, "source": pair.source.describe() if pair.source else None, "target": pair.target.describe(),
         "target_test": pair.target_test.describe() if settings.protocol == "transfer" else None,
         "strategy": job.provided.name,
         "plugin": {"name": job.provided.plugin, "dist": job.provided.dist, "version": job.provided.version},
         "hparams": job.hparams, "seed": job.seed, "budget": budget_label(budget),
         "n_way": prepared.task_spec(settings.protocol, budget).n_way,
-        "fingerprints": prepared.fingerprints, "device": settings.device,
+        "device": settings.device,
         **model_fields(prepared, job.hparams),
         "selection": job.selection.describe() if job.selection is not None else {"protocol": "fixed"},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

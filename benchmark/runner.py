@@ -22,7 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from benchmark import protocol, records
-from benchmark.cells import STRATEGY_FAILURES, Job, Settings, failed_records, make_record
+from benchmark.cells import STRATEGY_FAILURES, Job, Settings, failed_records, make_record, setup_fields
 from benchmark.claims import Claims
 from benchmark.data import LabelledData
 from benchmark.datasets import DATASET_CACHE_DIR, DatasetLoader
@@ -225,14 +225,16 @@ class Runner:
             except STRATEGY_FAILURES as error:  # plugin code: it fails its own cells, not the suite
                 for name, seed in itertools.product(pairs, self.suite.seeds):
                     add(Job(provided, dict(overrides), name, seed, self.suite.budgets, (), None,
-                            model_identity(pairs[name])), error)
+                            model_identity(pairs[name]), setup=setup_fields(self.settings, pairs[name])), error)
                 continue
             for (name, prepared), seed in itertools.product(pairs.items(), self.suite.seeds):
-                plan = selection.job_plan(self.suite, provided, hparams, name, seed, self.recorded_trials)
+                setup = setup_fields(self.settings, prepared)
+                plan = selection.job_plan(self.suite, provided, hparams, name, seed, self.recorded_trials,
+                                          records.setup_key(setup))
                 for task_key, budgets in groups[name].items():
                     add(Job(provided, hparams, name, seed, budgets, task_key,
                             self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key),
-                            model=model_identity(prepared), selection=plan))
+                            model=model_identity(prepared), selection=plan, setup=setup))
         return jobs, broken, already
 
     def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:
