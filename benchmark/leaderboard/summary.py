@@ -8,7 +8,8 @@ HTML tables and the plots can never disagree with one another.
         gain    variant − target-only, paired by seed (or by episode), with its CI;
                 a gain CI wholly below 0 flags negative transfer
         best    the highest mean in the column; every other variant is tested against it,
-                paired, Holm-corrected across the table: p ≥ α means "tied with best"
+                paired, Holm-corrected across the table: p ≥ α means "tied with best";
+                fewer than 2 paired runs means "not tested" (its own mark), never "worse"
         rank    per column, equal means share the average rank; mean rank across pairs
 """
 
@@ -57,6 +58,8 @@ class Entry:
     negative_transfer: bool = False
     best: bool = False
     tied_with_best: bool = False
+    not_tested: bool = False       # compared with the best by no test: fewer than 2 paired runs (p is NaN)
+    gain_not_tested: bool = False  # a gain without an interval (1 paired run): negative transfer not tested
     p_holm: float = math.nan
     test: str = ""
     rank: float = math.nan
@@ -162,6 +165,7 @@ def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | No
     if score and base is not None and variant != baseline:
         made.gain = gain(runs, base)
         made.negative_transfer = bool(made.gain and made.gain.has_ci and made.gain.high < 0)
+        made.gain_not_tested = bool(made.gain and not made.gain.has_ci)
     return made
 
 
@@ -190,7 +194,10 @@ def compare_with_best(cells: Cells, table: Table) -> None:
     adjusted = stats.holm([p for p, _ in tested]) if compared else []
     for (e, _), (_, test), p_holm in zip(compared, tested, adjusted):
         e.test, e.p_holm = test, float(p_holm)
-        e.tied_with_best = bool(p_holm >= ALPHA)  # NaN (fewer than 2 pairs) is never "tied"
+        e.tied_with_best = bool(p_holm >= ALPHA)  # NaN (fewer than 2 pairs) is never "tied" ...
+        e.not_tested = math.isnan(p_holm)         # ... nor worse: no test could be made
+        if e.not_tested:
+            e.test = ""  # the test that would have run did not
 
 
 def rank(table: Table) -> None:

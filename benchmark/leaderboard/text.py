@@ -1,7 +1,8 @@
 """Wording every format shares: titles, captions, number formats and the marks' meanings.
 
 Numbers are percentages of the metric (one decimal) and gains are percentage points
-(signed). Marks: best mean in bold; ≈ tied with best; ↓ negative transfer.
+(signed). Marks: best mean in bold; ≈ tied with best; ↓ negative transfer; ? a comparison
+that could not be made (fewer than two paired runs): neither tied nor worse.
 """
 
 import math
@@ -10,6 +11,7 @@ from benchmark.leaderboard.summary import ALPHA, BASELINE, Board, Entry, Estimat
 
 TIED = "≈"
 NEGATIVE = "↓"
+NOT_TESTED = "?"
 NOT_RUN = "—"
 
 
@@ -29,7 +31,12 @@ def half_width(estimate: Estimate) -> str | None:
 
 
 def marks(entry: Entry) -> str:
-    return (TIED if entry.tied_with_best else "") + (NEGATIVE if entry.negative_transfer else "")
+    return (TIED if entry.tied_with_best else "") + (NEGATIVE if entry.negative_transfer else "") + \
+        (NOT_TESTED if entry.not_tested else "")
+
+
+def gain_marks(entry: Entry) -> str:
+    return (NEGATIVE if entry.negative_transfer else "") + (NOT_TESTED if entry.gain_not_tested else "")
 
 
 def status_word(entry: Entry) -> str:
@@ -93,6 +100,9 @@ def caption(board: Board, table: Table) -> str:
               "Best mean per column in bold;",
               f"{TIED} tied with best: not significantly worse than it ({tests}, two-sided, paired by seed or "
               f"episode, Holm-corrected across this table, α = {ALPHA});"]
+    if any(e.not_tested for e in table.entries.values()):
+        pieces.append(f"{NOT_TESTED} not tested against the best: fewer than two paired runs (seeds, or episodes "
+                      f"of one seed) in common with it, so no test was made; neither tied nor worse;")
     if board.baseline:
         pieces.append(f"{NEGATIVE} negative transfer: the 95% CI of the gain over {BASELINE}, paired, "
                       f"lies wholly below 0.")
@@ -119,7 +129,9 @@ def gain_caption(board: Board, table: Table) -> str:
     return (f"Gain over {board.baseline} in {board.metric} percentage points, "
             f"{budget_phrase(board, table.budget)}: mean difference ± half-width of the "
             f"{_n_phrase(table.gain_ns())}, paired by seed (by episode within a single seed). "
-            f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run.")
+            f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run."
+            + (f" {NOT_TESTED} a single paired run: no interval, negative transfer not tested."
+               if any(e.gain_not_tested for e in table.entries.values()) else ""))
 
 
 def gain_rows(board: Board, table: Table) -> list:

@@ -2,7 +2,8 @@
 
 Columns: what the cell is (strategy, variant label, plugin, hyperparameters, pair,
 budget, metric), its status and counts, the estimate (mean, ci_low, ci_high, n,
-ci_method), the gain over target-only with its CI, and the marks as booleans. The
+ci_method), the gain over target-only with its CI, and the marks as booleans (``not_tested``:
+no test against the best could be made; ``gain_not_tested``: a gain without an interval). The
 provenance footer goes to leaderboard.provenance.json beside it, so that the CSV
 stays plain data any reader loads.
 """
@@ -16,8 +17,8 @@ from benchmark.leaderboard.summary import Board
 
 COLUMNS = ["strategy", "variant", "plugin", "plugin_version", "hparams", "pair", "budget", "metric", "status",
            "n", "failed", "skipped", "mean", "ci_low", "ci_high", "ci_method", "gain", "gain_low", "gain_high",
-           "gain_n", "gain_ci_method", "negative_transfer", "best", "tied_with_best", "p_holm", "test", "rank",
-           "wall_s", "selection", "search_trials", "search_wall_s"]
+           "gain_n", "gain_ci_method", "negative_transfer", "gain_not_tested", "best", "tied_with_best",
+           "not_tested", "p_holm", "test", "rank", "wall_s", "selection", "search_trials", "search_wall_s"]
 
 
 def _estimate(estimate, prefix: str, mean_name: str) -> dict:
@@ -46,8 +47,9 @@ def frame(board: Board) -> pd.DataFrame:
                              "ci_low": score["ci_low"], "ci_high": score["ci_high"], "ci_method": score["ci_method"],
                              "gain": gain["gain"], "gain_low": gain["gain_low"], "gain_high": gain["gain_high"],
                              "gain_n": gain["gain_n"], "gain_ci_method": gain["gain_method"],
-                             "negative_transfer": e.negative_transfer, "best": e.best,
-                             "tied_with_best": e.tied_with_best, "p_holm": e.p_holm, "test": e.test,
+                             "negative_transfer": e.negative_transfer, "gain_not_tested": e.gain_not_tested,
+                             "best": e.best, "tied_with_best": e.tied_with_best, "not_tested": e.not_tested,
+                             "p_holm": e.p_holm, "test": e.test,
                              "rank": e.rank, "wall_s": e.wall_s, "selection": who.selection,
                              "search_trials": runs.trials, "search_wall_s": runs.search_wall_s})
     return pd.DataFrame(rows, columns=COLUMNS)
