@@ -104,6 +104,7 @@ def make_record(settings: Settings, job: Job, prepared, budget, **fields) -> dic
         "hparams": job.hparams, "seed": job.seed, "budget": budget_label(budget),
         "n_way": prepared.task_spec(settings.protocol, budget).n_way,
         "device": settings.device,
+        "overlap": prepared.overlap or None,  # allowed by the suite: {"source ∩ target test": examples, ...}
         **model_fields(prepared, job.hparams),
         "selection": job.selection.describe() if job.selection is not None else {"protocol": "fixed"},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -36,8 +36,8 @@ from benchmark.selection.config import Selection, check_selection, parse_search,
 
 PROTOCOLS = ("transfer", "episodic")
 SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
-              "input", "hparams", "pairs", "notes", "model", "selection", "search"}
-PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model"}
+              "input", "hparams", "pairs", "notes", "model", "selection", "search", "allow_overlap"}
+PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model", "allow_overlap"}
 DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
 TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
 INPUT_KEYS = {"channels", "size", "mean", "std", "modality", "max_tokens"}
@@ -55,6 +55,7 @@ class Pair:
     notes: str = ""
     model: ModelSpec | None = None        # None: each strategy builds its own backbone, as before
     input_keys: frozenset = frozenset()   # input keys the suite set itself (the rest follow the model)
+    allow_overlap: bool = False           # score on examples also learned from, on purpose (benchmark.overlap)
 
 
 @dataclass(frozen=True)
@@ -262,8 +263,11 @@ def load_suite(path) -> Suite:
             check.fail(f"{where}: the episodic protocol needs 'ways' (an integer ≥ 2)", "ways")
         if not is_count(table.get("queries", 15)):
             check.fail(f"{where}: queries must be a positive integer (query examples per class)", "queries")
+        allow_overlap = table.get("allow_overlap", raw.get("allow_overlap", False))
+        if not isinstance(allow_overlap, bool):
+            check.fail(f"{where}: allow_overlap must be true or false, got {allow_overlap!r}", "allow_overlap")
         pairs.append(Pair(
-            name=name,
+            name=name, allow_overlap=allow_overlap,
             source=DatasetSpec(**check.dataset(table["source"], f"{where}.source", DATASET_KEYS))
             if "source" in table else None,
             target=DatasetSpec(**target),

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from benchmark import stats
-from benchmark.leaderboard import selected
+from benchmark.leaderboard import overlap, selected
 from benchmark.leaderboard.cells import Cells, Runs, collect
 from benchmark.leaderboard.provenance import footer
 
@@ -103,6 +103,7 @@ class Board:
     selection: str = ""          # how hyperparameters were chosen, for every caption (leaderboard.selected)
     searched: bool = False       # some row's hyperparameters were searched: tables get a search column
     notes: str = ""              # e.g. which strategy starts from the model another scores as is
+    overlap: dict = field(default_factory=dict)  # pair -> its allowed train/score overlap (leaderboard.overlap)
 
 
 def _ns(estimates) -> dict:
@@ -254,4 +255,4 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
     facts, data_warnings = footer(cells)
     return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings,
                  selected.caption(cells.used), any(v.selection != "fixed" for v in cells.variants.values()),
-                 selected.starts_from_note(cells.used))
+                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used))

@@ -7,6 +7,7 @@ that could not be made (fewer than two paired runs): neither tied nor worse.
 
 import math
 
+from benchmark.leaderboard import overlap
 from benchmark.leaderboard.summary import ALPHA, BASELINE, Board, Entry, Estimate, Table
 
 TIED = "≈"
@@ -109,7 +110,7 @@ def caption(board: Board, table: Table) -> str:
     pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank); "
                   "wall s = mean wall-clock "
                   f"seconds per cell. failed / skipped: no successful run; {NOT_RUN}: not run.")
-    pieces += [board.selection, board.notes]
+    pieces += [board.selection, board.notes, overlap_note(board, table)]
     return " ".join(piece for piece in pieces if piece)
 
 
@@ -131,7 +132,13 @@ def gain_caption(board: Board, table: Table) -> str:
             f"{_n_phrase(table.gain_ns())}, paired by seed (by episode within a single seed). "
             f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run."
             + (f" {NOT_TESTED} a single paired run: no interval, negative transfer not tested."
-               if any(e.gain_not_tested for e in table.entries.values()) else ""))
+               if any(e.gain_not_tested for e in table.entries.values()) else "")
+            + (f" {overlap_note(board, table)}" if overlap_note(board, table) else ""))
+
+
+def overlap_note(board: Board, table: Table) -> str:
+    """What the table's pairs score that they also learned from (allowed by the suite); '' if nothing."""
+    return overlap.note({pair: found for pair, found in board.overlap.items() if pair in table.pairs})
 
 
 def gain_rows(board: Board, table: Table) -> list:

@@ -3,7 +3,8 @@
 Columns: what the cell is (strategy, variant label, plugin, hyperparameters, pair,
 budget, metric), its status and counts, the estimate (mean, ci_low, ci_high, n,
 ci_method), the gain over target-only with its CI, and the marks as booleans (``not_tested``:
-no test against the best could be made; ``gain_not_tested``: a gain without an interval). The
+no test against the best could be made; ``gain_not_tested``: a gain without an interval), and
+``overlap``: what the pair scores that it also learned from, where its suite allows it. The
 provenance footer goes to leaderboard.provenance.json beside it, so that the CSV
 stays plain data any reader loads.
 """
@@ -18,7 +19,7 @@ from benchmark.leaderboard.summary import Board
 COLUMNS = ["strategy", "variant", "plugin", "plugin_version", "hparams", "pair", "budget", "metric", "status",
            "n", "failed", "skipped", "mean", "ci_low", "ci_high", "ci_method", "gain", "gain_low", "gain_high",
            "gain_n", "gain_ci_method", "negative_transfer", "gain_not_tested", "best", "tied_with_best",
-           "not_tested", "p_holm", "test", "rank", "wall_s", "selection", "search_trials", "search_wall_s"]
+           "not_tested", "p_holm", "test", "rank", "wall_s", "selection", "search_trials", "search_wall_s", "overlap"]
 
 
 def _estimate(estimate, prefix: str, mean_name: str) -> dict:
@@ -51,7 +52,8 @@ def frame(board: Board) -> pd.DataFrame:
                              "best": e.best, "tied_with_best": e.tied_with_best, "not_tested": e.not_tested,
                              "p_holm": e.p_holm, "test": e.test,
                              "rank": e.rank, "wall_s": e.wall_s, "selection": who.selection,
-                             "search_trials": runs.trials, "search_wall_s": runs.search_wall_s})
+                             "search_trials": runs.trials, "search_wall_s": runs.search_wall_s,
+                             "overlap": board.overlap.get(pair, "")})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
