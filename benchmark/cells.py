@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from benchmark import metrics as metric_fns
-from benchmark import episodes, protocol, records, stats
+from benchmark import episodes, protocol, query_independence, records, stats
 from benchmark.errors import NotApplicable
 from benchmark.models.records import model_fields
 from benchmark.plugins import Provided
@@ -36,6 +36,10 @@ from benchmark.training import forward_in_batches
 # What a strategy may raise and still only fail its own cells: a sys.exit() in a plugin must not
 # end the suite. KeyboardInterrupt is not here: Ctrl-C stops the run (every finished cell is kept).
 STRATEGY_FAILURES = (Exception, CellTimeout, SystemExit)
+
+
+class QueryDependence(ValueError):
+    """A predictor that scores queries jointly in a strategy that does not declare itself transductive."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ def make_record(settings: Settings, job: Job, prepared, budget, **fields) -> dic
         "hparams": job.hparams, "seed": job.seed, "budget": budget_label(budget),
         "n_way": prepared.task_spec(settings.protocol, budget).n_way,
         "device": settings.device,
+        "transductive": bool(getattr(job.provided.cls, "transductive", False)),  # ranked apart from inductive strategies
         "overlap": prepared.overlap or None,  # allowed by the suite: {"source ∩ target test": examples, ...}
         **model_fields(prepared, job.hparams),
         "selection": job.selection.describe() if job.selection is not None else {"protocol": "fixed"},
@@ -215,18 +220,31 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
     device = torch.device(settings.device)
     per_task = []
     batched = settings.batched and settings.protocol == "episodic" and episodes.batches_episodes(type(strategy))
+    checked = bool(getattr(type(strategy), "transductive", False))  # declared: scores jointly on purpose, ranked apart
+
+    def predict_checked(predictor, inputs, n_classes, device):
+        """``predict``; the cell's first task also checks its queries are scored independently (cheap)."""
+        nonlocal checked
+        scores = predict(predictor, inputs, n_classes, device)
+        if not checked:
+            checked = True
+            problem = query_independence.dependence(predictor, inputs, scores, device)
+            if problem:
+                raise QueryDependence(problem)
+        return scores
     try:
         with time_limit(settings.cell_timeout, f"cell {job.describe(budget)}"):
             if batched:
                 per_task = episodes.evaluate_in_chunks(strategy, ctx, tasks(settings, prepared, job.seed, budget), spec,
-                                                       device, episode_chunk(settings, prepared, budget), predict)
+                                                       device, episode_chunk(settings, prepared, budget),
+                                                       predict_checked)
             else:
                 predicted, labels = [], []  # [Q] per task, scored together (episodes.score_episodes)
                 for task in tasks(settings, prepared, job.seed, budget):
                     task_ctx = ctx.fork(task.seed, spec)
                     seed_torch(task.seed, device)
                     predictor = strategy.adapt(task.support.to(device), task_ctx)
-                    scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
+                    scores = predict_checked(predictor, task.query_inputs, task.support.num_classes, device)
                     predicted.append(scores.argmax(dim=1))
                     labels.append(task.query_labels)
                 per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),

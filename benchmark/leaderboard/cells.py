@@ -18,6 +18,7 @@ from benchmark import records
 from benchmark.errors import TransferbenchError, did_you_mean
 from benchmark.leaderboard.selected import ORACLE, protocol_of, search_cost, searched_hparams
 
+TRANSDUCTIVE = "transductive"
 REQUIRED = frozenset({"strategy", "pair", "hparams", "seed", "budget", "status"})
 
 
@@ -34,6 +35,7 @@ class Variant(NamedTuple):  # a tuple, so that hashing 100,000 of them stays che
     model: str = ""  # records.model_key: the model the cells started from ("" = the strategy's own backbone)
     selection: str = "fixed"  # the model-selection protocol of its records (benchmark.selection)
     setup: str = ""  # setup_labels: the protocol settings or data where they differ between records ("" = same)
+    transductive: bool = False  # scores queries jointly (Strategy.transductive): ranked only among its kind
 
     @property
     def oracle(self) -> bool:
@@ -87,7 +89,8 @@ def variant_of(record: dict, memo: dict | None = None, setups: dict | None = Non
     setup = setups.get((record["pair"], records.setup_key(record)), "") if setups else ""
     return Variant(record["strategy"], plugin.get("dist", "unknown"), str(plugin.get("version", "unknown")),
                    hparams_json(searched_hparams(record), {} if memo is None else memo),
-                   model=records.model_key(record), selection=protocol_of(record), setup=setup)
+                   model=records.model_key(record), selection=protocol_of(record), setup=setup,
+                   transductive=bool(record.get("transductive")))
 
 
 def _settings_of(protocol_key: str) -> dict:
@@ -163,7 +166,8 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
     labelled, warnings = {}, []
     for strategy, group in by_strategy.items():
         if len(group) == 1:
-            labelled[group[0]] = f"{strategy} ({ORACLE})" if group[0].oracle else strategy
+            marks = [ORACLE] * group[0].oracle + [TRANSDUCTIVE] * group[0].transductive
+            labelled[group[0]] = f"{strategy} ({', '.join(marks)})" if marks else strategy
             continue
         params = [json.loads(v.hparams) for v in group]
         differing = sorted({k for p in params for k in p if len({shown(q, k) for q in params}) > 1})
@@ -176,6 +180,7 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
                     ([f"model {variant.model or 'own backbone'}"] if models_differ else []) + \
                     ([variant.selection] if protocols_differ or variant.oracle else []) + \
                     ([variant.setup or "data version 1"] if setups_differ else []) + \
+                    ([TRANSDUCTIVE] if variant.transductive else []) + \
                     [shown(p, k) for k in differing]
             labelled[variant] = f"{strategy} ({', '.join(parts)})"
         what = "plugin versions, hyperparameter settings, protocol settings or data" if setups_differ else \

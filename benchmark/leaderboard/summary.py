@@ -75,6 +75,7 @@ class Table:
     wall_s: dict                 # variant -> mean wall seconds per successful cell
     search: dict = field(default_factory=dict)  # variant -> (trials, wall seconds) of its searches
     unranked: frozenset = frozenset()  # oracle variants: shown, never ranked or compared
+    transductive: frozenset = frozenset()  # rows scoring queries jointly: a section of their own, ranked apart
 
     def scored(self):
         return [e for e in self.entries.values() if e.score is not None]
@@ -176,12 +177,19 @@ def search_cost(cells: Cells, variant: str, pairs: list, budget: str) -> tuple[i
     return sum(r.trials for r in runs), sum(r.search_wall_s for r in runs)
 
 
+def sections(table: Table) -> list[frozenset]:
+    """The row groups ranked and compared only among themselves: inductive rows, then transductive ones."""
+    ranked = [v for v in table.rows if v not in table.unranked]
+    return [frozenset(v for v in ranked if v not in table.transductive), frozenset(v for v in ranked if v in table.transductive)]
+
+
 def compare_with_best(cells: Cells, table: Table) -> None:
-    """Mark each column's best, test every other scored variant against it, Holm across the table."""
+    """Mark each column's best, test every other scored variant against it, Holm across the table;
+    per section: a transductive row is never the best of, nor compared with, inductive ones."""
     compared = []
-    for pair in table.pairs:
+    for pair, section in ((p, s) for s in sections(table) for p in table.pairs):
         column = [table.entries[(v, pair)] for v in table.rows if (v, pair) in table.entries]
-        column = [e for e in column if e.score is not None and e.variant not in table.unranked]
+        column = [e for e in column if e.score is not None and e.variant in section]
         if not column:
             continue
         top = max(_rounded(e.score.mean) for e in column)
@@ -204,14 +212,14 @@ def compare_with_best(cells: Cells, table: Table) -> None:
 def rank(table: Table) -> None:
     """Per column rank 1 = highest mean; equal means share the average rank."""
     ranks = {v: [] for v in table.rows}
-    for pair in table.pairs:
+    for pair, section in ((p, s) for s in sections(table) for p in table.pairs):
         column = [e for e in (table.entries.get((v, pair)) for v in table.rows)
-                  if e and e.score and e.variant not in table.unranked]
+                  if e and e.score and e.variant in section]
         for e, r in zip(column, rankdata([-_rounded(e.score.mean) for e in column], method="average")):
             e.rank = float(r)
             ranks[e.variant].append(float(r))
     table.mean_rank = {v: float(np.mean(r)) if r else math.nan for v, r in ranks.items()}
-    table.rows.sort(key=lambda v: (math.isnan(table.mean_rank[v]), table.mean_rank[v], v))
+    table.rows.sort(key=lambda v: (v in table.transductive, math.isnan(table.mean_rank[v]), table.mean_rank[v], v))
 
 
 def choose_baseline(cells: Cells, warnings: list) -> str | None:
@@ -248,7 +256,8 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
         table = Table(budget, pairs, rows, entries, {}, {v: float(np.mean(s)) if s else math.nan
                                                          for v, s in wall.items()},
                       {v: search_cost(cells, v, pairs, budget) for v in rows},
-                      frozenset(v for v in rows if cells.variants[v].oracle))
+                      frozenset(v for v in rows if cells.variants[v].oracle),
+                      frozenset(v for v in rows if cells.variants[v].transductive))
         rank(table)
         compare_with_best(cells, table)
         tables.append(table)

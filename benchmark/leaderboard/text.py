@@ -110,6 +110,9 @@ def caption(board: Board, table: Table) -> str:
     pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank); "
                   "wall s = mean wall-clock "
                   f"seconds per cell. failed / skipped: no successful run; {NOT_RUN}: not run.")
+    if table.transductive:
+        pieces.append("Rows marked transductive score the queries jointly (the query set shapes each score); they "
+                      "form their own section below the others, ranked and compared only among themselves.")
     pieces += [board.selection, board.notes, overlap_note(board, table)]
     return " ".join(piece for piece in pieces if piece)
 
