@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark import episodes, protocol, records, stats
+from benchmark import episodes, protocol, query_independence, records, stats
 from benchmark.errors import NotApplicable
 from benchmark.models.records import model_fields
 from benchmark.plugins import Provided
@@ -36,6 +36,10 @@ from benchmark.training import forward_in_batches
 # What a strategy may raise and still only fail its own cells: a sys.exit() in a plugin must not
 # end the suite. KeyboardInterrupt is not here: Ctrl-C stops the run (every finished cell is kept).
 STRATEGY_FAILURES = (Exception, CellTimeout, SystemExit)
+
+
+class QueryDependence(ValueError):
+    """A predictor that scores queries jointly in a strategy that does not declare itself transductive."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +69,14 @@ class Job:
     pretrain_key: dict | None   # the pretrain cache's key payload; None: nothing to cache
     model: dict | None = None   # the pair's model identity (records' "model"); None: the strategy's own backbone
     selection: object = None    # a benchmark.selection Plan: trials pick the hyperparameters; None: fixed
+    setup: dict = field(default_factory=dict)  # setup_fields(): protocol, its settings, the data's fingerprints
 
     def cell_key(self, budget) -> tuple:
         return records.cell_key({"pair": self.pair, "strategy": self.provided.name, "hparams": self.hparams,
                                  "seed": self.seed, "budget": budget_label(budget), "model": self.model,
-                                 "selection": {"cell": self.selection.cell} if self.selection else None})
+                                 "selection": {"cell": self.selection.cell} if self.selection else None,
+                                 "plugin": {"dist": self.provided.dist, "version": self.provided.version},
+                                 **self.setup})
 
     def remaining(self, done: set) -> "Job | None":
         """This job without the cells in ``done``; None when nothing is left."""
@@ -80,17 +87,29 @@ class Job:
         return f"{self.provided.name} / {self.pair} / seed {self.seed} / budget {budget_label(budget)}"
 
 
+def setup_fields(settings: Settings, prepared) -> dict:
+    """The record fields that say which task a cell's strategy faced (part of records.cell_key):
+    the protocol, its settings (episodic: episodes, ways, queries per class) and the data's fingerprints."""
+    pair = prepared.pair
+    protocol_settings = {"episodes": settings.episodes, "ways": pair.ways, "queries": pair.queries} \
+        if settings.protocol == "episodic" else {}
+    return {"protocol": settings.protocol, "protocol_settings": protocol_settings,
+            "fingerprints": prepared.fingerprints}
+
+
 def make_record(settings: Settings, job: Job, prepared, budget, **fields) -> dict:
     pair = prepared.pair
     return {
-        "schema": records.SCHEMA, "suite": settings.suite, "protocol": settings.protocol,
+        "schema": records.SCHEMA, "suite": settings.suite, **setup_fields(settings, prepared),
         "pair": pair.name, "source": pair.source.describe() if pair.source else None, "target": pair.target.describe(),
         "target_test": pair.target_test.describe() if settings.protocol == "transfer" else None,
         "strategy": job.provided.name,
         "plugin": {"name": job.provided.plugin, "dist": job.provided.dist, "version": job.provided.version},
         "hparams": job.hparams, "seed": job.seed, "budget": budget_label(budget),
         "n_way": prepared.task_spec(settings.protocol, budget).n_way,
-        "fingerprints": prepared.fingerprints, "device": settings.device,
+        "device": settings.device,
+        "transductive": bool(getattr(job.provided.cls, "transductive", False)),  # ranked apart from inductive strategies
+        "overlap": prepared.overlap or None,  # allowed by the suite: {"source ∩ target test": examples, ...}
         **model_fields(prepared, job.hparams),
         "selection": job.selection.describe() if job.selection is not None else {"protocol": "fixed"},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -232,19 +251,31 @@ def run_cell(strategy, ctx: Context, job: Job, prepared, settings: Settings, bud
     device = torch.device(settings.device)
     per_task = []
     batched = settings.batched and settings.protocol == "episodic" and episodes.batches_episodes(type(strategy))
+    checked = bool(getattr(type(strategy), "transductive", False))  # declared: scores jointly on purpose, ranked apart
+
+    def predict_checked(predictor, inputs, n_classes, device):
+        """``predict``; the cell's first task also checks its queries are scored independently (cheap)."""
+        nonlocal checked
+        scores = predict(predictor, inputs, n_classes, device)
+        if not checked:
+            checked = True
+            problem = query_independence.dependence(predictor, inputs, scores, device)
+            if problem:
+                raise QueryDependence(problem)
+        return scores
     try:
         with time_limit(settings.cell_timeout, f"cell {job.describe(budget)}"):
             if batched:
                 per_task = episodes.evaluate_in_chunks(strategy, ctx, tasks(settings, prepared, job.seed, budget), spec,
-                                                       device, episode_chunk(settings, prepared, budget), predict,
-                                                       done)
+                                                       device, episode_chunk(settings, prepared, budget),
+                                                       predict_checked, done)
             else:
                 predicted, labels = [], []  # [Q] per task, scored together (episodes.score_episodes)
                 for task in tasks(settings, prepared, job.seed, budget):
                     task_ctx = ctx.fork(task.seed, spec)
                     seed_torch(task.seed, device)
                     predictor = strategy.adapt(task.support.to(device), task_ctx)
-                    scores = predict(predictor, task.query_inputs, task.support.num_classes, device)
+                    scores = predict_checked(predictor, task.query_inputs, task.support.num_classes, device)
                     predicted.append(scores.argmax(dim=1))
                     labels.append(task.query_labels)
                     done(len(predicted))

@@ -169,7 +169,8 @@ def cmd_export(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--disable", action="append", default=[], metavar="PLUGIN",
-                        help="leave out a plugin (entry-point name); repeat or comma-separate")
+                        help="leave out a plugin: its entry-point name, or DIST:NAME for one distribution's; "
+                             "repeat or comma-separate")
     common.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
                         help="also load this .py file or importable module as a plugin, without a package "
                         "(recorded with the file's sha256 as its version); repeat for several")

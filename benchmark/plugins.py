@@ -6,6 +6,7 @@ raises, is reported by name and the rest still work.
 """
 
 import importlib.metadata
+import re
 from dataclasses import dataclass, field
 
 import pluggy
@@ -54,6 +55,47 @@ class Registry:
         return self.models[name]
 
 
+def dist_of(ep: importlib.metadata.EntryPoint) -> str:
+    return ep.dist.name if ep.dist else "unknown"
+
+
+def canonical(dist: str) -> str:
+    """A distribution name as PEP 503 compares them: ``My_Plugin`` and ``my-plugin`` are one."""
+    return re.sub(r"[-_.]+", "-", dist).lower()
+
+
+def entry_points(disabled=()) -> list[importlib.metadata.EntryPoint]:
+    """The group's entry points, one per plugin; PluginError when two distributions declare one name.
+
+    A plugin is its distribution and its entry-point name. The same distribution seen twice (an
+    editable install plus a copy on sys.path) declaring the same object is one plugin. Two
+    different ones (or two versions of one pointing elsewhere) under one name would leave one
+    silently replaced by the other, which one depending on sys.path order, i.e. on how
+    transferbench was launched; so that is an error naming both, the same from any launch.
+    ``disabled`` holds entry-point names (``finetune``) or distribution:name (``my-dist:finetune``).
+    """
+    left_out = {name if ":" not in name else f"{canonical(name.split(':')[0])}:{name.split(':', 1)[1]}"
+                for name in disabled}
+    declared: dict[str, list] = {}
+    for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+        dist = dist_of(ep)
+        if ep.name in left_out or f"{canonical(dist)}:{ep.name}" in left_out:
+            continue
+        same = [other for other in declared.get(ep.name, [])
+                if (canonical(dist_of(other)), other.value) == (canonical(dist), ep.value)]
+        if not same:
+            declared.setdefault(ep.name, []).append(ep)
+    for name in sorted(declared):
+        if len(declared[name]) > 1:
+            who = sorted(f"{dist_of(ep)} {ep.dist.version if ep.dist else 'unknown'} ({ep.value})"
+                         for ep in declared[name])
+            raise PluginError(f"plugin '{name}' is declared by {' and by '.join(who)}; a plugin is its distribution "
+                              f"and entry-point name, and one would silently replace the other: uninstall one, or "
+                              f"leave one out with --disable DIST:{name} (e.g. "
+                              f"--disable {sorted(dist_of(ep) for ep in declared[name])[-1]}:{name})")
+    return [eps[0] for eps in declared.values()]
+
+
 def get_plugin_manager(disabled=(), local=()) -> tuple[pluggy.PluginManager, list[tuple[str, str, str]], list[str]]:
     """Load every ``transferbench`` entry point not in ``disabled``, then the ``local`` plugins
     (``benchmark.local_plugins.LocalPlugin``: what ``--plugin`` named).
@@ -64,13 +106,9 @@ def get_plugin_manager(disabled=(), local=()) -> tuple[pluggy.PluginManager, lis
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    loaded, problems, seen = [], [], set()
-    for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
-        # The same distribution can be visible twice (e.g. editable install + a copy on sys.path).
-        if ep.name in disabled or (ep.name, ep.value) in seen:
-            continue
-        seen.add((ep.name, ep.value))
-        dist = ep.dist.name if ep.dist else "unknown"
+    loaded, problems = [], []
+    for ep in entry_points(disabled):
+        dist = dist_of(ep)
         version = ep.dist.version if ep.dist else "unknown"
         try:
             module = ep.load()
@@ -78,8 +116,9 @@ def get_plugin_manager(disabled=(), local=()) -> tuple[pluggy.PluginManager, lis
             problems.append(f"plugin '{ep.name}' ({dist} {version}) failed to import {ep.value}: "
                             f"{type(error).__name__}: {error}")
             continue
-        if pm.is_registered(module) or pm.has_plugin(ep.name):
-            problems.append(f"plugin '{ep.name}' ({dist}) is registered twice; the second was ignored")
+        if pm.is_registered(module):  # one module under two names: its hooks are registered once already
+            problems.append(f"plugin '{ep.name}' ({dist}) declares {ep.value}, which another entry point "
+                            f"already registered; it was left out")
             continue
         try:
             pm.register(module, name=ep.name)
@@ -140,10 +179,11 @@ def discover(disabled=(), plugins=()) -> Registry:
                     registry.problems.append(f"plugin '{impl.plugin_name}' ({dist}): {hook_name}() returned "
                                              f"{cls!r} without a name; it was left out")
                     continue
-                if name in table:
+                if name in table:  # named in sorted order: the message is the same from any launch
                     other = table[name]
-                    raise PluginError(f"duplicate name '{name}': provided by plugin '{other.plugin}' ({other.dist} "
-                                      f"{other.version}) and plugin '{impl.plugin_name}' ({dist} {version}); "
+                    first, second = sorted([f"plugin '{other.plugin}' ({other.dist} {other.version})",
+                                            f"plugin '{impl.plugin_name}' ({dist} {version})"])
+                    raise PluginError(f"duplicate name '{name}': provided by {first} and {second}; "
                                       f"uninstall one or disable it with --disable")
                 table[name] = Provided(name, cls, impl.plugin_name, dist, version)
     return registry

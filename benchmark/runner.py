@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-from benchmark import protocol, records
-from benchmark.cells import STRATEGY_FAILURES, Job, Settings, failed_records, make_record
+from benchmark import overlap, protocol, records
+from benchmark.cells import STRATEGY_FAILURES, Job, Settings, failed_records, make_record, setup_fields
 from benchmark.claims import Claims
 from benchmark.data import LabelledData
 from benchmark.dataset_cache import default_dir as default_dataset_cache
@@ -52,6 +52,7 @@ class PreparedPair:
     model: "PretrainedModel | None" = None  # the pair's [model]; None: strategies build their own backbone
     input_origin: str = "the suite"         # where the pair's input (shape, mean, std) came from
     validation: LabelledData | None = None  # source-val: the held-out part of the source (benchmark.selection)
+    overlap: dict = field(default_factory=dict)  # benchmark.overlap.find: allowed by the suite, else refused
 
     def task_spec(self, protocol_name: str, budget) -> TaskSpec:
         n_way = self.pair.ways if protocol_name == "episodic" else self.pool.num_classes
@@ -106,9 +107,14 @@ def prepare_pairs(suite: Suite, loader: DatasetLoader, models: dict | None = Non
                              f"({describe_class_difference(pool.classes, test.classes)}); scores would be wrong")
         if suite.protocol == "episodic" and pair.ways > pool.num_classes:
             raise SuiteError(f"{where}: {pair.ways}-way episodes but the target pool has {pool.num_classes} classes")
+        found = overlap.find(suite.protocol, source, pool, test)
+        if found and not pair.allow_overlap:
+            raise SuiteError(f"{where}: scored examples that are also training data, compared by content "
+                             f"({overlap.describe(found)}); nothing was trained. Choose disjoint splits, or set "
+                             f"allow_overlap = true in the pair to score on them on purpose (records and tables say so)")
         prepared[pair.name] = PreparedPair(pair, source, pool, test, index,
                                            {"source": source_fp, "target": pool_fp, "target_test": test_fp},
-                                           *models.get(pair.name, ()))
+                                           *models.get(pair.name, ()), overlap=found)
     return prepared
 
 
@@ -231,14 +237,16 @@ class Runner:
             except STRATEGY_FAILURES as error:  # plugin code: it fails its own cells, not the suite
                 for name, seed in itertools.product(pairs, self.suite.seeds):
                     add(Job(provided, dict(overrides), name, seed, self.suite.budgets, (), None,
-                            model_identity(pairs[name])), error)
+                            model_identity(pairs[name]), setup=setup_fields(self.settings, pairs[name])), error)
                 continue
             for (name, prepared), seed in itertools.product(pairs.items(), self.suite.seeds):
-                plan = selection.job_plan(self.suite, provided, hparams, name, seed, self.recorded_trials)
+                setup = setup_fields(self.settings, prepared)
+                plan = selection.job_plan(self.suite, provided, hparams, name, seed, self.recorded_trials,
+                                          records.setup_key(setup))
                 for task_key, budgets in groups[name].items():
                     add(Job(provided, hparams, name, seed, budgets, task_key,
                             self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key),
-                            model=model_identity(prepared), selection=plan))
+                            model=model_identity(prepared), selection=plan, setup=setup))
         return jobs, broken, already
 
     def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:

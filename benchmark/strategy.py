@@ -123,6 +123,11 @@ class Strategy:
     # Where a hyperparameter search draws from (benchmark.selection): {hyperparameter: optuna
     # distribution}, next to the defaults; {} (the default) searches nothing.
     search_space: ClassVar[dict] = {}
+    # Whether its predictor scores the queries jointly on purpose (transductive inference: batch
+    # statistics, query-set clustering). The runner checks every other strategy's queries are scored
+    # independently (benchmark.query_independence) and fails its cells otherwise; a transductive
+    # one is recorded as such and shown in its own section of every table, ranked only among its kind.
+    transductive: ClassVar[bool] = False
 
     @classmethod
     def param_names(cls) -> list[str]:

@@ -30,13 +30,14 @@ from pathlib import Path
 
 from benchmark.datasets import MODALITIES, DatasetSpec, InputSpec, parse_split
 from benchmark.errors import DataError, SuiteError, did_you_mean
+from benchmark.input_check import input_problem
 from benchmark.models.base import ModelSpec
 from benchmark.selection.config import Selection, check_selection, parse_search, parse_selection
 
 PROTOCOLS = ("transfer", "episodic")
 SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
-              "input", "hparams", "pairs", "notes", "model", "selection", "search"}
-PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model"}
+              "input", "hparams", "pairs", "notes", "model", "selection", "search", "allow_overlap"}
+PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model", "allow_overlap"}
 DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
 TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
 INPUT_KEYS = {"channels", "size", "mean", "std", "modality", "max_tokens"}
@@ -54,6 +55,7 @@ class Pair:
     notes: str = ""
     model: ModelSpec | None = None        # None: each strategy builds its own backbone, as before
     input_keys: frozenset = frozenset()   # input keys the suite set itself (the rest follow the model)
+    allow_overlap: bool = False           # score on examples also learned from, on purpose (benchmark.overlap)
 
 
 @dataclass(frozen=True)
@@ -150,12 +152,14 @@ class _Checker:
             self.fail(f"{where}: {error}", key)
         return value
 
-    def input(self, table, where: str, default: InputSpec) -> InputSpec:
+    def input(self, table, where: str, default: InputSpec, model: bool = False) -> InputSpec:
+        """The input table over ``default``; checked here unless a ``model`` completes it (then resolve does)."""
         if table is None:
-            return default
+            table, where = {}, "input"  # the suite's own table, not checked there when another pair has a model
         self.keys(table, INPUT_KEYS, where)
         size = table.get("size", default.size)
-        size = (size, size) if isinstance(size, int) else tuple(size)
+        size = (size, size) if isinstance(size, int) and not isinstance(size, bool) else \
+            tuple(size) if isinstance(size, (list, tuple)) else size
         mean, std = (tuple(v) if isinstance(v, list) else v  # per-channel lists stay hashable
                      for v in (table.get("mean", default.mean), table.get("std", default.std)))
         modality = table.get("modality", default.modality)
@@ -165,8 +169,14 @@ class _Checker:
         max_tokens = table.get("max_tokens", default.max_tokens)
         if not is_count(max_tokens):
             self.fail(f"{where}.max_tokens must be an integer ≥ 1, got {max_tokens!r}", "max_tokens")
-        return InputSpec(channels=int(table.get("channels", default.channels)), size=size, mean=mean, std=std,
+        spec = InputSpec(channels=table.get("channels", default.channels), size=size, mean=mean, std=std,
                          modality=modality, max_tokens=max_tokens)
+        if not model:  # with a model, what the table leaves out follows the weights: checked once resolved
+            problem = input_problem(spec)
+            if problem:
+                key, message = problem
+                self.fail(f"{where}.{message}", key if key in table else "input")
+        return spec
 
     def model(self, table, where: str, index: int) -> ModelSpec | None:
         """A [model] table; ``index`` counts model tables in file order, to find its line."""
@@ -227,8 +237,9 @@ def load_suite(path) -> Suite:
     if protocol not in PROTOCOLS:
         check.fail(f"protocol must be one of {PROTOCOLS}, got '{protocol}'{did_you_mean(protocol, PROTOCOLS)}",
                    "protocol")
-    suite_input = check.input(raw.get("input"), "input", InputSpec())
     suite_model = check.model(raw.get("model"), "model", 0)
+    any_model = suite_model is not None or any(isinstance(t, dict) and "model" in t for t in raw["pairs"])
+    suite_input = check.input(raw.get("input"), "input", InputSpec(), model=any_model)
     models_seen = 1 if suite_model else 0
     pairs, names = [], set()
     for index, table in enumerate(raw["pairs"]):
@@ -252,13 +263,16 @@ def load_suite(path) -> Suite:
             check.fail(f"{where}: the episodic protocol needs 'ways' (an integer ≥ 2)", "ways")
         if not is_count(table.get("queries", 15)):
             check.fail(f"{where}: queries must be a positive integer (query examples per class)", "queries")
+        allow_overlap = table.get("allow_overlap", raw.get("allow_overlap", False))
+        if not isinstance(allow_overlap, bool):
+            check.fail(f"{where}: allow_overlap must be true or false, got {allow_overlap!r}", "allow_overlap")
         pairs.append(Pair(
-            name=name,
+            name=name, allow_overlap=allow_overlap,
             source=DatasetSpec(**check.dataset(table["source"], f"{where}.source", DATASET_KEYS))
             if "source" in table else None,
             target=DatasetSpec(**target),
             target_test=DatasetSpec(**{**target, "split": test_split, "stands_in_for": test_note}),
-            input=check.input(table.get("input"), f"{where}.input", suite_input),
+            input=check.input(table.get("input"), f"{where}.input", suite_input, model=model is not None),
             ways=ways, queries=int(table.get("queries", 15)), notes=table.get("notes", ""),
             model=model, input_keys=frozenset(raw.get("input", {})) | frozenset(table.get("input", {})),
         ))

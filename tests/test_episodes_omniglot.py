@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark import records
+from benchmark import query_independence, records
 from benchmark.dataset_cache import default_dir
 from benchmark.datasets import DatasetLoader
 from benchmark.protocol import ClassIndex, episodic_tasks
@@ -108,7 +108,9 @@ def test_every_strategy_is_scored_on_the_same_episodes(registry, with_strategies
                      show_progress=False).run()
     assert summary.ok == 2 and not summary.failed
     a, b = SeeingStrategy.seen["seeing-a"], SeeingStrategy.seen["seeing-b"]
-    assert len(a) == len(b) == 8  # 4 episodes x (support, query)
+    # 4 episodes x (support, query), and the runner's query-independence check on the first episode:
+    # ALONE queries one at a time and one reordered batch (benchmark.query_independence)
+    assert len(a) == len(b) == 8 + query_independence.ALONE + 1
     for (kind_a, inputs_a, labels_a), (kind_b, inputs_b, labels_b) in zip(a, b):
         assert kind_a == kind_b and torch.equal(inputs_a, inputs_b)
         assert labels_a is None or torch.equal(labels_a, labels_b)

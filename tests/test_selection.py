@@ -9,7 +9,7 @@ import optuna.distributions as D
 import pytest
 import torch
 
-from benchmark import records
+from benchmark import query_independence, records
 from benchmark.errors import SuiteError
 from benchmark.runner import Runner, prepare_pairs
 from benchmark.selection import plan as selection_plan
@@ -80,7 +80,9 @@ def test_each_protocol_scores_trials_on_its_own_split_and_the_cell_on_the_target
     assert summary.ok == 1 and summary.trials == 2 and not summary.failed
     named = splits(suite, registry, tmp_path)
     scored = [which(batch, named) for batch in Spy.seen]
-    assert scored == [trial_split] * (2 * folds) + ["target test"]  # trials (× folds), then the selected cell
+    # trials (× folds), then the selected cell, whose first task the runner also checks for query
+    # independence: ALONE test queries one at a time and one reordered batch (benchmark.query_independence)
+    assert scored == [trial_split] * (2 * folds) + ["target test"] * (1 + query_independence.ALONE + 1)
     written = records.read(tmp_path / f"tiny-{protocol}" / "records.jsonl")
     assert [r["status"] for r in written] == ["trial", "trial", "ok"]
     final = written[-1]["selection"]

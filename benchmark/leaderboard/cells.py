@@ -1,8 +1,10 @@
 """Records → cells: the latest record of each run, grouped by strategy variant, pair and budget.
 
-A *variant* is one strategy at one plugin version with one set of hyperparameters.
+A *variant* is one strategy at one plugin version with one set of hyperparameters, on one
+setup: the protocol's settings (episodes, ways, queries) and the data it saw (fingerprints).
 Records of different variants are never averaged together: each becomes its own row,
-labelled by what differs (``finetune (adapt_steps=5)``), with a warning.
+labelled by what differs (``finetune (adapt_steps=5)``, ``finetune (episodes=200)``,
+``finetune (data version 2)``), with a warning.
 """
 
 import json
@@ -17,6 +19,7 @@ from benchmark.errors import TransferbenchError, did_you_mean
 from benchmark.leaderboard.costs import record_costs
 from benchmark.leaderboard.selected import ORACLE, protocol_of, search_cost, searched_hparams
 
+TRANSDUCTIVE = "transductive"
 REQUIRED = frozenset({"strategy", "pair", "hparams", "seed", "budget", "status"})
 
 
@@ -32,6 +35,8 @@ class Variant(NamedTuple):  # a tuple, so that hashing 100,000 of them stays che
     label: str = ""  # the row label, unique across variants
     model: str = ""  # records.model_key: the model the cells started from ("" = the strategy's own backbone)
     selection: str = "fixed"  # the model-selection protocol of its records (benchmark.selection)
+    setup: str = ""  # setup_labels: the protocol settings or data where they differ between records ("" = same)
+    transductive: bool = False  # scores queries jointly (Strategy.transductive): ranked only among its kind
 
     @property
     def oracle(self) -> bool:
@@ -81,11 +86,49 @@ def hparams_json(hparams: dict, memo: dict) -> str:
     return memo[key]
 
 
-def variant_of(record: dict, memo: dict | None = None) -> Variant:
+def variant_of(record: dict, memo: dict | None = None, setups: dict | None = None) -> Variant:
     plugin = record.get("plugin") or {}
+    setup = setups.get((record["pair"], records.setup_key(record)), "") if setups else ""
     return Variant(record["strategy"], plugin.get("dist", "unknown"), str(plugin.get("version", "unknown")),
                    hparams_json(searched_hparams(record), {} if memo is None else memo),
-                   model=records.model_key(record), selection=protocol_of(record))
+                   model=records.model_key(record), selection=protocol_of(record), setup=setup,
+                   transductive=bool(record.get("transductive")))
+
+
+def _settings_of(protocol_key: str) -> dict:
+    """records.protocol_settings_key back to {"protocol": ..., "episodes": ..., ...}; unrecorded ones say so."""
+    protocol, settings = protocol_key.split(" ", 1)
+    settings = json.loads(settings)
+    return {"protocol": protocol, **(settings if isinstance(settings, dict) else
+                                     {k: records.UNRECORDED for k in ("episodes", "ways", "queries")})}
+
+
+def setup_labels(all_records: list[dict]) -> dict:
+    """{(pair, records.setup_key): label part} for the setups that differ within some pair; else empty.
+
+    Protocol settings that differ within any pair are named in every row (``episodes=5`` /
+    ``episodes=200``), so a row holds one setting across its columns. Data are per pair: the data
+    first recorded for a pair are its row's, later different data ``data version 2``, 3, ...
+    """
+    by_pair: dict = defaultdict(dict)  # pair -> {setup key: None}, in first-seen order
+    for record in all_records:
+        by_pair[record.get("pair")].setdefault(records.setup_key(record))  # checked by collect
+    varying = []
+    for setups in by_pair.values():
+        settings = [_settings_of(protocol) for protocol, _ in setups]
+        varying += [k for k in settings[0] if len({json.dumps(s.get(k)) for s in settings}) > 1 and k not in varying]
+    labels = {}
+    for pair, setups in by_pair.items():
+        data_versions = list(dict.fromkeys(data for _, data in setups))
+        if not varying and len(data_versions) == 1:
+            continue
+        for protocol, data in setups:
+            settings = _settings_of(protocol)
+            parts = [f"{k} {records.UNRECORDED}" if settings.get(k) == records.UNRECORDED else f"{k}={settings.get(k)}"
+                     for k in varying]
+            version = data_versions.index(data)
+            labels[(pair, (protocol, data))] = ", ".join(parts + ([f"data version {version + 1}"] if version else []))
+    return labels
 
 
 def run_key(record: dict, variant: Variant) -> tuple:
@@ -126,34 +169,40 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
     labelled, warnings = {}, []
     for strategy, group in by_strategy.items():
         if len(group) == 1:
-            labelled[group[0]] = f"{strategy} ({ORACLE})" if group[0].oracle else strategy
+            marks = [ORACLE] * group[0].oracle + [TRANSDUCTIVE] * group[0].transductive
+            labelled[group[0]] = f"{strategy} ({', '.join(marks)})" if marks else strategy
             continue
         params = [json.loads(v.hparams) for v in group]
         differing = sorted({k for p in params for k in p if len({shown(q, k) for q in params}) > 1})
         versions_differ = len({(v.dist, v.version) for v in group}) > 1
         models_differ = len({v.model for v in group}) > 1  # two checkpoints are never one row
         protocols_differ = len({v.selection for v in group}) > 1
+        setups_differ = len({v.setup for v in group}) > 1  # protocol settings or data: never one row
         for variant, p in zip(group, params):
             parts = ([f"{variant.dist} {variant.version}"] if versions_differ else []) + \
                     ([f"model {variant.model or 'own backbone'}"] if models_differ else []) + \
                     ([variant.selection] if protocols_differ or variant.oracle else []) + \
+                    ([variant.setup or "data version 1"] if setups_differ else []) + \
+                    ([TRANSDUCTIVE] if variant.transductive else []) + \
                     [shown(p, k) for k in differing]
             labelled[variant] = f"{strategy} ({', '.join(parts)})"
-        warnings.append(f"strategy '{strategy}' has records from {len(group)} plugin versions or hyperparameter "
-                        f"settings; they are separate rows, never averaged: "
-                        f"{'; '.join(labelled[v] for v in group)}")
+        what = "plugin versions, hyperparameter settings, protocol settings or data" if setups_differ else \
+            "plugin versions or hyperparameter settings"
+        warnings.append(f"strategy '{strategy}' has records from {len(group)} {what}; they are separate rows, "
+                        f"never averaged: {'; '.join(labelled[v] for v in group)}")
     return [v._replace(label=labelled[v]) for v in variants], warnings
 
 
 def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None, seeds=None) -> Cells:
     """Group the latest record of every run; ``strategies`` / ``budgets`` / ``seeds`` keep only those (None = all)."""
     latest, memo, trials = {}, {}, 0
+    setups = setup_labels(all_records)
     for number, record in enumerate(all_records, start=1):
         check(record, where, number, metric)
         if record["status"] == "trial":  # a search's own record: its cost is on the selected cell's record
             trials += 1
             continue
-        variant = variant_of(record, memo)
+        variant = variant_of(record, memo, setups)
         latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
     chosen = list(latest.values())
     for wanted, key in ((strategies, "strategy"), (budgets, "budget"), (seeds, "seed")):

@@ -13,7 +13,7 @@ SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{
            "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
            "±": r"$\pm$", "≈": r"$\approx$", "↓": r"$\downarrow$", "→": r"$\rightarrow$", "α": r"$\alpha$",
            "≥": r"$\geq$", "≤": r"$\leq$", "−": r"$-$", "—": "---", "–": "--", "×": r"$\times$"}
-MARKS = {text.TIED: r"\approx", text.NEGATIVE: r"\downarrow"}
+MARKS = {text.TIED: r"\approx", text.NEGATIVE: r"\downarrow", text.NOT_TESTED: "?"}
 
 
 def escape(value: str) -> str:
@@ -43,8 +43,7 @@ def score_cell(entry: Entry | None) -> str:
 def gain_cell(entry: Entry | None) -> str:
     if no_value(entry, gain=True):
         return no_value(entry, gain=True)
-    return math_cell(text.points(entry.gain.mean), text.half_width(entry.gain), False,
-                     text.NEGATIVE if entry.negative_transfer else "")
+    return math_cell(text.points(entry.gain.mean), text.half_width(entry.gain), False, text.gain_marks(entry))
 
 
 def label(board: Board, table: Table, kind: str) -> str:

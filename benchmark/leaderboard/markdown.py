@@ -20,7 +20,7 @@ def gain_cell(entry: Entry | None) -> str:
         return text.no_value(entry, gain=True)
     half = text.half_width(entry.gain)
     value = text.points(entry.gain.mean) + (f" ± {half}" if half else "")
-    return f"{value} {text.NEGATIVE}" if entry.negative_transfer else value
+    return f"{value} {text.gain_marks(entry)}" if text.gain_marks(entry) else value
 
 
 def markdown_table(headers: list, rows: list) -> str:

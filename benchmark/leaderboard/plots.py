@@ -50,7 +50,7 @@ def gain_heatmap(board: Board, path: Path) -> Path | None:
                     ax.text(j, i, text.no_value(e, gain=True), ha="center", va="center", fontsize=8, color="#777",
                             style="italic")
                     continue
-                label = text.points(e.gain.mean) + (f" {text.NEGATIVE}" if e.negative_transfer else "")
+                label = text.points(e.gain.mean) + (f" {text.gain_marks(e)}" if text.gain_marks(e) else "")
                 strong = abs(e.gain.mean * 100) > 0.6 * limit
                 ax.text(j, i, label, ha="center", va="center", fontsize=9, color="white" if strong else "black",
                         fontweight="bold" if e.negative_transfer else "normal")

@@ -34,7 +34,7 @@ def fingerprints(seen: set) -> tuple[list[str], list[str]]:
         roles = by_pair[pair]
         lines.append(f"{pair}: " + ", ".join(f"{role} {'/'.join(sorted(roles[role]))}" for role in sorted(roles)))
         warnings += [f"pair '{pair}': the {role} data differ between records (fingerprints {', '.join(sorted(fps))}); "
-                     f"its rows mix results on different data" for role, fps in sorted(roles.items()) if len(fps) > 1]
+                     f"records on each are separate rows (data version 1, 2, ...), never averaged" for role, fps in sorted(roles.items()) if len(fps) > 1]
     return lines, warnings
 
 

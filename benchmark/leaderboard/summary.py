@@ -8,7 +8,8 @@ HTML tables and the plots can never disagree with one another.
         gain    variant − target-only, paired by seed (or by episode), with its CI;
                 a gain CI wholly below 0 flags negative transfer
         best    the highest mean in the column; every other variant is tested against it,
-                paired, Holm-corrected across the table: p ≥ α means "tied with best"
+                paired, Holm-corrected across the table: p ≥ α means "tied with best";
+                fewer than 2 paired runs means "not tested" (its own mark), never "worse"
         rank    per column, equal means share the average rank; mean rank across pairs
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from benchmark import stats
-from benchmark.leaderboard import costs, selected
+from benchmark.leaderboard import costs, overlap, selected
 from benchmark.leaderboard.cells import Cells, Runs, collect
 from benchmark.leaderboard.provenance import footer
 
@@ -58,6 +59,8 @@ class Entry:
     negative_transfer: bool = False
     best: bool = False
     tied_with_best: bool = False
+    not_tested: bool = False       # compared with the best by no test: fewer than 2 paired runs (p is NaN)
+    gain_not_tested: bool = False  # a gain without an interval (1 paired run): negative transfer not tested
     p_holm: float = math.nan
     test: str = ""
     rank: float = math.nan
@@ -74,6 +77,7 @@ class Table:
     adapt_s: dict                # variant -> mean adaptation + evaluation seconds per successful cell (same)
     search: dict = field(default_factory=dict)  # variant -> (trials, wall seconds) of its searches
     unranked: frozenset = frozenset()  # oracle variants: shown, never ranked or compared
+    transductive: frozenset = frozenset()  # rows scoring queries jointly: a section of their own, ranked apart
 
     def scored(self):
         return [e for e in self.entries.values() if e.score is not None]
@@ -107,6 +111,7 @@ class Board:
     selection: str = ""          # how hyperparameters were chosen, for every caption (leaderboard.selected)
     searched: bool = False       # some row's hyperparameters were searched: tables get a search column
     notes: str = ""              # e.g. which strategy starts from the model another scores as is
+    overlap: dict = field(default_factory=dict)  # pair -> its allowed train/score overlap (leaderboard.overlap)
 
 
 def _ns(estimates) -> dict:
@@ -169,6 +174,7 @@ def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | No
     if score and base is not None and variant != baseline:
         made.gain = gain(runs, base)
         made.negative_transfer = bool(made.gain and made.gain.has_ci and made.gain.high < 0)
+        made.gain_not_tested = bool(made.gain and not made.gain.has_ci)
     return made
 
 
@@ -178,12 +184,19 @@ def search_cost(cells: Cells, variant: str, pairs: list, budget: str) -> tuple[i
     return sum(r.trials for r in runs), sum(r.search_wall_s for r in runs)
 
 
+def sections(table: Table) -> list[frozenset]:
+    """The row groups ranked and compared only among themselves: inductive rows, then transductive ones."""
+    ranked = [v for v in table.rows if v not in table.unranked]
+    return [frozenset(v for v in ranked if v not in table.transductive), frozenset(v for v in ranked if v in table.transductive)]
+
+
 def compare_with_best(cells: Cells, table: Table) -> None:
-    """Mark each column's best, test every other scored variant against it, Holm across the table."""
+    """Mark each column's best, test every other scored variant against it, Holm across the table;
+    per section: a transductive row is never the best of, nor compared with, inductive ones."""
     compared = []
-    for pair in table.pairs:
+    for pair, section in ((p, s) for s in sections(table) for p in table.pairs):
         column = [table.entries[(v, pair)] for v in table.rows if (v, pair) in table.entries]
-        column = [e for e in column if e.score is not None and e.variant not in table.unranked]
+        column = [e for e in column if e.score is not None and e.variant in section]
         if len(column) < 2:  # a lone entry is compared with nothing: no bold, no ties
             continue
         top = max(_rounded(e.score.mean) for e in column)
@@ -197,22 +210,25 @@ def compare_with_best(cells: Cells, table: Table) -> None:
     adjusted = stats.holm([p for p, _ in tested]) if compared else []
     for (e, _), (_, test), p_holm in zip(compared, tested, adjusted):
         e.test, e.p_holm = test, float(p_holm)
-        e.tied_with_best = bool(p_holm >= ALPHA)  # NaN (fewer than 2 pairs) is never "tied"
+        e.tied_with_best = bool(p_holm >= ALPHA)  # NaN (fewer than 2 pairs) is never "tied" ...
+        e.not_tested = math.isnan(p_holm)         # ... nor worse: no test could be made
+        if e.not_tested:
+            e.test = ""  # the test that would have run did not
 
 
 def rank(table: Table) -> None:
     """Per column rank 1 = highest mean; equal means share the average rank."""
     ranks = {v: [] for v in table.rows}
-    for pair in table.pairs:
+    for pair, section in ((p, s) for s in sections(table) for p in table.pairs):
         column = [e for e in (table.entries.get((v, pair)) for v in table.rows)
-                  if e and e.score and e.variant not in table.unranked]
+                  if e and e.score and e.variant in section]
         if len(column) < 2:  # a rank among one is no rank
             continue
         for e, r in zip(column, rankdata([-_rounded(e.score.mean) for e in column], method="average")):
             e.rank = float(r)
             ranks[e.variant].append(float(r))
     table.mean_rank = {v: float(np.mean(r)) if r else math.nan for v, r in ranks.items()}
-    table.rows.sort(key=lambda v: (math.isnan(table.mean_rank[v]), table.mean_rank[v], v))
+    table.rows.sort(key=lambda v: (v in table.transductive, math.isnan(table.mean_rank[v]), table.mean_rank[v], v))
 
 
 def choose_baseline(cells: Cells, warnings: list) -> str | None:
@@ -250,11 +266,12 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
         table = Table(budget, pairs, rows, entries, {}, {v: costs.mean_pretrain(runs[v]) for v in rows},
                       {v: costs.mean_adapt(runs[v]) for v in rows},
                       {v: search_cost(cells, v, pairs, budget) for v in rows},
-                      frozenset(v for v in rows if cells.variants[v].oracle))
+                      frozenset(v for v in rows if cells.variants[v].oracle),
+                      frozenset(v for v in rows if cells.variants[v].transductive))
         rank(table)
         compare_with_best(cells, table)
         tables.append(table)
     facts, data_warnings = footer(cells)
     return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings,
                  selected.caption(cells.used), any(v.selection != "fixed" for v in cells.variants.values()),
-                 selected.starts_from_note(cells.used))
+                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used))

@@ -1,15 +1,18 @@
 """Wording every format shares: titles, captions, number formats and the marks' meanings.
 
 Numbers are percentages of the metric (one decimal) and gains are percentage points
-(signed). Marks: best mean in bold; ≈ tied with best; ↓ negative transfer.
+(signed). Marks: best mean in bold; ≈ tied with best; ↓ negative transfer; ? a comparison
+that could not be made (fewer than two paired runs): neither tied nor worse.
 """
 
 import math
 
+from benchmark.leaderboard import overlap
 from benchmark.leaderboard.summary import ALPHA, BASELINE, Board, Entry, Estimate, Table
 
 TIED = "≈"
 NEGATIVE = "↓"
+NOT_TESTED = "?"
 NOT_RUN = "—"
 
 
@@ -29,7 +32,12 @@ def half_width(estimate: Estimate) -> str | None:
 
 
 def marks(entry: Entry) -> str:
-    return (TIED if entry.tied_with_best else "") + (NEGATIVE if entry.negative_transfer else "")
+    return (TIED if entry.tied_with_best else "") + (NEGATIVE if entry.negative_transfer else "") + \
+        (NOT_TESTED if entry.not_tested else "")
+
+
+def gain_marks(entry: Entry) -> str:
+    return (NEGATIVE if entry.negative_transfer else "") + (NOT_TESTED if entry.gain_not_tested else "")
 
 
 def status_word(entry: Entry) -> str:
@@ -99,9 +107,14 @@ def caption(board: Board, table: Table) -> str:
     pieces = [f"{board.metric} (%), {budget_phrase(board, table.budget)}: mean ± half-width of the "
               f"{_n_phrase(table.score_ns())}."]
     if table.compared:
+        not_tested = any(e.not_tested for e in table.entries.values())
         pieces += ["Best mean per column in bold;",
                    f"{TIED} tied with best: not significantly worse than it ({tests}, two-sided, paired by seed or "
-                   f"episode, Holm-corrected across this table, α = {ALPHA}){';' if board.baseline else '.'}"]
+                   f"episode, Holm-corrected across this table, α = {ALPHA}){';' if board.baseline or not_tested else '.'}"]
+        if not_tested:
+            pieces.append(f"{NOT_TESTED} not tested against the best: fewer than two paired runs (seeds, or episodes "
+                          f"of one seed) in common with it, so no test was made; neither tied nor worse"
+                          f"{';' if board.baseline else '.'}")
         if board.baseline:
             pieces.append(f"{NEGATIVE} negative transfer: the 95% CI of the gain over {BASELINE}, paired, "
                           f"lies wholly below 0.")
@@ -110,11 +123,14 @@ def caption(board: Board, table: Table) -> str:
         pieces.append("One strategy per column: nothing is compared, so no best, ties or ranks.")
     if not board.baseline:
         pieces.append(f"No {BASELINE} records: no gains over it, so no gain table and no gain heat map.")
+    if table.transductive:
+        pieces.append("Rows marked transductive score the queries jointly (the query set shapes each score); they "
+                      "form their own section below the others, ranked and compared only among themselves.")
     pieces.append("Pretrain s = mean wall-clock seconds per pretrained state, counted once whichever cell ran it "
                   "or restored it from the cache; adapt s = mean wall-clock seconds of a cell's adaptation and "
                   "evaluation; not recorded: records older than these fields. "
                   f"failed / skipped: no successful run; {NOT_RUN}: not run.")
-    pieces += [board.selection, board.notes]
+    pieces += [board.selection, board.notes, overlap_note(board, table)]
     return " ".join(piece for piece in pieces if piece)
 
 
@@ -134,7 +150,15 @@ def gain_caption(board: Board, table: Table) -> str:
     return (f"Gain over {board.baseline} in {board.metric} percentage points, "
             f"{budget_phrase(board, table.budget)}: mean difference ± half-width of the "
             f"{_n_phrase(table.gain_ns())}, paired by seed (by episode within a single seed). "
-            f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run.")
+            f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run."
+            + (f" {NOT_TESTED} a single paired run: no interval, negative transfer not tested."
+               if any(e.gain_not_tested for e in table.entries.values()) else "")
+            + (f" {overlap_note(board, table)}" if overlap_note(board, table) else ""))
+
+
+def overlap_note(board: Board, table: Table) -> str:
+    """What the table's pairs score that they also learned from (allowed by the suite); '' if nothing."""
+    return overlap.note({pair: found for pair, found in board.overlap.items() if pair in table.pairs})
 
 
 def gain_rows(board: Board, table: Table) -> list:

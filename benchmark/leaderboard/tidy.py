@@ -2,9 +2,11 @@
 
 Columns: what the cell is (strategy, variant label, plugin, hyperparameters, pair,
 budget, metric), its status and counts, the estimate (mean, ci_low, ci_high, n,
-ci_method), the gain over target-only with its CI, the marks as booleans, and the costs
-(pretrain_s per pretrained state over pretrain_states states, adapt_s per cell; empty where
-not recorded, see benchmark.leaderboard.costs). The
+ci_method), the gain over target-only with its CI, the marks as booleans (``not_tested``:
+no test against the best could be made; ``gain_not_tested``: a gain without an interval), the
+costs (pretrain_s per pretrained state over pretrain_states states, adapt_s per cell; empty
+where not recorded, see benchmark.leaderboard.costs), and ``overlap``: what the pair scores
+that it also learned from, where its suite allows it. The
 provenance footer goes to leaderboard.provenance.json beside it, so that the CSV
 stays plain data any reader loads.
 """
@@ -18,8 +20,9 @@ from benchmark.leaderboard.summary import Board
 
 COLUMNS = ["strategy", "variant", "plugin", "plugin_version", "hparams", "pair", "budget", "metric", "status",
            "n", "failed", "skipped", "mean", "ci_low", "ci_high", "ci_method", "gain", "gain_low", "gain_high",
-           "gain_n", "gain_ci_method", "negative_transfer", "best", "tied_with_best", "p_holm", "test", "rank",
-           "pretrain_s", "pretrain_states", "adapt_s", "selection", "search_trials", "search_wall_s"]
+           "gain_n", "gain_ci_method", "negative_transfer", "gain_not_tested", "best", "tied_with_best",
+           "not_tested", "p_holm", "test", "rank", "pretrain_s", "pretrain_states", "adapt_s", "selection",
+           "search_trials", "search_wall_s", "overlap"]
 
 
 def _seconds(value: float | None) -> float:
@@ -53,12 +56,14 @@ def frame(board: Board) -> pd.DataFrame:
                              "ci_low": score["ci_low"], "ci_high": score["ci_high"], "ci_method": score["ci_method"],
                              "gain": gain["gain"], "gain_low": gain["gain_low"], "gain_high": gain["gain_high"],
                              "gain_n": gain["gain_n"], "gain_ci_method": gain["gain_method"],
-                             "negative_transfer": e.negative_transfer, "best": e.best,
-                             "tied_with_best": e.tied_with_best, "p_holm": e.p_holm, "test": e.test,
+                             "negative_transfer": e.negative_transfer, "gain_not_tested": e.gain_not_tested,
+                             "best": e.best, "tied_with_best": e.tied_with_best, "not_tested": e.not_tested,
+                             "p_holm": e.p_holm, "test": e.test,
                              "rank": e.rank, "pretrain_s": _seconds(e.pretrain_s),
                              "pretrain_states": len(runs.pretrain_s), "adapt_s": _seconds(e.adapt_s),
                              "selection": who.selection,
-                             "search_trials": runs.trials, "search_wall_s": runs.search_wall_s})
+                             "search_trials": runs.trials, "search_wall_s": runs.search_wall_s,
+                             "overlap": board.overlap.get(pair, "")})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -53,7 +53,8 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 });
 """
 
-MARK_TITLES = {text.TIED: "tied with best (not significantly worse)", text.NEGATIVE: "negative transfer"}
+MARK_TITLES = {text.TIED: "tied with best (not significantly worse)", text.NEGATIVE: "negative transfer",
+               text.NOT_TESTED: "not tested: fewer than two paired runs, neither tied nor worse"}
 
 
 def _number(value: float | None) -> str:
@@ -83,7 +84,7 @@ def gain_cell(entry: Entry | None) -> str:
     half = text.half_width(entry.gain)
     value = text.points(entry.gain.mean) + (f" ± {half}" if half else "")
     css = ' class="negative"' if entry.negative_transfer else ""
-    mark = _marks(text.NEGATIVE) if entry.negative_transfer else ""
+    mark = _marks(text.gain_marks(entry))
     return f'<td{css} data-value="{_number(entry.gain.mean)}">{value}{mark}</td>'
 
 

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from benchmark.datasets import InputSpec
 from benchmark.errors import PluginError, SuiteError, did_you_mean
+from benchmark.input_check import input_problem
 from benchmark.models.base import ModelError, ModelSpec
 from benchmark.models.loaded import PretrainedModel
 from benchmark.strategy import init_param_names
@@ -88,6 +89,10 @@ def resolve_models(suite, registry, data_root=None) -> tuple:
             shape, origin = input_for(model, pair.input, pair.input_keys)
         except ModelError as error:
             raise ModelError(f"{pair.model.where or suite.path}: pair '{pair.name}': {error}") from None
+        problem = input_problem(shape)
+        if problem:  # the suite's keys and the weights' preprocessing may disagree (3 means, 1 channel)
+            raise SuiteError(f"{pair.model.where or suite.path}: pair '{pair.name}': input.{problem[1]} "
+                             f"(input from {origin})")
         pairs.append(replace(pair, input=shape))
         models[pair.name] = (model, origin)
     return replace(suite, pairs=tuple(pairs)), models

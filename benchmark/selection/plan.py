@@ -48,12 +48,14 @@ def prepare_pairs(selection: Selection, pairs: dict) -> dict:
 
 
 def recorded_trials(path) -> dict:
-    """{(pair, strategy, cell, seed): {(budget, index): {"hparams", "score", "wall_s"}}} from records.jsonl."""
+    """{(pair, strategy, cell, seed, setup): {(budget, index): {"hparams", "score", "wall_s"}}} from records.jsonl.
+    ``setup`` is records.setup_key: a trial scored on other data or protocol settings is never reused."""
     found = {}
     for record in records.read(path):
         if record.get("status") != "trial":
             continue
-        key = (record["pair"], record["strategy"], record["selection"]["cell"], record["seed"])
+        key = (record["pair"], record["strategy"], record["selection"]["cell"], record["seed"],
+               records.setup_key(record))
         found.setdefault(key, {})[(record["budget"], record["trial"]["index"])] = {
             "hparams": record["hparams"], "score": record["trial"]["score"], "wall_s": record.get("wall_s")}
     return found
@@ -77,7 +79,7 @@ def check_search(suite, registry) -> None:
                                              registry.strategies[name].cls.param_names()), None))
 
 
-def job_plan(suite, provided, hparams: dict, pair: str, seed: int, recorded: dict) -> Plan | None:
+def job_plan(suite, provided, hparams: dict, pair: str, seed: int, recorded: dict, setup: tuple = ()) -> Plan | None:
     """The search a job runs, or None under the fixed protocol. ValueError: an unknown [search] key."""
     selection = suite.selection
     if not selection.searches:
@@ -89,4 +91,4 @@ def job_plan(suite, provided, hparams: dict, pair: str, seed: int, recorded: dic
                 "space": {k: optuna.distributions.distribution_to_json(d) for k, d in sorted(space.items())}}
     cell = "selected:" + records.hparams_key(identity)
     return Plan(selection.protocol, selection.trials, selection.sampler, selection.seed, space, base, cell,
-                recorded.get((pair, provided.name, cell, seed), {}))
+                recorded.get((pair, provided.name, cell, seed, setup), {}))
