@@ -58,8 +58,19 @@ class ConvTrunk(nn.Sequential):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         if inputs.dim() == 4 and inputs.device.type == "cpu" and not torch._C._functorch.is_batchedtensor(inputs):
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
+            inputs = channels_last(inputs)
         return super().forward(inputs)
+
+
+def channels_last(images: torch.Tensor) -> torch.Tensor:
+    """[N, C, H, W] in channels-last memory. One channel (Omniglot, digits) is a view with the
+    channels-last strides: a contiguous [N, 1, H, W] already counts as channels-last, so
+    ``contiguous(memory_format=...)`` would return it as it is, with NCHW strides, and the
+    convolution would keep NCHW (measured: its output stayed NCHW)."""
+    if images.shape[1] == 1:
+        count, _, height, width = images.shape
+        return images.contiguous().as_strided(images.shape, (height * width, 1, width, 1))
+    return images.contiguous(memory_format=torch.channels_last)
 
 
 class SupportBatchNorm(nn.Module):

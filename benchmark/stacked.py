@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.backbones import Classifier, SupportBatchNorm
+from benchmark.backbones import Classifier, SupportBatchNorm, channels_last
 
 ELEMENTWISE = (nn.ReLU, nn.Identity)
 IMAGE_LAYERS = (nn.Conv2d, nn.BatchNorm2d, SupportBatchNorm, nn.GroupNorm, nn.MaxPool2d, nn.AdaptiveAvgPool2d)
@@ -84,7 +84,7 @@ def forward(model: nn.Module, params: dict, buffers: dict, inputs: torch.Tensor)
     if inputs.dim() == 5:  # images: side by side along the channels
         x = inputs.transpose(0, 1).reshape(batch, -1, *inputs.shape[3:])
         if x.device.type == "cpu":
-            x = x.contiguous(memory_format=torch.channels_last)
+            x = channels_last(x)
     for name, layer in layers(model):
         p = (lambda key: params.get(f"{name}.{key}" if name else key))
         if isinstance(layer, nn.Conv2d):

@@ -86,6 +86,12 @@ def test_the_channels_last_trunk_computes_what_a_plain_sequential_computes():
     # the same parameter names as a Sequential trunk: states saved before load unchanged
     assert [f"trunk.{name}" for name in nn.Sequential(*model.trunk).state_dict()] == \
         [name for name in model.state_dict() if name.startswith("trunk.")]
+    layouts = []
+    hook = model.trunk[0][0].register_forward_hook(lambda module, args, output: layouts.append(
+        output.is_contiguous(memory_format=torch.channels_last) and not output.is_contiguous()))
+    model(inputs)  # one input channel: the trunk must still make the convolutions channels-last
+    hook.remove()
+    assert layouts == [True]
     # vmap cannot query a layout: the trunk passes batched tensors unchanged, so vmap still works
     through_vmap = torch.func.vmap(model)(inputs[None])[0]
     assert (through_vmap - plain).abs().max() < TOLERANCE
