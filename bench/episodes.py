@@ -353,7 +353,7 @@ def measure(bench: Bench, name: str, setting: str, args) -> dict:
     row = {"strategy": name, "setting": setting, "episodes_serial": serial_n,
            "episodes_batched": args.episodes if batches else None}
     goal_cell = (name, setting) == (NearestClassMean.name, "5w1s")
-    cell.runner(2, batched=False), cell.bare(2), cell.runner(2)  # untimed warm-up of every side
+    cell.runner(1, batched=False), cell.bare(1), cell.runner(1)  # untimed warm-up of every side
     with Recorder() as recorder:
         serial_s, record = benchlib.timed(cell.runner, serial_n, batched=False)
         serial = recorder.take()
