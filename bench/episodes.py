@@ -17,6 +17,11 @@ setting (5w1s, 5w5s, 20w1s, 20w5s), side by side in one run:
     speedup      batched_eps / serial_eps
     max_abs_diff the largest |score difference| between serial and batched adaptation, over
                  every query of the first ``--serial-episodes`` episodes (the equality contract)
+    gflops_*     FLOP/s achieved by the serial and batched sides (the FLOPs of one serial episode,
+                 adaptation and prediction, counted by torch.utils.flop_counter, times episodes/s),
+                 against ``conv_ceiling_gflops``: what this CPU's convolutions achieve at all (a
+                 conv4 training step on 256 images, one model). ``flops_bound`` = ceiling / serial:
+                 the most any batching could gain when the FLOPs themselves are the work
     peak_rss_mb  peak resident memory of a fresh process that loads the pair, restores the
                  pretrain and runs one ``--episodes`` cell at the chunk size the runner picks for
                  a 600-episode cell (getrusage; data loading included: rss_before_cell_mb is what
@@ -41,7 +46,6 @@ import argparse
 import copy
 import json
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,6 +55,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 import benchlib
 from benchmark import cells, protocol
@@ -248,6 +253,9 @@ class Bench:
         suite = load_suite(benchlib.REPO / "suites" / "omniglot-fewshot.toml")
         if pair:  # only the pair one cell needs (the peak-RSS child)
             suite = replace(suite, pairs=tuple(p for p in suite.pairs if p.name == pair))
+        if getattr(args, "source_split", None):  # bench/episode_profile.py: a quick pretrain, same episodes
+            suite = replace(suite, pairs=tuple(replace(p, source=replace(p.source, split=args.source_split))
+                                               for p in suite.pairs))
         hparams = {**suite.hparams, NearestClassMean.name: suite.hparams["finetune"],
                    "maml": {**suite.hparams["maml"], "meta_iterations": args.maml_iterations}}
         self.suite = replace(suite, hparams=hparams)
@@ -277,6 +285,9 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--maml-iterations", type=int, default=20)
     parser.add_argument("--pretrain-cache", type=Path, default=benchlib.REPO / ".cache" / "bench-episodes")
     parser.add_argument("--dataset-cache", type=Path, default=default_dataset_cache())
+    parser.add_argument("--source-split", help="pretrain on this split of the Omniglot source instead of the "
+                                               "suite's (e.g. 'trainval[:50%%]': half the pretrain time; rates "
+                                               "do not depend on it, the accuracy columns do)")
     return parser
 
 
@@ -309,6 +320,31 @@ class Recorder:
         return taken
 
 
+def episode_flops(cell: "Cell") -> float:
+    """FLOPs of one serial runner episode (adaptation and prediction; convolutions and matrix products)."""
+    counter = FlopCounterMode(display=False)
+    with counter:
+        cell.runner(1, batched=False)
+    return float(counter.get_total_flops())
+
+
+def conv_ceiling_gflops(repeats: int = 5) -> float:
+    """GFLOP/s of a conv4 training step (forward and backward) on 256 Omniglot-sized images, one model,
+    channels-last: as much work per kernel call as batching could ever give; the fastest of ``repeats``."""
+    torch.manual_seed(0)
+    model = build_classifier((1, 28, 28), 20).train()
+    inputs, labels = torch.rand(256, 1, 28, 28), torch.randint(0, 20, (256,))
+
+    def step():
+        model.zero_grad(set_to_none=True)
+        F.cross_entropy(model(inputs), labels).backward()
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step()
+    seconds = min(benchlib.timed(step)[0] for _ in range(repeats))
+    return round(counter.get_total_flops() / seconds / 1e9, 2)
+
+
 def measure(bench: Bench, name: str, setting: str, args) -> dict:
     cell = bench.cell(name, setting)
     batches = episodes_module.batches_episodes(type(cell.strategy))
@@ -317,7 +353,7 @@ def measure(bench: Bench, name: str, setting: str, args) -> dict:
     row = {"strategy": name, "setting": setting, "episodes_serial": serial_n,
            "episodes_batched": args.episodes if batches else None}
     goal_cell = (name, setting) == (NearestClassMean.name, "5w1s")
-    cell.runner(2, batched=False), cell.bare(2), cell.runner(2)  # untimed warm-up of every side
+    cell.runner(1, batched=False), cell.bare(1), cell.runner(1)  # untimed warm-up of every side
     with Recorder() as recorder:
         serial_s, record = benchlib.timed(cell.runner, serial_n, batched=False)
         serial = recorder.take()
@@ -349,6 +385,10 @@ def measure(bench: Bench, name: str, setting: str, args) -> dict:
                serial_accuracy=sum(record["per_episode"]["accuracy"][:serial_n]) / serial_n if serial_n > 1 else None,
                bare_accuracy=bare_accuracy)
     row.setdefault("max_abs_diff", None)
+    flops = episode_flops(cell)
+    row.update(gflop_per_episode=round(flops / 1e9, 3), gflops_serial=round(flops * row["serial_eps"] / 1e9, 2),
+               gflops_batched=round(flops * row["batched_eps"] / 1e9, 2) if batches else None,
+               flops_bound=round(args.ceiling_gflops / (flops * row["serial_eps"] / 1e9), 2))
     if name in args.rss.split(","):  # at the chunk size the runner picks for a 600-episode cell, whatever --episodes is
         chunk = cells.episode_chunk(cell.settings(600), cell.prepared, cell.budget) if batches else None
         memory = peak_rss(args, name, setting, chunk)
@@ -360,11 +400,14 @@ def measure(bench: Bench, name: str, setting: str, args) -> dict:
 def peak_rss(args, name: str, setting: str, chunk: int | None) -> float:
     """Peak resident MB of a fresh process that loads the data, restores the pretrain and runs one
     ``--episodes`` cell through the runner (batched where the strategy batches)."""
-    command = [sys.executable, __file__, "--child", name, setting, str(chunk or 0), "--episodes", str(args.episodes),
+    command = [sys.executable, __file__, "--child", name, setting, str(chunk or 0),
+               "--episodes", str(args.rss_episodes or args.episodes),
                "--data-root", str(args.data_root), "--pretrain-cache", str(args.pretrain_cache),
                "--dataset-cache", str(args.dataset_cache), "--maml-iterations", str(args.maml_iterations)]
     if args.threads:
         command += ["--threads", str(args.threads)]
+    if args.source_split:
+        command += ["--source-split", args.source_split]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -394,6 +437,8 @@ def main() -> int:
                         help="runner and bare loop alternate this many times on the nearest-class-mean 5w1s cell")
     parser.add_argument("--rss", default=",".join(STRATEGIES),
                         help="strategies whose rows' peak RSS is measured, each in a fresh process ('' for none)")
+    parser.add_argument("--rss-episodes", type=int, help="episodes of the peak-RSS cells (default --episodes): "
+                                                             "a whole chunk shows a chunk's memory")
     parser.add_argument("--rss-chunks", default="",
                         help="also: peak RSS of finetune 5w1s at these forced chunk sizes, e.g. 1,600")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -403,7 +448,10 @@ def main() -> int:
     if args.child:
         return child(args)
     started_on = benchlib.machine()
+    started = time.perf_counter()
     bench = Bench(args)
+    args.ceiling_gflops = conv_ceiling_gflops()
+    print(f"conv4 training step on 256 images: {args.ceiling_gflops} GFLOP/s (the ceiling)", flush=True)
     rows = []
     for name in args.strategies.split(","):
         for setting in args.settings.split(","):
@@ -413,17 +461,24 @@ def main() -> int:
                   f"{row['batched_eps'] or float('nan'):8.2f} eps  bare {row['bare_eps']:8.2f} eps  "
                   f"speedup {row['speedup'] or float('nan'):5.2f}x  runner/bare {row['runner_over_bare']:.3f}  "
                   f"max|diff| {row['max_abs_diff'] if row['max_abs_diff'] is not None else float('nan'):.1e}  "
-                  f"RSS {row.get('peak_rss_mb', float('nan'))} MB", flush=True)
-            write(rows, {}, started_on, complete=False)  # after every row: a long run stopped early keeps its rows
+                  f"RSS {row.get('peak_rss_mb', float('nan'))} MB  GFLOP/s serial {row['gflops_serial']} "
+                  f"batched {row['gflops_batched']} (ceiling {args.ceiling_gflops})", flush=True)
+            write(rows, {}, started_on, complete=False, ceiling=args.ceiling_gflops)  # after every row: a long run stopped early keeps its rows
     by_chunk = {chunk: peak_rss(args, "finetune", "5w1s", int(chunk)) for chunk in filter(None, args.rss_chunks.split(","))}
     if by_chunk:
         print(f"finetune 5w1s peak RSS by forced chunk size: {by_chunk}")
-    write(rows, by_chunk, started_on, complete=True)
+    # measured again at the end: a shared machine's load moves it; the higher is the ceiling's best estimate
+    args.ceiling_gflops = max(args.ceiling_gflops, conv_ceiling_gflops())
+    for row in rows:
+        row["flops_bound"] = round(args.ceiling_gflops / row["gflops_serial"], 2)
+    write(rows, by_chunk, started_on, complete=True, ceiling=args.ceiling_gflops)
+    print(f"conv ceiling {args.ceiling_gflops} GFLOP/s; {time.perf_counter() - started:.0f} s in all")
     return 0
 
 
-def write(rows: list[dict], by_chunk: dict, started_on: dict, complete: bool) -> None:
-    benchlib.write("episodes", {"complete": complete, "rows": rows, "finetune_5w1s_peak_rss_mb_by_chunk": by_chunk,
+def write(rows: list[dict], by_chunk: dict, started_on: dict, complete: bool, ceiling: float) -> None:
+    benchlib.write("episodes", {"complete": complete, "conv_ceiling_gflops": ceiling, "rows": rows,
+                                "finetune_5w1s_peak_rss_mb_by_chunk": by_chunk,
                                 "note": "the machine was shared with two other engineers' jobs: rates are noisy, "
                                         "ratios were measured side by side"},
                    "python " + " ".join(sys.argv), started_on)

@@ -40,6 +40,39 @@ class Classifier(nn.Module):
 NORMS = ("batch", "support", "layer", "none")
 
 
+class ConvTrunk(nn.Sequential):
+    """``nn.Sequential`` of conv blocks that runs in channels-last memory on the CPU.
+
+    oneDNN's max_pool2d and batch_norm on CPU are several times slower on NCHW tensors
+    than on NHWC ones (bench/results/episodes_profile_*.txt: max pooling of NCHW queries
+    took half the convolutions' time; channels-last: a conv4 forward of 75 Omniglot queries
+    73 -> 37 ms, a 5-image training step 10 -> 6.4 ms, one core). Converting the input is
+    enough: a convolution's output follows its input's layout and the element-wise layers
+    keep it. Only the layout changes: the values, the parameters' names and shapes, and
+    the flattened feature order (nn.Flatten reads the logical [N, C, H, W] order) are
+    those of an ``nn.Sequential``, up to floating-point reordering inside the kernels.
+    GPUs keep the default layout (not measured there). Inside ``torch.func.vmap`` the
+    layout cannot be queried, so batched tensors pass unchanged (``benchmark.batched``
+    runs the built-in trunks as grouped convolutions instead, channels-last too).
+    """
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.dim() == 4 and inputs.device.type == "cpu" and not torch._C._functorch.is_batchedtensor(inputs):
+            inputs = channels_last(inputs)
+        return super().forward(inputs)
+
+
+def channels_last(images: torch.Tensor) -> torch.Tensor:
+    """[N, C, H, W] in channels-last memory. One channel (Omniglot, digits) is a view with the
+    channels-last strides: a contiguous [N, 1, H, W] already counts as channels-last, so
+    ``contiguous(memory_format=...)`` would return it as it is, with NCHW strides, and the
+    convolution would keep NCHW (measured: its output stayed NCHW)."""
+    if images.shape[1] == 1:
+        count, _, height, width = images.shape
+        return images.contiguous().as_strided(images.shape, (height * width, 1, width, 1))
+    return images.contiguous(memory_format=torch.channels_last)
+
+
 class SupportBatchNorm(nn.Module):
     """BatchNorm2d that normalises by the statistics of the last batch it saw in training mode.
 
@@ -88,14 +121,14 @@ def conv_block(in_channels: int, out_channels: int, kernel: int, norm: str = "ba
 
 def lenet(channels: int, norm: str = "batch") -> tuple[nn.Module, int]:
     # [N, C, H, W] -> [N, 64, H/4, W/4] -> pooled to [N, 64, 4, 4] so any size >= 4 px fits
-    trunk = nn.Sequential(conv_block(channels, 32, 5, norm), conv_block(32, 64, 5, norm), nn.AdaptiveAvgPool2d(4),
-                          nn.Flatten(), nn.Linear(64 * 16, 128), nn.ReLU())
+    trunk = ConvTrunk(conv_block(channels, 32, 5, norm), conv_block(32, 64, 5, norm), nn.AdaptiveAvgPool2d(4),
+                      nn.Flatten(), nn.Linear(64 * 16, 128), nn.ReLU())
     return trunk, 128
 
 
 def conv4(channels: int, size: tuple[int, int], hidden: int = 64, norm: str = "batch") -> tuple[nn.Module, int]:
-    trunk = nn.Sequential(*(conv_block(channels if i == 0 else hidden, hidden, 3, norm) for i in range(4)),
-                          nn.Flatten())
+    trunk = ConvTrunk(*(conv_block(channels if i == 0 else hidden, hidden, 3, norm) for i in range(4)),
+                      nn.Flatten())
     # The flattened size, by arithmetic: a forward pass here would run in training mode and
     # leave BatchNorm running statistics (and SupportBatchNorm's) set from a dummy input.
     # Padded 3x3 convolutions keep H x W; each ceil-mode 2x2 pool halves it, rounding up:

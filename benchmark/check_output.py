@@ -47,7 +47,7 @@ def check_hparams(cls, pairs: list[str], full: bool) -> tuple[dict, bool | dict,
                  + ": its full pretraining, run once per check (a strategy's quick_hparams, or --hparams, shorten"
                    " it; --timeout bounds each check)"]
     if full:
-        notes.append(f"--full: the determinism check also pretrains twice with its defaults"
+        notes.append("--full: the determinism check also pretrains twice with its defaults"
                      + (f" and --hparams {given}" if given else "") + " (its real pretraining)")
     return {**quick, **given}, (given if full else False), notes
 

@@ -115,6 +115,7 @@ def prepare_pairs(suite: Suite, loader: DatasetLoader, models: dict | None = Non
         prepared[pair.name] = PreparedPair(pair, source, pool, test, index,
                                            {"source": source_fp, "target": pool_fp, "target_test": test_fp},
                                            *models.get(pair.name, ()), overlap=found)
+    loader.release_raw()
     return prepared
 
 

@@ -100,6 +100,19 @@ EDITABLE_PROVIDER = textwrap.dedent("""
 """)
 
 
+def test_a_dataset_prepared_twice_is_one_object_and_raw_splits_are_released(setup):
+    """Two pairs reading the same split (Omniglot's 5-way and 20-way) hold one copy, not two."""
+    shared = loader(setup)
+    first, first_fp = shared.load(SPEC, SHAPE, "pair a")
+    second, second_fp = shared.load(SPEC, SHAPE, "pair b")
+    assert second is first and second_fp == first_fp
+    other, _ = shared.load(DatasetSpec("counting", split="train[50%:]"), SHAPE, "pair c")  # another slice: its own
+    assert other is not first and len(shared._raw) == 1
+    shared.release_raw()
+    assert len(shared._raw) == 0 and shared.load(SPEC, SHAPE, "pair a")[0] is first
+    assert Counting.loads == 1  # one raw read for all of it
+
+
 def test_editing_a_providers_code_misses_its_entries_though_the_version_is_the_same(setup, tmp_path, monkeypatch):
     """An editable install: the provider's load() changes, its distribution's version does not."""
     (tmp_path / "code").mkdir()

@@ -87,3 +87,18 @@ def test_omniglot_vinyals_split_counts_and_rotations(shared_data):
 
 def label_range_ok(data) -> bool:
     return int(data.labels.min()) == 0 and int(data.labels.max()) == data.num_classes - 1
+
+
+def test_omniglot_resized_at_load_has_the_values_the_loader_would_make(shared_data, tmp_path):
+    """At the pair's size the provider resizes character by character (never holding the 105 px
+    split: 1 GB for trainval); the values are exactly those the loader's whole-split resize makes."""
+    from benchmark.datasets import InputSpec, to_float_shape
+
+    root = shared_data / "omniglot"
+    lines = (root / "splits" / "vinyals" / "test.txt").read_text().split()
+    (tmp_path / "test.txt").write_text("\n".join(lines[:6] + lines[-2:]))  # a few characters, rotations included
+    provider = Omniglot(split_dir=str(tmp_path))  # an absolute split_dir replaces root / split_dir
+    full, small = provider.load("test", root), provider.load("test", root, (28, 28))
+    assert small.inputs.shape == (160, 1, 28, 28) and small.inputs.dtype == torch.float32
+    assert torch.equal(small.inputs, to_float_shape(full.inputs, InputSpec(channels=1, size=(28, 28))))
+    assert torch.equal(small.labels, full.labels) and small.classes == full.classes
