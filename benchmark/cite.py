@@ -69,7 +69,7 @@ def cite(path, registry) -> str:
             if provided is None:
                 ran = strategies.get(name) if kind == "strategy" else None
                 out.append(f"% {kind} '{name}'{f' ({ran[0]} {ran[1]})' if ran else ''}: not installed here, "
-                           f"so its citation is unknown; install its plugin and cite again")
+                           f"so its citation is unknown; install its plugin (or pass its file with --plugin) and cite again")
                 continue
             header = f"% {kind} '{name}' ({provided.dist} {provided.version})"
             ran = strategies.get(name) if kind == "strategy" else None

@@ -175,6 +175,10 @@ def reference() -> str:
             "In this order, on the basic task; the data checks again from a pretrained model and on texts "
             "where the strategy supports them:", ""]
     out += [f"1. {name.replace('_', chr(92) + '_')}" for name in CHECKS] + [f"1. with `--full` (`full=`): {FULL_DETERMINISM}", ""]
+    out += ["Then `predictions on the <task>` for every other task the strategy claims (the transfer and "
+            "episodic tasks, a pretrained model with and without a source, texts): on each, the predictor "
+            "must return finite scores of shape [queries, n_classes]. How well it predicts is never "
+            "checked: that is what a suite measures.", ""]
     return "\n".join(out).strip() + "\n"
 
 

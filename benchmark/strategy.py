@@ -72,14 +72,14 @@ class Context:
         runner stores the facts in every record of the cells that share this pretrained state
         (``record["reported"]``), also when the state is restored from the pretrain cache, and
         leaderboards list them in their provenance. Values must be plain data: bool, int,
-        float, str, None, or a list of those; a tensor raises TypeError (use ``float(loss)``).
+        float, str, None, or a list of those; a tensor raises TypeError (use ``loss.item()``).
         Facts reported while adapting (a forked context) are not recorded: a cell has many episodes.
         """
         for name, value in facts.items():
             items = value if isinstance(value, (list, tuple)) else [value]
             if not all(item is None or isinstance(item, (bool, int, float, str)) for item in items):
                 raise TypeError(f"ctx.report({name}=...): a {type(value).__name__} is not plain data; report a "
-                                f"bool, int, float, str, None or a list of those (e.g. float(loss))")
+                                f"bool, int, float, str, None or a list of those (e.g. loss.item())")
             self.reported[name] = list(value) if isinstance(value, (list, tuple)) else value
 
 

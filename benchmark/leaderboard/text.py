@@ -104,8 +104,10 @@ def _n_phrase(ns: dict) -> str:
 
 def caption(board: Board, table: Table) -> str:
     tests = " / ".join(table.tests()) or "paired test"
-    pieces = [f"{board.metric} (%), {budget_phrase(board, table.budget)}: mean ± half-width of the "
-              f"{_n_phrase(table.score_ns())}."]
+    ns = table.score_ns()
+    pieces = [f"{board.metric} (%), {budget_phrase(board, table.budget)}: "
+              + (f"mean ± half-width of the {_n_phrase(ns)}." if ns else
+                 "mean of one run per cell (no interval).")]
     if table.compared:
         not_tested = any(e.not_tested for e in table.entries.values())
         pieces += ["Best mean per column in bold;",
