@@ -70,7 +70,8 @@ def registry_with(strategies, plugins=(), disabled=()):
 def run_suite(suite, strategies=(), *, out="results", data_root=None, seeds: int | None = None,
               episodes: int | None = None, hparams: dict | None = None, selection: str | None = None,
               trials: int | None = None, plugins=(), disable=(), device="cpu", cell_timeout: float | None = None,
-              pretrain_cache: bool = True, pretrain_cache_dir=None, show_progress: bool = True, log=print):
+              pretrain_cache: bool = True, pretrain_cache_dir=None, dataset_cache_dir=None,
+              threads: int | None = None, show_progress: bool = True, log=print):
     """Run ``suite`` as ``transferbench run`` does; return its records as a ``pandas.DataFrame``.
 
     :param suite: path of a suite TOML file.
@@ -81,6 +82,8 @@ def run_suite(suite, strategies=(), *, out="results", data_root=None, seeds: int
     :param seeds, episodes, selection, trials: as ``transferbench run``'s options of those names.
     :param hparams: {strategy name: {hyperparameter: value}}, over the suite's ``[hparams]``.
     :param plugins: files or module names to load as ``--plugin`` does.
+    :param threads: torch threads while the suite runs, as ``--threads`` (default: torch's).
+    :param dataset_cache_dir: as ``--dataset-cache`` (default: the user's shared cache).
     :return: one row per record of this suite's records file whose strategy is one of those
         run (cells recorded before are included, not run again), nested fields flattened
         with dots (``metrics.accuracy.mean``, ``plugin.version``), as ``pandas.json_normalize`` does.
@@ -102,8 +105,9 @@ def run_suite(suite, strategies=(), *, out="results", data_root=None, seeds: int
     cache_dir = pretrain_cache_dir or os.environ.get("TRANSFERBENCH_PRETRAIN_CACHE")
     root = data_root or os.environ.get("TRANSFERBENCH_DATA") or "data"
     runner = Runner(loaded, registry, Path(out), Path(root), device=device, show_progress=show_progress, log=log,
-                    cell_timeout=cell_timeout, pretrain_cache=pretrain_cache,
-                    pretrain_cache_dir=Path(cache_dir) if cache_dir else None)
+                    cell_timeout=cell_timeout, pretrain_cache=pretrain_cache, threads=threads,
+                    pretrain_cache_dir=Path(cache_dir) if cache_dir else None,
+                    dataset_cache_dir=Path(dataset_cache_dir) if dataset_cache_dir else None)
     runner.run()
     names = set(loaded.strategies or registry.strategies)
     rows = [r for r in records.read(runner.records_path) if r["strategy"] in names]

@@ -155,8 +155,9 @@ def test_run_suite_returns_the_records_and_resumes(tmp_path):
 def test_run_suite_takes_hparams_and_names_from_a_plugin_file(write, tmp_path):
     path = write("centroids_plugin", CLASS_ONLY)
     frame = run_suite(TINY, strategies=["file-centroids"], plugins=[str(path)], hparams={"file-centroids":
-                      {"scale": 2.0}}, out=tmp_path, seeds=1, show_progress=False, log=lambda *a: 0)
+                      {"scale": 2.0}}, out=tmp_path, seeds=1, threads=1, show_progress=False, log=lambda *a: 0)
     assert frame["hparams.scale"].tolist() == [2.0] * 4 and set(frame["plugin.name"]) == {"centroids_plugin"}
+    assert frame["metrics.accuracy.mean"].between(0, 1).all()  # fractions; tables show percentages
 
 
 def test_run_suite_refuses_a_class_named_as_an_installed_strategy(tmp_path):
