@@ -6,4 +6,6 @@ the ``transferbench`` entry-point group (see ``benchmark.hookspecs``).
 
 __version__ = "0.1.0"
 
-from benchmark.hookspecs import hookimpl  # noqa: E402,F401  (the one name a plugin needs)
+from benchmark.hookspecs import hookimpl  # noqa: E402  (the one name a plugin needs)
+
+__all__ = ["hookimpl"]

@@ -17,8 +17,12 @@ import inspect
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmark.errors import PluginError
+
+if TYPE_CHECKING:
+    from benchmark.plugins import Provided
 
 
 def _provided(cls) -> "Provided":

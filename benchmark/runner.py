@@ -17,6 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -34,6 +35,9 @@ from benchmark.progress import Progress
 from benchmark.selection import plan as selection
 from benchmark.strategy import TaskSpec
 from benchmark.suite import Pair, Suite
+
+if TYPE_CHECKING:  # for the annotation only
+    from benchmark.models.loaded import PretrainedModel
 
 PRETRAIN_CACHE_DIR = ".pretrain-cache"  # under the results directory: shared by every suite written there
 CLAIM_POLL_S = 0.5  # how often a runner looks again at jobs another runner holds

@@ -140,7 +140,7 @@ def test_the_target_test_set_goes_through_the_trunk_once_per_model_and_target(re
 
 
 def test_export_writes_a_checkpoint_the_file_provider_reads_back(registry, tmp_path, capsys):
-    model = f"[model]\nprovider = \"builtin\"\nname = \"lenet\"\nchannels = 1\nsize = [16, 16]"
+    model = "[model]\nprovider = \"builtin\"\nname = \"lenet\"\nchannels = 1\nsize = [16, 16]"
     suite = write_suite(tmp_path, "with-source", model, source=True, strategies=["finetune"], budgets="[1]",
                         seeds="[0]")
     assert run(suite, registry, tmp_path / "out").ok == 1
@@ -163,7 +163,7 @@ def test_export_writes_a_checkpoint_the_file_provider_reads_back(registry, tmp_p
 
 
 def test_export_of_a_cell_without_a_stored_state_says_why(registry, tmp_path):
-    model = f"[model]\nprovider = \"builtin\"\nname = \"lenet\"\nchannels = 1\nsize = [16, 16]"
+    model = "[model]\nprovider = \"builtin\"\nname = \"lenet\"\nchannels = 1\nsize = [16, 16]"
     suite = write_suite(tmp_path, "nosource", model, strategies=["finetune"], budgets="[1]", seeds="[0]")
     run(suite, registry, tmp_path / "out")
     from benchmark.models.export import export
