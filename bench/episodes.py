@@ -38,8 +38,8 @@ without normalisation): it adapts in milliseconds, so its runner ÷ bare ratio i
 runner's own per-episode cost. ``maml`` is meta-trained for ``--maml-iterations`` only: the
 cost of test-time adaptation does not depend on how well it was meta-trained.
 
-The machine may be shared (2 cores, three engineers on issue 15's day): absolute rates are
-noisy; the ratios, measured in one run, are the figures. Writes bench/results/episodes.json.
+Absolute rates move with the machine's load (the JSON says what it was); the ratios, measured
+side by side in one run, are the figures. Writes bench/results/episodes.json.
 """
 
 import argparse
@@ -208,7 +208,9 @@ BARE = {"nearest-class-mean": bare_nearest_class_mean, "finetune": bare_finetune
 # --- one cell: the runner's serial and batched paths, and the bare loop ----------------------------------
 
 class Cell:
-    def __init__(self, bench: "Bench", strategy_name: str, setting: str):
+    def __init__(self, bench: "Bench", strategy_name: str, setting: str, state: dict | None = None):
+        """``state``: a pretrained state to restore instead of pretraining, where none is held yet
+        (bench/suite_bound.py counts FLOPs, which do not depend on the weights)."""
         self.bench, self.name, self.setting = bench, strategy_name, setting
         pair, self.budget = SETTINGS[setting]
         self.prepared = bench.pairs[pair]
@@ -219,7 +221,9 @@ class Cell:
         self.job = replace(self.job, budgets=(self.budget,))
         # Strategies that pretrain alike (nearest-class-mean, finetune, frozen-feature: one source model)
         # restore one state, as the runner's pretrain cache would share it.
-        identity = json.dumps([cls(**self.job.hparams).pretrain_identity(), list(self.job.task_key)], default=str)
+        identity = bench.identity(cls, self.job)
+        if state is not None:
+            bench.states.setdefault(identity, state)
         if identity in bench.states:
             settings, seed = bench.runner.settings, self.job.seed
             torch.manual_seed(seed)
@@ -229,7 +233,8 @@ class Cell:
             self.strategy.load_pretrained_state(bench.states[identity], self.ctx)
         else:
             self.strategy, self.ctx, _ = cells.pretrained(self.job, self.prepared, bench.runner.settings)
-            bench.states[identity] = self.strategy.pretrained_state()
+            if (state := self.strategy.pretrained_state()) is not None:  # target-only keeps none
+                bench.states[identity] = state
 
     def settings(self, episodes: int, **fields):
         return replace(self.bench.runner.settings, episodes=episodes, **fields)
@@ -268,8 +273,13 @@ class Bench:
         self.pairs = prepare_pairs(self.suite, self.runner.loader)
         self.states = {}  # pretrain identity -> pretrained state, shared by the cells that pretrain alike
 
-    def cell(self, strategy: str, setting: str) -> Cell:
-        return Cell(self, strategy, setting)
+    def cell(self, strategy: str, setting: str, state: dict | None = None) -> Cell:
+        return Cell(self, strategy, setting, state)
+
+    @staticmethod
+    def identity(cls, job) -> str:
+        """The key of ``states``: cells whose pretrains are the same training share one state."""
+        return json.dumps([cls(**job.hparams).pretrain_identity(), list(job.task_key)], default=str)
 
 
 def arguments() -> argparse.ArgumentParser:
@@ -477,10 +487,9 @@ def main() -> int:
 
 
 def write(rows: list[dict], by_chunk: dict, started_on: dict, complete: bool, ceiling: float) -> None:
+    # how busy the machine was is in machine_at_start and load_average_1m_at_end (benchlib.write)
     benchlib.write("episodes", {"complete": complete, "conv_ceiling_gflops": ceiling, "rows": rows,
-                                "finetune_5w1s_peak_rss_mb_by_chunk": by_chunk,
-                                "note": "the machine was shared with two other engineers' jobs: rates are noisy, "
-                                        "ratios were measured side by side"},
+                                "finetune_5w1s_peak_rss_mb_by_chunk": by_chunk},
                    "python " + " ".join(sys.argv), started_on)
 
 
