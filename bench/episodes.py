@@ -233,8 +233,8 @@ class Cell:
             self.strategy.load_pretrained_state(bench.states[identity], self.ctx)
         else:
             self.strategy, self.ctx, _ = cells.pretrained(self.job, self.prepared, bench.runner.settings)
-            if (state := self.strategy.pretrained_state()) is not None:  # target-only keeps none
-                bench.states[identity] = state
+            if (pretrained := self.strategy.pretrained_state()) is not None:  # target-only keeps none
+                bench.states[identity] = pretrained
 
     def settings(self, episodes: int, **fields):
         return replace(self.bench.runner.settings, episodes=episodes, **fields)

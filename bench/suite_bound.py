@@ -55,18 +55,19 @@ def setting_of(record: dict) -> str:
     return f"{record['n_way']}w{record['budget']}s"
 
 
-def counted(function) -> float:
+def counted(function) -> tuple[float, object]:
+    """(FLOPs of calling ``function``, what it returned)."""
     counter = FlopCounterMode(display=False)
     with counter:
-        function()
-    return float(counter.get_total_flops())
+        result = function()
+    return float(counter.get_total_flops()), result
 
 
 def source_training_flops(cell: "episodes.Cell") -> float:
     """The shared source training: one minibatch step of the strategy's own pretrain, times its steps."""
     strategy, source = type(cell.strategy)(**cell.job.hparams), cell.prepared.source
     one_step = source.subset(torch.arange(strategy.batch_size))  # all source classes: the head is full size
-    return counted(lambda: strategy.pretrain(one_step, cell.ctx)) * epochs_to_steps(
+    return counted(lambda: strategy.pretrain(one_step, cell.ctx))[0] * epochs_to_steps(
         strategy.pretrain_epochs, len(source), strategy.batch_size)
 
 
@@ -81,10 +82,8 @@ def phases(bench: "episodes.Bench", records: list[dict]) -> list[dict]:
     for record in records:
         name, setting, cost = record["strategy"], setting_of(record), record["cost"]
         if name == "maml":  # one meta-iteration, counted while the cell meta-trains it (--maml-iterations 1)
-            flops = {}
-            flops["pretrain"] = counted(lambda: flops.setdefault("cell", bench.cell(name, setting)))
-            cell = flops["cell"]
-            pretrain_flops = flops["pretrain"] * record["hparams"]["meta_iterations"]
+            iteration_flops, cell = counted(lambda: bench.cell(name, setting))
+            pretrain_flops = iteration_flops * record["hparams"]["meta_iterations"]
             what = f"maml {setting} meta-training ({record['hparams']['meta_iterations']} x " \
                    f"{record['hparams']['meta_batch']} episodes)"
         else:
