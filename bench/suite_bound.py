@@ -89,8 +89,11 @@ def phases(bench: "episodes.Bench", records: list[dict]) -> list[dict]:
         else:
             source_trained = record["pretrain_cache"] is not None  # target-only keeps no pretrained state
             assert not source_trained or issubclass(bench.registry.strategy(name).cls, SourceTrained), name
-            cell = bench.cell(name, setting, random_source_state(bench, record) if source_trained else None)
-            pretrain_flops = source_training_flops(cell) if source_trained else 0.0
+            # the first cell of a shared source model supplies its state and counts its training; the
+            # others restore that state (bench.states) and add their name to its row
+            first = source_trained and cost["pretrain_id"] not in pretrains
+            cell = bench.cell(name, setting, random_source_state(bench, record) if first else None)
+            pretrain_flops = source_training_flops(cell) if first else 0.0
             what = f"source training ({record['hparams'].get('pretrain_epochs')} epoch)"
         if record["pretrain_cache"] is not None:
             entry = pretrains.setdefault(cost["pretrain_id"], {"phase": "pretrain", "what": what, "strategies": [],
