@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmark.datasets import DatasetLoader
-from benchmark.errors import MissingDataError
-from benchmark.plugins import discover
-from benchmark.runner import prepare_pairs
-from benchmark.suite import load_suite
+from benchmark import MissingDataError
+from benchmark.data.loader import DatasetLoader
+from benchmark.discovery.registry import discover
+from benchmark.run.prepare import prepare_pairs
+from benchmark.suite.load import load_suite
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "datasets.json"

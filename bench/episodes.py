@@ -53,20 +53,23 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import benchlib
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-import benchlib
-from benchmark import cells, protocol
-from benchmark import episodes as episodes_module
-from benchmark.dataset_cache import default_dir as default_dataset_cache
-from benchmark.datasets import DatasetLoader
-from benchmark.plugins import Provided, discover
-from benchmark.runner import Runner, prepare_pairs
-from benchmark.strategy import Context
-from benchmark.suite import load_suite
-from benchmark.backbones import Classifier, build_classifier
+from benchmark import Classifier, Context, build_classifier
+from benchmark.data.cache import default_dir as default_dataset_cache
+from benchmark.data.loader import DatasetLoader
+from benchmark.discovery.registry import Provided, discover
+from benchmark.run import cell as cells
+from benchmark.run.prepare import prepare_pairs
+from benchmark.run.pretraining import pretrained
+from benchmark.run.recording import cell_record
+from benchmark.run.runner import Runner
+from benchmark.scoring import episodes as episodes_module
+from benchmark.scoring import tasks as protocol
+from benchmark.suite.load import load_suite
 from plugins.finetune import FineTune
 
 SETTINGS = {"5w1s": ("omniglot 5-way", 1), "5w5s": ("omniglot 5-way", 5),
@@ -102,7 +105,7 @@ def nearest_mean_scores(features: torch.Tensor, means: torch.Tensor) -> torch.Te
 
 def bare_episodes(pool, index, pair, n_way: int, k_shot: int, n_query: int, episodes: int):
     """(support inputs, support labels, query inputs, query labels) per episode, drawn exactly as
-    ``benchmark.protocol.episodic_tasks`` draws them, with nothing around the draws."""
+    ``benchmark.scoring.tasks.episodic_tasks`` draws them, with nothing around the draws."""
     labels = torch.arange(n_way)
     for episode in range(episodes):
         seed = protocol.derive_seed("episode", pair, n_way, k_shot, n_query, 0, episode)
@@ -232,16 +235,17 @@ class Cell:
                                self.prepared.task_spec("episodic", self.budget), settings.scratch_dir)
             self.strategy.load_pretrained_state(bench.states[identity], self.ctx)
         else:
-            self.strategy, self.ctx, _ = cells.pretrained(self.job, self.prepared, bench.runner.settings)
-            if (pretrained := self.strategy.pretrained_state()) is not None:  # target-only keeps none
-                bench.states[identity] = pretrained
+            self.strategy, self.ctx, _ = pretrained(self.job, self.prepared, bench.runner.settings)
+            if (state := self.strategy.pretrained_state()) is not None:  # target-only keeps none
+                bench.states[identity] = state
 
     def settings(self, episodes: int, **fields):
         return replace(self.bench.runner.settings, episodes=episodes, **fields)
 
     def runner(self, episodes: int, **fields) -> dict:
-        record = cells.run_cell(self.strategy, self.ctx, self.job, self.prepared, self.settings(episodes, **fields),
-                                self.budget, 0.0, "hit")
+        settings = self.settings(episodes, **fields)
+        outcome = cells.run_cell(self.strategy, self.ctx, self.job, self.prepared, settings, self.budget, 0.0, "hit")
+        record = cell_record(settings, self.job, self.prepared, self.budget, outcome)
         if record["status"] != "ok":
             raise RuntimeError(f"{self.name} {self.setting}: {record['error']}")
         return record

@@ -24,10 +24,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from benchmark import shifts
-from benchmark.backbones import build_classifier
-from benchmark.data import LabelledData
-from benchmark.strategy import Context, TaskSpec
+from benchmark import Context, LabelledData, TaskSpec, build_classifier
+from benchmark.data import shifts
 from plugins.datasets.sklearn_digits import SklearnDigits
 from plugins.maml import ModelAgnosticMetaLearning, meta_learner
 

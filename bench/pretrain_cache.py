@@ -19,13 +19,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import benchlib
 import torch
 
-import benchlib
 from benchmark import records
-from benchmark.plugins import discover
-from benchmark.runner import Runner
-from benchmark.suite import load_suite
+from benchmark.discovery.registry import discover
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 
 SUITE = """
 name = "{name}"

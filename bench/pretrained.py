@@ -24,17 +24,17 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import benchlib
 import torch
 
-import benchlib
 import benchmark.models.loaded as loaded
-from benchmark import records
-from benchmark.datasets import DatasetLoader
+from benchmark import forward_in_batches, records
+from benchmark.data.loader import DatasetLoader
+from benchmark.discovery.registry import discover
 from benchmark.models.resolve import resolve_models
-from benchmark.plugins import discover
-from benchmark.runner import Runner
-from benchmark.suite import load_suite
-from benchmark.training import FORWARD_BATCH, forward_in_batches
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
+from benchmark.toolkit.training import FORWARD_BATCH
 
 SUITE = """
 name = "pretrained-bench"

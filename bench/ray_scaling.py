@@ -21,9 +21,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import benchlib
-from benchmark.plugins import discover
-from benchmark.runner import Runner
-from benchmark.suite import load_suite
+
+from benchmark.discovery.registry import discover
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 
 HPARAMS = {"finetune": {"pretrain_epochs": 5, "adapt_steps": 100}}
 

@@ -7,7 +7,7 @@ finetune's default hyperparameters (20 source epochs, 100 fine-tuning steps), no
 cache. The runner side is everything `transferbench run` does for it: loading and
 preprocessing, fingerprints, the training, scoring and the fsynced record. The bare side
 loads the same digits and runs the same number of Adam steps of the same network
-(benchmark.backbones, which is the work being timed, not overhead) in a plain loop. The two
+(benchmark.toolkit.backbones, which is the work being timed, not overhead) in a plain loop. The two
 alternate, after one untimed warm-up of each; the ratio is of the fastest repeats (the
 least disturbed on a shared machine), the median ratio is reported too. Goal: ≤ 1.05.
 """
@@ -20,16 +20,15 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import benchlib
 import torch
 import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 
-import benchlib
-from benchmark import records
-from benchmark.backbones import Classifier, build_classifier
-from benchmark.plugins import discover
-from benchmark.runner import Runner
-from benchmark.suite import load_suite
+from benchmark import Classifier, build_classifier, records
+from benchmark.discovery.registry import discover
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 from plugins.finetune import FineTune
 
 DEFAULTS = FineTune()  # the hyperparameters both sides use

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import torch
 
-from benchmark import metrics, protocol
-from benchmark.backbones import build_classifier
-from benchmark.datasets import DatasetLoader, DatasetSpec, InputSpec
-from benchmark.plugins import discover
-from benchmark.cells import predict
-from benchmark.strategy import Context, TaskSpec
-from benchmark.training import epochs_to_steps, fit
+from benchmark import Context, TaskSpec, build_classifier, epochs_to_steps, fit
+from benchmark.data.loader import DatasetLoader
+from benchmark.data.providers import DatasetSpec, InputSpec
+from benchmark.discovery.registry import discover
+from benchmark.run.cell import predict
+from benchmark.scoring import metrics
+from benchmark.scoring import tasks as protocol
 from plugins.finetune import FineTune
 
 RESULTS = Path(__file__).resolve().parent / "results" / "source_validation.json"

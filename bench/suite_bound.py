@@ -30,14 +30,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import benchlib
+import episodes
 import torch
 from tabulate import tabulate
 from torch.utils.flop_counter import FlopCounterMode
 
-import benchlib
-import episodes
-from benchmark.backbones import build_classifier
-from benchmark.training import epochs_to_steps
+from benchmark import build_classifier, epochs_to_steps
 from plugins.source_training import SourceTrained, classifier_state
 
 

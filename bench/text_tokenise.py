@@ -5,7 +5,7 @@ Side by side in one run, so the ratios hold on a busy machine (the absolute seco
   parse     the five original archives read and every mail reduced to subject + decoded body
             (``spamassassin`` provider's ``load``; MIME parts, charsets, HTML)
   tokenise  those texts through the pair's tokenizer (WordLlama's LLaMA-2 BPE, ``tokenizers``'
-            ``encode_batch``) into ``[N, 2, max_tokens]`` ids + mask (``benchmark.text.tokenise``)
+            ``encode_batch``) into ``[N, 2, max_tokens]`` ids + mask (``benchmark.data.text.tokenise``)
   cold      ``DatasetLoader.load`` with an empty cache: parse + tokenise + write the cache
   warm      the same call again: the tokenised tensor read back from the cache (every later run)
 
@@ -19,11 +19,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import benchlib
-from benchmark import text
-from benchmark.datasets import DatasetLoader, DatasetSpec
+
+from benchmark.data import text
+from benchmark.data.loader import DatasetLoader
+from benchmark.data.providers import DatasetSpec
+from benchmark.discovery.registry import discover
 from benchmark.models.resolve import resolve_models
-from benchmark.plugins import discover
-from benchmark.suite import load_suite
+from benchmark.suite.load import load_suite
 
 # Every set of the corpus: 2,551 + 1,400 + 250 ham, 501 + 1,396 spam (see shared/data/spamassassin/SOURCES.md).
 ALL_MAIL = DatasetSpec("spamassassin", split="all", options={

@@ -1,11 +1,89 @@
-"""transferbench core: plugin discovery, suites, the runner, records and leaderboards.
+"""transferbench: the public face for plugin authors.
 
-The core knows nothing of any particular strategy or dataset: those arrive through
-the ``transferbench`` entry-point group (see ``benchmark.hookspecs``).
+Everything a strategy, dataset provider or model provider needs is imported from here, as
+pytest's users import ``pytest`` and never ``_pytest``::
+
+    from benchmark import Strategy, LabelledData, hookimpl, fit, build_classifier
+
+The core's packages (``benchmark.run``, ``benchmark.data``, ...) are internal and may move;
+the names below do not. They load on first use, so ``import benchmark`` stays cheap (the CLI
+imports torch only when a verb needs it). ``docs/strategies.md`` documents each of them.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from benchmark.hookspecs import hookimpl  # noqa: E402  (the one name a plugin needs)
+# name -> the module that defines it. Grouped as docs/strategies.md groups them.
+_PUBLIC = {
+    # the plugin contract
+    "hookimpl": "benchmark.discovery.hookspecs",
+    "Strategy": "benchmark.strategy.base",
+    "Context": "benchmark.strategy.context",
+    "TaskSpec": "benchmark.strategy.context",
+    "LabelledData": "benchmark.data.labelled",
+    "DatasetProvider": "benchmark.data.providers",
+    "slice_each_class": "benchmark.data.providers",
+    "ModelProvider": "benchmark.models.base",
+    "PretrainedModel": "benchmark.models.loaded",
+    "Preprocessing": "benchmark.models.base",
+    "load_matching": "benchmark.models.base",
+    "sha256_of": "benchmark.models.base",
+    "feature_dim_of": "benchmark.models.base",
+    # errors a plugin raises or catches
+    "TransferbenchError": "benchmark.errors",
+    "DataError": "benchmark.errors",
+    "MissingDataError": "benchmark.errors",
+    "ModelError": "benchmark.models.base",
+    "NotApplicable": "benchmark.errors",
+    "did_you_mean": "benchmark.errors",
+    # checking and running a strategy
+    "check_strategy": "benchmark.checks.contract",
+    "ContractError": "benchmark.checks.contract",
+    "run_suite": "benchmark.run.api",
+    # the toolkit: what the built-ins are written with
+    "BACKBONES": "benchmark.toolkit.backbones",
+    "NORMS": "benchmark.toolkit.backbones",
+    "Classifier": "benchmark.toolkit.backbones",
+    "SupportBatchNorm": "benchmark.toolkit.backbones",
+    "build_trunk": "benchmark.toolkit.backbones",
+    "build_classifier": "benchmark.toolkit.backbones",
+    "fit": "benchmark.toolkit.training",
+    "fit_tensors": "benchmark.toolkit.training",
+    "forward_in_batches": "benchmark.toolkit.training",
+    "epochs_to_steps": "benchmark.toolkit.training",
+    "adam": "benchmark.toolkit.training",
+    "minibatches": "benchmark.toolkit.training",
+    "linear_probe": "benchmark.models.features",
+    "ClassIndex": "benchmark.scoring.tasks",
+    "episodic_tasks": "benchmark.scoring.tasks",
+    "to_shape": "benchmark.data.shifts",
+    # texts: token ids [N, 2, L] (ids + mask), see benchmark.data.text
+    "TextData": "benchmark.data.text",
+    "PairTokenizer": "benchmark.data.text",
+    "StaticEmbeddingTrunk": "benchmark.data.text",
+    "tokenise": "benchmark.data.text",
+    "tokenizer_from_file": "benchmark.data.text",
+    "unpack": "benchmark.data.text",
+    "token_dropout": "benchmark.data.text",
+}
+# Modules public as a whole: the batched (stacked) training of many episodes' models.
+_PUBLIC_MODULES = {"batched": "benchmark.toolkit.batched"}
 
-__all__ = ["hookimpl"]
+__all__ = sorted([*_PUBLIC, *_PUBLIC_MODULES])
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    elif name in _PUBLIC_MODULES:
+        value = importlib.import_module(_PUBLIC_MODULES[name])
+    else:
+        raise AttributeError(f"module 'benchmark' has no attribute {name!r}")
+    globals()[name] = value  # loaded once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+

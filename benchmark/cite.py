@@ -12,7 +12,7 @@ from pathlib import Path
 import benchmark
 from benchmark import records
 from benchmark.errors import TransferbenchError
-from benchmark.suite import load_suite
+from benchmark.suite.load import load_suite
 
 # Keep in step with CITATION.cff at the repository root (a test compares them).
 TITLE = "transferbench: a plugin-based benchmark for transfer learning and meta-learning"

@@ -6,11 +6,13 @@ import signal
 import sys
 import threading
 import warnings
+from collections import Counter
 from pathlib import Path
 
 from benchmark.errors import TransferbenchError
 
 DEFAULT_DATA_ROOT = "data"  # relative to the working directory; see --data-root
+DEFAULT_OUT = "runs"        # a user's runs; results/ holds what the repository publishes (written with --out results)
 
 
 def data_root(args) -> Path:
@@ -19,7 +21,7 @@ def data_root(args) -> Path:
 
 
 def registry_for(args):
-    from benchmark.plugins import discover
+    from benchmark.discovery.registry import discover
 
     disabled = {name for value in args.disable for name in value.split(",") if name}
     registry = discover(disabled, args.plugin)
@@ -54,8 +56,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from benchmark.check_output import CheckPrinter, check_hparams
-    from benchmark.testing import ContractError, check_strategy
+    from benchmark.checks.contract import ContractError, check_strategy
+    from benchmark.checks.printer import CheckPrinter, check_hparams
 
     provided = registry_for(args).strategy(args.name)
     if args.timeout is not None and args.timeout <= 0:
@@ -77,8 +79,8 @@ def cmd_check(args) -> int:
 
 
 def print_clock_warning(cls, device) -> None:
-    """`check`'s warning when the pretraining follows wall time (benchmark.wallclock); not a failure."""
-    from benchmark.wallclock import clock_dependence
+    """`check`'s warning when the pretraining follows wall time (benchmark.checks.wallclock); not a failure."""
+    from benchmark.checks.wallclock import clock_dependence
 
     warning = clock_dependence(cls, device=device)
     if warning:
@@ -86,8 +88,8 @@ def print_clock_warning(cls, device) -> None:
 
 
 def cmd_run(args) -> int:
-    from benchmark.runner import Runner
-    from benchmark.suite import load_suite
+    from benchmark.run.runner import Runner
+    from benchmark.suite.load import load_suite
 
     chosen = [s for s in args.strategies.split(",") if s] if args.strategies else None
     suite = load_suite(args.suite).with_overrides(seeds=args.seeds, episodes=args.episodes, strategies=chosen,
@@ -109,6 +111,12 @@ def cmd_run(args) -> int:
                     threads=args.threads, cell_timeout=args.cell_timeout,
                     pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None,
                     dataset_cache_dir=args.dataset_cache)
+    if args.dry_run:
+        cells, already = runner.pending()
+        print(f"{len(cells)} cells to run, {already} already recorded -> {runner.records_path}")
+        for strategy, count in sorted(Counter(cell.split(" / ")[0] for cell in cells).items()):
+            print(f"  {strategy}: {count} cells")
+        return 0
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
           f"{f'{summary.trials} trials, ' if summary.trials else ''}"
@@ -125,7 +133,7 @@ def comma_list(value: str | None) -> list[str] | None:
 
 
 def metric_name(value: str) -> str:
-    from benchmark.metrics import METRICS, is_metric_name
+    from benchmark.scoring.metrics import METRICS, is_metric_name
 
     if not is_metric_name(value):
         raise argparse.ArgumentTypeError(f"'{value}' is not a metric; choose from {', '.join(METRICS)} "
@@ -204,7 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "target-val or oracle (default: the suite's [selection], else fixed); results of another "
                      "protocol than the suite's go to <suite>-<protocol>/")
     run.add_argument("--trials", type=int, help="trials per cell of the search (default: the suite's, else 8)")
-    run.add_argument("--out", default="results", help="results directory (default: results/)")
+    run.add_argument("--out", default=DEFAULT_OUT, help=f"results directory (default: {DEFAULT_OUT}/, which git "
+                     f"ignores; results/ holds what the repository publishes)")
+    run.add_argument("--dry-run", action="store_true", help="load the data and say which cells would run; train "
+                     "nothing")
     run.add_argument("--data-root", help="where datasets live (default: $TRANSFERBENCH_DATA, else ./data)")
     run.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -30,8 +30,7 @@ text is masked out with probability token_dropout=0.1 (the first token is always
 
 import torch
 
-from benchmark import hookimpl
-from benchmark.text import token_dropout
+from benchmark import hookimpl, token_dropout
 from plugins.target_only import TargetOnly
 
 

@@ -12,9 +12,7 @@ none is tuned here on target data.
 
 import copy
 
-from benchmark import hookimpl
-from benchmark.errors import NotApplicable
-from benchmark.training import fit
+from benchmark import NotApplicable, fit, hookimpl
 from plugins.finetune import FineTune
 from plugins.parameter_efficient import FrozenNorms, trainable_only
 

@@ -18,9 +18,7 @@ import copy
 import optuna.distributions as D
 from torch import nn
 
-from benchmark import batched, hookimpl
-from benchmark.backbones import Classifier
-from benchmark.training import fit, fit_tensors, forward_in_batches
+from benchmark import Classifier, batched, fit, fit_tensors, forward_in_batches, hookimpl
 from plugins.source_training import SourceTrained
 
 HEADS = ("auto", "new", "reuse")
@@ -102,7 +100,7 @@ class FineTune(SourceTrained):
                    generator=ctx.generator, weight_decay=self.weight_decay)
 
     def adapt_episodes(self, supports, contexts):
-        """``adapt`` of every episode, the E fine-tuned copies trained together (benchmark.batched)."""
+        """``adapt`` of every episode, the E fine-tuned copies trained together (benchmark.toolkit.batched)."""
         if self.probe_steps:  # LP-FT's probe phase is not batched: the serial loop, episode by episode
             return super().adapt_episodes(supports, contexts)
         support_of = {id(ctx): support for support, ctx in zip(supports, contexts)}

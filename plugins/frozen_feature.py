@@ -16,9 +16,7 @@ suite declares a selection protocol (benchmark.selection).
 import optuna.distributions as D
 import torch
 
-from benchmark import batched, hookimpl
-from benchmark.models.features import linear_probe
-from benchmark.training import fit_tensors, forward_in_batches
+from benchmark import batched, fit_tensors, forward_in_batches, hookimpl, linear_probe
 from plugins.finetune import FineTune
 
 

@@ -24,8 +24,7 @@ import copy
 import optuna.distributions as D
 from torch import nn
 
-from benchmark import hookimpl
-from benchmark.training import fit
+from benchmark import fit, hookimpl
 from plugins.finetune import FineTune
 from plugins.parameter_efficient import FrozenNorms, trainable_only
 

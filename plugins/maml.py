@@ -63,9 +63,7 @@ import io
 import torch
 import torch.nn.functional as F
 
-from benchmark import batched, hookimpl, protocol
-from benchmark.backbones import SupportBatchNorm, build_classifier
-from benchmark.strategy import Strategy
+from benchmark import ClassIndex, Strategy, SupportBatchNorm, batched, build_classifier, episodic_tasks, hookimpl
 
 SHOTS_FOR_ALL_BUDGET = 10  # budget "all" has no K; meta-train on 10-shot episodes (the support is hundreds)
 NORMS = ("support", "layer", "none")  # "batch" is excluded: see the module docstring
@@ -121,10 +119,10 @@ def accumulate_meta_gradient(learner, episodes: list, inner_steps: int) -> float
     return float(total)  # one device sync per meta-batch, not per episode
 
 
-def source_episodes(source, index: protocol.ClassIndex, ways: int, shots: int, queries: int, count: int, seed: int,
+def source_episodes(source, index: ClassIndex, ways: int, shots: int, queries: int, count: int, seed: int,
                     device):
     """``count`` N-way K-shot episodes of the source classes, as tuples on ``device`` (labels 0..N-1)."""
-    for task in protocol.episodic_tasks(source, index, ways, shots, queries, count, seed, "maml meta-training"):
+    for task in episodic_tasks(source, index, ways, shots, queries, count, seed, "maml meta-training"):
         yield (task.support.inputs, task.support.labels.to(device), task.query_inputs, task.query_labels.to(device))
 
 
@@ -192,7 +190,7 @@ class ModelAgnosticMetaLearning(Strategy):
             raise ValueError(f"strategy 'maml': ways={self.ways}, but the target's support sets are "
                              f"{ctx.task.n_way}-way; set ways={ctx.task.n_way} or leave it unset to follow the target")
         ways, shots = self.episode_shape(ctx.task)
-        index = protocol.ClassIndex(source)  # the positions of each source class, for the check and every episode
+        index = ClassIndex(source)  # the positions of each source class, for the check and every episode
         fewest = index.min_count()
         if ways > source.num_classes or 2 * shots > fewest:
             raise ValueError(f"strategy 'maml': {ways}-way {shots}-shot episodes with {shots} queries per class need "
@@ -232,7 +230,7 @@ class ModelAgnosticMetaLearning(Strategy):
                        meta_training=False)
 
     def adapt_episodes(self, supports, contexts):
-        """``adapt`` of every episode, the E inner loops run together (benchmark.batched.inner_loop)."""
+        """``adapt`` of every episode, the E inner loops run together (benchmark.toolkit.batched.inner_loop)."""
         self.check_pretrained("maml_")
         for support in supports:
             self.check_ways(support)

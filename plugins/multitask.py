@@ -35,8 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark import hookimpl
-from benchmark.training import adam, forward_in_batches, minibatches
+from benchmark import adam, forward_in_batches, hookimpl, minibatches
 from plugins.finetune import FineTune
 
 DISTILLATION_TEMPERATURE = 2.0  # Li & Hoiem 2017, section 3

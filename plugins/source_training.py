@@ -5,10 +5,7 @@ with a source split it is trained on it first (intermediate-task transfer); with
 the pretrained trunk is used as it is, and there is nothing to store in the pretrain cache.
 """
 
-from benchmark.backbones import Classifier, build_classifier
-from benchmark.data import LabelledData
-from benchmark.strategy import Context, Strategy
-from benchmark.training import epochs_to_steps, fit
+from benchmark import Classifier, Context, LabelledData, Strategy, build_classifier, epochs_to_steps, fit
 
 
 def new_classifier(ctx: Context, num_classes: int, backbone) -> Classifier:

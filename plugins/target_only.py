@@ -6,10 +6,7 @@ target support set alone: no source data is touched.
 
 import optuna.distributions as D
 
-from benchmark import batched, hookimpl
-from benchmark.backbones import Classifier, build_classifier
-from benchmark.strategy import Strategy
-from benchmark.training import fit
+from benchmark import Classifier, Strategy, batched, build_classifier, fit, hookimpl
 
 
 class TargetOnly(Strategy):
@@ -38,7 +35,7 @@ class TargetOnly(Strategy):
                    generator=ctx.generator, weight_decay=self.weight_decay, augment=self.augmenter(ctx))
 
     def adapt_episodes(self, supports, contexts):
-        """``adapt`` of every episode, the E networks trained together (benchmark.batched)."""
+        """``adapt`` of every episode, the E networks trained together (benchmark.toolkit.batched)."""
         models = batched.seeded(contexts, lambda ctx: self.new_model(supports[0].num_classes, ctx))
         return batched.fit_episodes(models, supports, contexts, steps=self.adapt_steps, lr=self.adapt_lr,
                                     batch_size=self.batch_size, weight_decay=self.weight_decay,

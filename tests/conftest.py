@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.plugins import Provided, Registry, discover
+from benchmark.discovery.registry import Provided, Registry, discover
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -16,7 +16,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 @pytest.fixture(scope="session", autouse=True)
 def private_caches(tmp_path_factory):
     """Tests never write to the user's own caches: the shared preprocessing cache
-    (benchmark.dataset_cache.default_dir) goes to a temporary directory for the session,
+    (benchmark.data.cache.default_dir) goes to a temporary directory for the session,
     inherited by the CLI subprocesses tests start."""
     with pytest.MonkeyPatch.context() as patch:
         caches = tmp_path_factory.mktemp("user-cache")

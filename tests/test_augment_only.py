@@ -2,8 +2,8 @@
 
 import torch
 
-from benchmark.testing import _cases
-from benchmark.strategy import Context
+from benchmark import Context
+from benchmark.checks.contract import basic_cases
 from plugins.augment_only import Augmenter, AugmentOnly, augmentation_policy
 from plugins.target_only import TargetOnly
 
@@ -19,7 +19,7 @@ class UntouchableSource:
 
 
 def test_never_touches_the_source(tmp_path):
-    case = _cases()[0]
+    case = basic_cases()[0]
     strategy = AugmentOnly(adapt_steps=3)
     ctx = Context(torch.device("cpu"), 0, torch.Generator().manual_seed(0), case.task, tmp_path)
     strategy.pretrain(UntouchableSource(), ctx)
@@ -28,7 +28,7 @@ def test_never_touches_the_source(tmp_path):
 
 
 def test_each_example_gets_its_own_distortion_on_its_own_background():
-    digit = _cases()[0].support.inputs[:1]                       # [1, 1, 16, 16], black background
+    digit = basic_cases()[0].support.inputs[:1]                       # [1, 1, 16, 16], black background
     batch = torch.cat([digit.repeat(8, 1, 1, 1), (1 - digit).repeat(8, 1, 1, 1)])  # and inverted: white
     policy = augmentation_policy((16, 16), rotation=15.0, translate=0.1, scale=0.1, crop_scale=0.8, noise=0.0)
     global_state = torch.get_rng_state()

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from benchmark.backbones import BACKBONES, SupportBatchNorm, build_trunk
+from benchmark import BACKBONES, SupportBatchNorm, build_trunk
 
 
 @pytest.mark.parametrize("backbone", BACKBONES)

@@ -149,7 +149,7 @@ def test_a_plugin_that_fails_to_import_is_named_and_the_rest_runs(results, insta
 def test_two_plugins_with_the_same_strategy_name(results, install, capsys):
     install("tb-dup", "dup", "tb_impostor", """
         from benchmark import hookimpl
-        from benchmark.strategy import Strategy
+        from benchmark import Strategy
 
         class Impostor(Strategy):
             name = "target-only"

@@ -14,11 +14,10 @@ initialisation, a shared optimiser state or minibatch order) moves scores by 1e-
 import pytest
 import torch
 
-from benchmark import batched, protocol
-from benchmark.episodes import batches_episodes
-from benchmark.data import LabelledData
-from benchmark.strategy import Context, TaskSpec
-from benchmark.testing import _digits
+from benchmark import Context, LabelledData, TaskSpec, batched
+from benchmark.checks.contract import _digits
+from benchmark.scoring import tasks as protocol
+from benchmark.scoring.episodes import batches_episodes
 
 TOLERANCE = 1e-8
 EPISODES = 4

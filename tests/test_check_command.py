@@ -6,9 +6,10 @@ import textwrap
 
 import pytest
 
-from benchmark.check_output import CheckPrinter, parse_value
+from benchmark import ContractError, check_strategy
+from benchmark.checks.contract import FULL_DETERMINISM
+from benchmark.checks.printer import CheckPrinter, parse_value
 from benchmark.cli import main
-from benchmark.testing import FULL_DETERMINISM, ContractError, check_strategy
 
 # Pretrains in `steps` steps, reporting each through ctx.progress; from `noisy_after` steps on it
 # draws from an unseeded generator, as a strategy whose long schedule reads the clock would.
@@ -17,7 +18,7 @@ import random
 import time
 
 import torch
-from benchmark.strategy import Strategy
+from benchmark import Strategy
 
 
 class Stepper(Strategy):
@@ -109,7 +110,7 @@ def test_full_runs_the_real_pretraining_in_the_determinism_check(stepper, capsys
 
 
 def test_check_strategy_takes_full_hyperparameters(stepper):
-    from benchmark.local_plugins import load_plugin
+    from benchmark.discovery.local_plugins import load_plugin
 
     cls = load_plugin(str(stepper)).plugin.transferbench_strategies()[0]
     cls.pretrained_with.clear()

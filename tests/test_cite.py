@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import benchmark
+from benchmark import Strategy
 from benchmark.cite import TITLE, TRANSFERBENCH_BIBTEX, bibtex_key, cite
 from benchmark.cli import main
-from benchmark.plugins import Provided
-from benchmark.strategy import Strategy
+from benchmark.discovery.registry import Provided
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
+from benchmark import ContractError, Strategy, check_strategy
+from benchmark.checks.contract import CHECKS
 from benchmark.cli import main
-from benchmark.plugins import discover
-from benchmark.testing import ContractError, check_strategy, CHECKS
-from benchmark.strategy import Strategy
+from benchmark.discovery.registry import discover
 
 STRATEGIES = sorted(discover().strategies.values(), key=lambda p: p.name)
 

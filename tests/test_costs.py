@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmark import records
+from benchmark import Context, TaskSpec, records
 from benchmark.leaderboard import load
 from benchmark.leaderboard.synthetic import record as synthetic_record
-from benchmark.runner import Runner
-from benchmark.strategy import Context, TaskSpec
-from benchmark.suite import load_suite
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 from plugins.finetune import FineTune
 
 TINY = Path(__file__).parent / "suites" / "tiny.toml"

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetLoader, DatasetProvider, DatasetSpec, InputSpec, select_classes
-from benchmark.errors import DataError, MissingDataError
-from benchmark.plugins import Provided, Registry
-from benchmark.cache_files import code_fingerprint
+from benchmark import DataError, DatasetProvider, LabelledData, MissingDataError
+from benchmark.data.files import code_fingerprint
+from benchmark.data.loader import DatasetLoader
+from benchmark.data.providers import DatasetSpec, InputSpec, select_classes
+from benchmark.discovery.registry import Provided, Registry
 
 
 class Counting(DatasetProvider):
@@ -82,8 +82,8 @@ EDITABLE_PROVIDER = textwrap.dedent("""
     import numpy as np
     import torch
 
-    from benchmark.data import LabelledData
-    from benchmark.datasets import DatasetProvider
+    from benchmark import LabelledData
+    from benchmark import DatasetProvider
 
 
     class Edited(DatasetProvider):
@@ -243,7 +243,7 @@ def test_rename_and_classes_may_not_make_two_classes_share_a_name(setup):
 
 
 def test_the_cache_dir_is_the_flag_then_the_env_var_then_xdg_then_home(monkeypatch, tmp_path):
-    from benchmark.dataset_cache import default_dir
+    from benchmark.data.cache import default_dir
 
     monkeypatch.setenv("TRANSFERBENCH_DATASET_CACHE", str(tmp_path / "env"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

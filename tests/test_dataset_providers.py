@@ -4,15 +4,24 @@ on tiny data written in each library's real on-disk format: pixels must come bac
 import numpy as np
 import pytest
 import torch
+from tiny_formats import (
+    CIFAR10_CLASSES,
+    STL10_CLASSES,
+    write_cifar10,
+    write_emnist,
+    write_hf,
+    write_imagefolder,
+    write_miniimagenet,
+    write_mnist,
+    write_stl10,
+)
 
-from benchmark.errors import DataError, MissingDataError
+from benchmark import DataError, MissingDataError
 from plugins.datasets.hf import HuggingFace
 from plugins.datasets.imagefolder import ImageFolderTree
 from plugins.datasets.learn2learn_datasets import Learn2LearnDatasets
 from plugins.datasets.mnist import MNIST
 from plugins.datasets.torchvision_datasets import TorchvisionDatasets
-from tiny_formats import (CIFAR10_CLASSES, STL10_CLASSES, write_cifar10, write_emnist, write_hf,
-                          write_imagefolder, write_miniimagenet, write_mnist, write_stl10)
 
 
 def as_nchw(pixels: np.ndarray) -> torch.Tensor:

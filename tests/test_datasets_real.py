@@ -4,7 +4,7 @@ in ../shared/data/SOURCES.md (skipped, saying so, where the files are absent).""
 import pytest
 import torch
 
-from benchmark.errors import MissingDataError
+from benchmark import MissingDataError
 from plugins.datasets.kmnist import KMNIST
 from plugins.datasets.mnist import MNIST
 from plugins.datasets.omniglot import Omniglot
@@ -92,7 +92,8 @@ def label_range_ok(data) -> bool:
 def test_omniglot_resized_at_load_has_the_values_the_loader_would_make(shared_data, tmp_path):
     """At the pair's size the provider resizes character by character (never holding the 105 px
     split: 1 GB for trainval); the values are exactly those the loader's whole-split resize makes."""
-    from benchmark.datasets import InputSpec, to_float_shape
+    from benchmark.data.loader import to_float_shape
+    from benchmark.data.providers import InputSpec
 
     root = shared_data / "omniglot"
     lines = (root / "splits" / "vinyals" / "test.txt").read_text().split()

@@ -127,7 +127,7 @@ def test_maml_without_learn2learn_says_how_to_install_it(without_learn2learn):
 
 
 def test_learn2learn_provider_without_learn2learn_says_how_to_install_it(without_learn2learn):
-    from benchmark.errors import DataError
+    from benchmark import DataError
     from plugins.datasets.learn2learn_datasets import Learn2LearnDatasets
 
     with pytest.raises(DataError, match="provider 'learn2learn' needs learn2learn 0.2.0.*scripts/setup.sh"):

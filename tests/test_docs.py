@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark import docs
-from benchmark.local_plugins import load_plugin
-from benchmark.testing import check_strategy
+from benchmark import check_strategy, docs
+from benchmark.discovery.local_plugins import load_plugin
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -45,7 +44,7 @@ def test_an_undocumented_attribute_or_method_is_named(monkeypatch):
     assert docs.undocumented() == [f"{__name__}.Half.{name}" for name in ("undocumented_attribute", "bare",
                                                                           "unexplained")]
     assert "| `mentioned` |  |  | (see above) |" in docs.reference()
-    monkeypatch.setattr(docs, "CONTRACT", [(__name__, "Half"), ("benchmark.strategy", "Strategy")])
+    monkeypatch.setattr(docs, "CONTRACT", [(__name__, "Half"), ("benchmark.strategy.base", "Strategy")])
     assert docs.main(["--check"]) == 1
 
 

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark import cells, episodes, metrics, records
-from benchmark.data import LabelledData
-from benchmark.plugins import discover
-from benchmark.protocol import ClassIndex, episodic_tasks
-from benchmark.runner import Runner
-from benchmark.suite import load_suite
+from benchmark import ClassIndex, LabelledData, episodic_tasks, records
+from benchmark.discovery.registry import discover
+from benchmark.run import cell as cells
+from benchmark.run.pretraining import pretrained
+from benchmark.run.recording import cell_record
+from benchmark.run.runner import Runner
+from benchmark.scoring import episodes, metrics
+from benchmark.suite.load import load_suite
 
 # sha256 of every episode drawn below by the code at commit 6d6ec28 (before episodes were
 # batched): the committed Omniglot records were scored on these episodes, so they must never change.
@@ -66,14 +68,16 @@ def episodic_runner(tmp_path_factory):
 
 
 def run_one_cell(runner, **settings) -> dict:
-    from benchmark.runner import prepare_pairs, resolve_strategies
+    from benchmark.run.prepare import prepare_pairs
+    from benchmark.suite.check import check_strategies
 
-    (provided,) = resolve_strategies(runner.suite, runner.registry)
+    (provided,) = check_strategies(runner.suite, runner.registry)
     pairs = prepare_pairs(runner.suite, runner.loader)
     (job,), _, _ = runner.plan([provided], pairs, set())
-    strategy, ctx, status = cells.pretrained(job, pairs[job.pair], runner.settings)
-    return cells.run_cell(strategy, ctx, job, pairs[job.pair], replace(runner.settings, **settings), job.budgets[0],
-                          0.0, status)
+    strategy, ctx, status = pretrained(job, pairs[job.pair], runner.settings)
+    cell_settings = replace(runner.settings, **settings)
+    outcome = cells.run_cell(strategy, ctx, job, pairs[job.pair], cell_settings, job.budgets[0], 0.0, status)
+    return cell_record(cell_settings, job, pairs[job.pair], job.budgets[0], outcome)
 
 
 def test_a_batched_cell_records_what_the_serial_cell_records(episodic_runner, monkeypatch):

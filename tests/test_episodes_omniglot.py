@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark import query_independence, records
-from benchmark.dataset_cache import default_dir
-from benchmark.datasets import DatasetLoader
-from benchmark.protocol import ClassIndex, episodic_tasks
-from benchmark.runner import Runner, prepare_pairs
-from benchmark.stats import NORMAL_OVER_EPISODES
-from benchmark.strategy import Strategy
-from benchmark.suite import load_suite
+from benchmark import ClassIndex, Strategy, episodic_tasks, records
+from benchmark.data.cache import default_dir
+from benchmark.data.loader import DatasetLoader
+from benchmark.run.prepare import prepare_pairs
+from benchmark.run.runner import Runner
+from benchmark.scoring import query_independence
+from benchmark.scoring.stats import NORMAL_OVER_EPISODES
+from benchmark.suite.load import load_suite
 
 SUITE = Path(__file__).resolve().parent.parent / "suites" / "omniglot-fewshot.toml"
 
@@ -109,7 +109,7 @@ def test_every_strategy_is_scored_on_the_same_episodes(registry, with_strategies
     assert summary.ok == 2 and not summary.failed
     a, b = SeeingStrategy.seen["seeing-a"], SeeingStrategy.seen["seeing-b"]
     # 4 episodes x (support, query), and the runner's query-independence check on the first episode:
-    # ALONE queries one at a time and one reordered batch (benchmark.query_independence)
+    # ALONE queries one at a time and one reordered batch (benchmark.scoring.query_independence)
     assert len(a) == len(b) == 8 + query_independence.ALONE + 1
     for (kind_a, inputs_a, labels_a), (kind_b, inputs_b, labels_b) in zip(a, b):
         assert kind_a == kind_b and torch.equal(inputs_a, inputs_b)

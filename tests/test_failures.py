@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark import records
+from benchmark import Strategy, records
 from benchmark.cli import main
-from benchmark.runner import Runner
-from benchmark.strategy import Strategy
-from benchmark.suite import load_suite
-from benchmark.timeout import CellTimeout, time_limit
+from benchmark.run.runner import Runner
+from benchmark.run.timeout import CellTimeout, time_limit
+from benchmark.suite.load import load_suite
 
 TINY = Path(__file__).parent / "suites" / "tiny.toml"
 
@@ -159,7 +158,7 @@ def test_plugin_code_the_runner_calls_before_training_fails_only_its_own_cells(r
 def test_the_command_line_exits_non_zero_and_names_every_failed_cell(install, tmp_path, capsys):
     install("tb-crash", "crash", "tb_crash_mod", """
         from benchmark import hookimpl
-        from benchmark.strategy import Strategy
+        from benchmark import Strategy
 
         class Crashing(Strategy):
             name = "crashing"

@@ -3,13 +3,13 @@
 import torch
 import torch.nn.functional as F
 
-from benchmark.testing import _cases
-from benchmark.strategy import Context
+from benchmark import Context
+from benchmark.checks.contract import basic_cases
 from plugins.frozen_feature import FrozenFeature
 
 
 def adapt_after_pretrain(tmp_path, adapt_steps):
-    case = _cases()[0]  # real digits: source classes 0-4, a 2-shot support set of classes 5-9
+    case = basic_cases()[0]  # real digits: source classes 0-4, a 2-shot support set of classes 5-9
     strategy = FrozenFeature(pretrain_epochs=1, adapt_steps=adapt_steps, adapt_lr=1e-2)
     torch.manual_seed(0)
     strategy.pretrain(case.source, Context(torch.device("cpu"), 0, torch.Generator().manual_seed(0), case.task, tmp_path))

@@ -3,13 +3,13 @@
 import pytest
 import torch
 
-from benchmark.strategy import Context
-from benchmark.testing import _cases
+from benchmark import Context
+from benchmark.checks.contract import basic_cases
 from plugins.finetune import FineTune, head_choice
 from plugins.frozen_feature import FrozenFeature
 from plugins.source_only import SourceOnly
 
-NEW_CLASSES, SHARED_LABELS = _cases()[:2]  # digits 0-4 -> 5-9, and digits 0-9 -> 0-9
+NEW_CLASSES, SHARED_LABELS = basic_cases()[:2]  # digits 0-4 -> 5-9, and digits 0-9 -> 0-9
 
 
 def context(case, seed, tmp_path):

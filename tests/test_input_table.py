@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.datasets import DatasetLoader
+from benchmark.data.loader import DatasetLoader
 from benchmark.errors import SuiteError
 from benchmark.models.resolve import resolve_models
-from benchmark.runner import prepare_pairs
-from benchmark.suite import load_suite
+from benchmark.run.prepare import prepare_pairs
+from benchmark.suite.load import load_suite
 
 IMAGENET = "mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225]"
 PAIR = """

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark import records, stats
+from benchmark import records
 from benchmark.cli import main
 from benchmark.leaderboard import FORMATS, LeaderboardError, load, render, write_leaderboard
 from benchmark.leaderboard.summary import build
 from benchmark.leaderboard.synthetic import record, write
+from benchmark.scoring import stats
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from benchmark import stats
 from benchmark.leaderboard.summary import build
 from benchmark.leaderboard.synthetic import record
+from benchmark.scoring import stats
 
 REPETITIONS = 2000  # nominal 95%: the binomial s.d. of the coverage is 0.5 points, so 93-97% is ±4 s.d.
 

@@ -1,4 +1,4 @@
-"""A strategy without a package: ``--plugin PATH_OR_MODULE`` and ``benchmark.api.run_suite``."""
+"""A strategy without a package: ``--plugin PATH_OR_MODULE`` and ``benchmark.run.api.run_suite``."""
 
 import hashlib
 import sys
@@ -8,18 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark import records
-from benchmark.api import run_suite
+from benchmark import Strategy, records, run_suite
 from benchmark.cli import main
 from benchmark.errors import PluginError
-from benchmark.strategy import Strategy
 
 TINY = Path(__file__).parent / "suites" / "tiny.toml"
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plugin-example" / "nearest_centroid.py"
 
 CLASS_ONLY = '''
 import torch
-from benchmark.strategy import Strategy
+from benchmark import Strategy
 
 
 class Centroids(Strategy):
@@ -176,8 +174,8 @@ def test_a_plugin_file_reaches_a_ray_worker_by_value(write, tmp_path):
 
     from ray import cloudpickle
 
-    from benchmark.plugins import discover
-    from benchmark.ray_executor import send_by_value
+    from benchmark.discovery.registry import discover
+    from benchmark.run.ray_executor import send_by_value
 
     provided = discover(plugins=[str(write("centroids_far_away", CLASS_ONLY))]).strategy("file-centroids")
     send_by_value(provided)
@@ -193,8 +191,7 @@ def test_a_plugin_file_reaches_a_ray_worker_by_value(write, tmp_path):
 SCRIPT = '''
 import sys
 import torch
-from benchmark.api import run_suite
-from benchmark.strategy import Strategy
+from benchmark import Strategy, run_suite
 
 
 class MeanImage(Strategy):

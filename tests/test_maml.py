@@ -8,12 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from benchmark import protocol, shifts
-from benchmark.backbones import build_classifier
-from benchmark.data import LabelledData
-from benchmark.cells import predict
-from benchmark.strategy import Context, TaskSpec
-from benchmark.testing import _cases
+from benchmark import Context, LabelledData, TaskSpec, build_classifier
+from benchmark.checks.contract import basic_cases
+from benchmark.data import shifts
+from benchmark.run.cell import predict
+from benchmark.scoring import tasks as protocol
 from plugins.datasets.sklearn_digits import SklearnDigits
 from plugins.maml import ModelAgnosticMetaLearning, accumulate_meta_gradient, meta_learner
 
@@ -132,7 +131,7 @@ def test_meta_training_on_omniglot_at_the_papers_episode_shape(shared_data, tmp_
 
 
 def test_ways_other_than_the_targets_fails_before_meta_training(tmp_path):
-    case = _cases()[2]  # a 5-way episodic task
+    case = basic_cases()[2]  # a 5-way episodic task
     strategy = ModelAgnosticMetaLearning(ways=3, hidden=4, meta_iterations=1, meta_batch=1)
     with pytest.raises(ValueError, match="ways=3, but the target's support sets are 5-way"):
         strategy.pretrain(case.source, Context(torch.device("cpu"), 0, torch.Generator().manual_seed(0), case.task,

@@ -1,9 +1,8 @@
+import pytest
 import torch
 from sklearn.metrics import f1_score, recall_score
 
-import pytest
-
-from benchmark.metrics import is_metric_name, score
+from benchmark.scoring.metrics import is_metric_name, score
 
 
 def test_scores_match_scikit_learn_including_absent_classes():

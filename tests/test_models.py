@@ -14,11 +14,12 @@ import pytest
 import torch
 from torch import nn
 
+from benchmark import ModelError
 from benchmark.cli import main
+from benchmark.data.providers import InputSpec
 from benchmark.errors import SuiteError
-from benchmark.models.base import MissingModelError, ModelError, ModelSpec
+from benchmark.models.base import MissingModelError, ModelSpec
 from benchmark.models.resolve import input_for, load_model
-from benchmark.datasets import InputSpec
 
 
 @pytest.fixture
@@ -177,7 +178,7 @@ LENET = {"provider": "builtin", "name": "lenet", "channels": 1, "size": [16, 16]
 
 
 def lenet_state(seed=0) -> dict:
-    from benchmark.backbones import build_trunk
+    from benchmark import build_trunk
 
     torch.manual_seed(seed)
     return build_trunk((1, 16, 16), "lenet")[0].state_dict()

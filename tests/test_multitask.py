@@ -3,13 +3,13 @@
 import pytest
 import torch
 
-from benchmark.testing import _cases
-from benchmark.strategy import Context
+from benchmark import Context
+from benchmark.checks.contract import basic_cases
 from plugins.multitask import MultiTask, task_losses
 
 
 def pretrained(tmp_path, **hparams):
-    case = _cases()[0]  # real digits: source classes 0-4, a 2-shot support set of classes 5-9
+    case = basic_cases()[0]  # real digits: source classes 0-4, a 2-shot support set of classes 5-9
     strategy = MultiTask(pretrain_epochs=1, **hparams)
     torch.manual_seed(0)
     strategy.pretrain(case.source, Context(torch.device("cpu"), 0, torch.Generator().manual_seed(0), case.task, tmp_path))

@@ -11,7 +11,8 @@ import math
 
 import pandas as pd
 
-from benchmark.leaderboard import latex, markdown, render, text, tidy, webpage
+from benchmark.leaderboard import latex, markdown, render, tidy, webpage
+from benchmark.leaderboard import wording as text
 from benchmark.leaderboard.summary import build
 from benchmark.leaderboard.synthetic import record
 

@@ -14,7 +14,7 @@ import pytest
 
 from benchmark import records
 from benchmark.cli import main
-from benchmark.datasets import stratified_slice
+from benchmark.data.providers import stratified_slice
 from benchmark.leaderboard import latex, markdown, render, webpage
 from benchmark.leaderboard.summary import build
 from plugins.datasets.sklearn_digits import SklearnDigits

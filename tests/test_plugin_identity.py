@@ -15,12 +15,12 @@ import pytest
 
 import benchmark
 from benchmark.cli import main
+from benchmark.discovery.registry import discover
 from benchmark.errors import PluginError
-from benchmark.plugins import discover
 
 RIVAL = """
     from benchmark import hookimpl
-    from benchmark.strategy import Strategy
+    from benchmark import Strategy
 
     class Rival(Strategy):
         name = "rival-finetune"

@@ -2,13 +2,12 @@
 
 import pytest
 
+from benchmark.discovery.registry import discover
 from benchmark.errors import PluginError
-from benchmark.plugins import discover
-
 
 STRATEGY = """
     from benchmark import hookimpl
-    from benchmark.strategy import Strategy
+    from benchmark import Strategy
 
     class Mine(Strategy):
         name = "{name}"

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark import records
-from benchmark.plugins import Provided
-from benchmark.pretrain_cache import PretrainCache, key_of, key_payload
-from benchmark.runner import Runner
-from benchmark.strategy import TaskSpec
-from benchmark.suite import load_suite
+from benchmark import TaskSpec, records
+from benchmark.discovery.registry import Provided
+from benchmark.run.pretrain_cache import PretrainCache, key_of, key_payload
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 from plugins.finetune import FineTune
 from plugins.frozen_feature import FrozenFeature
 from plugins.multitask import MultiTask
@@ -207,7 +206,7 @@ def test_a_state_that_needs_unpickling_code_is_never_loaded(tmp_path):
 
 
 def test_a_write_that_fails_halfway_leaves_the_old_file_and_no_debris(tmp_path):
-    from benchmark.cache_files import write_atomically
+    from benchmark.data.files import write_atomically
 
     target = tmp_path / "entry.pt"
     write_atomically(target, lambda handle: handle.write(b"old"))

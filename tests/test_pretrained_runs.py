@@ -10,8 +10,8 @@ import torch
 from benchmark import records
 from benchmark.cli import main
 from benchmark.errors import SuiteError
-from benchmark.runner import Runner
-from benchmark.suite import load_suite
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 
 QUICK = """
 [hparams.finetune]
@@ -58,7 +58,7 @@ def write_suite(tmp_path, name, model: str, *, source=False, extra="", budgets="
 def lenet_checkpoint(tmp_path, seed=0) -> Path:
     from safetensors.torch import save_file
 
-    from benchmark.backbones import build_trunk
+    from benchmark import build_trunk
 
     torch.manual_seed(seed)
     path = tmp_path / f"lenet-{seed}.safetensors"
@@ -95,7 +95,7 @@ def test_a_model_without_source_runs_and_every_record_names_the_checkpoint(regis
     again = run(suite, registry, tmp_path / "out")
     assert again.already == 0 and again.ok == summary.ok
     # ... and another leaderboard row: two checkpoints are never averaged
-    from benchmark.leaderboard.cells import collect
+    from benchmark.leaderboard.collect import collect
 
     cells = collect(records.read(tmp_path / "out" / "from-file" / "records.jsonl"), "accuracy", "records")
     finetune = [label for label in cells.variants if label.startswith("finetune")]
@@ -121,7 +121,7 @@ def test_a_pair_model_overrides_the_suite_model(tmp_path):
 def test_the_target_test_set_goes_through_the_trunk_once_per_model_and_target(registry, tmp_path, monkeypatch):
     """Frozen-feature, no source, 3 budgets x 3 seeds: one forward pass over the test set in all."""
     import benchmark.models.loaded as loaded
-    from benchmark.datasets import DatasetLoader
+    from benchmark.data.loader import DatasetLoader
 
     rows = []
     original = loaded.forward_in_batches
@@ -166,15 +166,15 @@ def test_export_of_a_cell_without_a_stored_state_says_why(registry, tmp_path):
     model = "[model]\nprovider = \"builtin\"\nname = \"lenet\"\nchannels = 1\nsize = [16, 16]"
     suite = write_suite(tmp_path, "nosource", model, strategies=["finetune"], budgets="[1]", seeds="[0]")
     run(suite, registry, tmp_path / "out")
+    from benchmark import TransferbenchError
     from benchmark.models.export import export
-    from benchmark.errors import TransferbenchError
 
     with pytest.raises(TransferbenchError, match="stored none .no source split"):
         export(tmp_path / "out" / "nosource", "finetune", "to5-9", 0, tmp_path / "x.safetensors")
 
 
 def adapted(strategy_name, registry, hparams, model, support, seed=0):
-    from benchmark.strategy import Context, TaskSpec
+    from benchmark import Context, TaskSpec
 
     cls = registry.strategy(strategy_name).cls
     task = TaskSpec("transfer", (1, 16, 16), (), tuple(map(str, range(5))), 5, 2, model=model.key)
@@ -196,7 +196,7 @@ def lenet_model():
 
 @pytest.fixture
 def support():
-    from benchmark.data import LabelledData
+    from benchmark import LabelledData
 
     generator = torch.Generator().manual_seed(0)
     return LabelledData(torch.rand(10, 1, 16, 16, generator=generator), torch.arange(10) % 5,
@@ -220,7 +220,7 @@ def test_lora_trains_fresh_adapters_and_never_the_base_weights(registry, lenet_m
 def test_lora_targets_the_attention_of_a_transformers_model(registry, tmp_path, support):
     from transformers import ViTConfig, ViTImageProcessor, ViTModel
 
-    from benchmark.data import LabelledData
+    from benchmark import LabelledData
     from benchmark.models.base import ModelSpec
     from benchmark.models.resolve import load_model
 
@@ -312,7 +312,8 @@ def test_every_strategy_runs_on_a_checkpoint_trained_on_a_source_first(registry,
 
 
 def test_the_contract_battery_runs_from_a_model_where_a_strategy_can_start_from_one(registry):
-    from benchmark.testing import CHECKS, check_strategy
+    from benchmark import check_strategy
+    from benchmark.checks.contract import CHECKS
 
     ran = check_strategy(registry.strategy("target-only").cls)
     assert [name for name in ran if name.endswith("[pretrained model, no source]")] == \
@@ -320,7 +321,7 @@ def test_the_contract_battery_runs_from_a_model_where_a_strategy_can_start_from_
 
 
 def test_a_missing_checkpoint_stops_the_run_before_any_data_is_read(registry, tmp_path, capsys, monkeypatch):
-    from benchmark.datasets import DatasetLoader
+    from benchmark.data.loader import DatasetLoader
 
     suite = write_suite(tmp_path, "missing", '[model]\nprovider = "file"\npath = "absent.safetensors"\n'
                         f"architecture = {LENET}", strategies=["finetune"])
@@ -333,8 +334,8 @@ def test_a_missing_checkpoint_stops_the_run_before_any_data_is_read(registry, tm
 
 
 def test_the_pretrain_cache_keys_on_the_model(registry):
-    from benchmark.pretrain_cache import key_of, key_payload
-    from benchmark.strategy import TaskSpec
+    from benchmark import TaskSpec
+    from benchmark.run.pretrain_cache import key_of, key_payload
 
     provided = registry.strategy("finetune")
     identity = provided.cls().pretrain_identity()

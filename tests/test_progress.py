@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.progress import Progress
+from benchmark.run.progress import Progress
 
 SLOW_PLUGIN = '''
 import time
@@ -147,9 +147,8 @@ def test_sigterm_during_pretraining_stops_like_ctrl_c_keeps_finished_cells_and_s
 
 
 def test_a_warning_from_a_plugin_names_its_module(capsys):
-    from benchmark.cli import one_line_warning, warning_source
-
     import plugins.finetune as module
+    from benchmark.cli import one_line_warning, warning_source
 
     assert warning_source(module.__file__) == "plugins.finetune"
     import benchmark.records
@@ -164,7 +163,7 @@ def test_a_warning_from_a_plugin_names_its_module(capsys):
 
 
 class Phases:
-    """A stand-in for benchmark.progress.Progress that keeps every phase it is shown."""
+    """A stand-in for benchmark.run.progress.Progress that keeps every phase it is shown."""
 
     def __init__(self):
         self.seen = []
@@ -177,21 +176,23 @@ class Phases:
 def test_a_cell_shows_its_episodes_done_and_adapt_progress_is_labelled_as_the_cell(registry, tmp_path, batched):
     from dataclasses import replace
 
-    from benchmark import cells
-    from benchmark.runner import Runner, prepare_pairs, resolve_strategies
-    from benchmark.suite import load_suite
+    from benchmark.run import execute
+    from benchmark.run.prepare import prepare_pairs
+    from benchmark.run.runner import Runner
+    from benchmark.suite.check import check_strategies
+    from benchmark.suite.load import load_suite
 
     suite = load_suite(Path(__file__).parent / "suites" / "tiny.toml")
     pair = replace(suite.pairs[1], ways=5, queries=3)
     suite = replace(suite, protocol="episodic", pairs=(pair,), budgets=(2,), seeds=(0,), episodes=4,
                     strategies=("finetune",), hparams={"finetune": {"pretrain_epochs": 1, "adapt_steps": 2}})
     runner = Runner(suite, registry, tmp_path, tmp_path, show_progress=False, pretrain_cache=False)
-    (provided,) = resolve_strategies(runner.suite, runner.registry)
+    (provided,) = check_strategies(runner.suite, runner.registry)
     pairs = prepare_pairs(runner.suite, runner.loader)
     (job,), _, _ = runner.plan([provided], pairs, set())
     phases = Phases()
     settings = replace(runner.settings, batched=batched, episode_chunk=2)
-    (record,) = cells.run_job(job, pairs[job.pair], settings, phases)
+    (record,) = execute.run_job(job, pairs[job.pair], settings, phases)
     assert record["status"] == "ok"
     cell = "cell finetune / digits0-4→5-9 / seed 0 / budget 2"
     texts = [text for text, _ in phases.seen]

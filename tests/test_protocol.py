@@ -1,7 +1,7 @@
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.protocol import ClassIndex, draw_support, episodic_tasks
+from benchmark import ClassIndex, LabelledData, episodic_tasks
+from benchmark.scoring.tasks import draw_support
 
 
 def pool(n_classes=12, per_class=20):

@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmark import records
-from benchmark.runner import Runner
-from benchmark.suite import load_suite
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 
 TINY = Path(__file__).parent / "suites" / "tiny.toml"
 CELLS = 3 * 2 * 1 * 2  # the tiny suite with one seed: strategies × pairs × seeds × budgets

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import torch
 
-from benchmark import records
-from benchmark.runner import Runner
-from benchmark.strategy import Strategy
-from benchmark.suite import load_suite
+from benchmark import Strategy, records
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 
 TINY = Path(__file__).parent / "suites" / "tiny.toml"
 
@@ -98,7 +97,7 @@ def test_the_runner_scores_and_the_strategy_never_sees_query_labels(registry, wi
 
 def test_budgets_share_a_pretrain_unless_it_reads_the_task_shape(registry, tmp_path):
     """MAML meta-trains on the target's K-shot episodes: one pretrain per budget, unless `shots` fixes K."""
-    from benchmark.runner import prepare_pairs
+    from benchmark.run.prepare import prepare_pairs
 
     def jobs(hparams):
         suite = replace(load_suite(TINY).with_overrides(seeds=1, strategies=["maml"]), hparams={"maml": hparams})

@@ -9,13 +9,15 @@ import optuna.distributions as D
 import pytest
 import torch
 
-from benchmark import query_independence, records
+from benchmark import Strategy, records
 from benchmark.errors import SuiteError
-from benchmark.runner import Runner, prepare_pairs
+from benchmark.run.prepare import prepare_pairs
+from benchmark.run.runner import Runner
+from benchmark.scoring import query_independence
 from benchmark.selection import plan as selection_plan
-from benchmark.selection.protocols import PROTOCOLS, Evidence, Protocol, evidence_for
-from benchmark.strategy import Strategy
-from benchmark.suite import load_suite
+from benchmark.selection.protocols import SELECTION_PROTOCOLS, Evidence, Protocol, evidence_for
+from benchmark.suite.check import check_search
+from benchmark.suite.load import load_suite
 
 TINY = Path(__file__).parent / "suites" / "tiny.toml"
 
@@ -81,7 +83,7 @@ def test_each_protocol_scores_trials_on_its_own_split_and_the_cell_on_the_target
     named = splits(suite, registry, tmp_path)
     scored = [which(batch, named) for batch in Spy.seen]
     # trials (× folds), then the selected cell, whose first task the runner also checks for query
-    # independence: ALONE test queries one at a time and one reordered batch (benchmark.query_independence)
+    # independence: ALONE test queries one at a time and one reordered batch (benchmark.scoring.query_independence)
     assert scored == [trial_split] * (2 * folds) + ["target test"] * (1 + query_independence.ALONE + 1)
     written = records.read(tmp_path / f"tiny-{protocol}" / "records.jsonl")
     assert [r["status"] for r in written] == ["trial", "trial", "ok"]
@@ -92,7 +94,7 @@ def test_each_protocol_scores_trials_on_its_own_split_and_the_cell_on_the_target
 
 def test_no_protocol_but_oracle_is_given_the_target_test_split():
     support = test = object()
-    for name, cls in PROTOCOLS.items():
+    for name, cls in SELECTION_PROTOCOLS.items():
         evidence = evidence_for(cls(), support, None, test)
         assert (evidence.target_test is test) == (name == "oracle")
     with pytest.raises(TypeError, match="only 'oracle' may read the target test split"):
@@ -169,7 +171,7 @@ def test_a_suite_narrows_a_search_space_and_fixes_a_hyperparameter(registry, tmp
     assert "adapt_steps" in plan.space  # the strategy's own entry, not replaced
     path.write_text(path.read_text() + "lr = 3\n")
     with pytest.raises(SuiteError, match=r"narrow.toml:\d+: .*unknown hyperparameter 'lr'"):
-        selection_plan.check_search(load_suite(path), registry)
+        check_search(load_suite(path), registry)
 
 
 def test_every_strategy_declares_its_search_space_in_optuna_distributions_over_its_own_hyperparameters(registry):

@@ -1,5 +1,5 @@
-"""E stacked models run as one grouped network compute what each computes alone (benchmark.stacked),
-and the channels-last trunk computes what a plain Sequential computes (benchmark.backbones.ConvTrunk).
+"""E stacked models run as one grouped network compute what each computes alone (benchmark.toolkit.stacked),
+and the channels-last trunk computes what a plain Sequential computes (benchmark.toolkit.backbones.ConvTrunk).
 
 Float32 on small random inputs: the grouped kernels only reorder sums, measured at most
 ~3e-6 on conv4 outputs of magnitude ~1; ``TOLERANCE`` 1e-4 is far below what a wrong
@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torch.func import stack_module_state
 
-from benchmark import batched, stacked
-from benchmark.backbones import NORMS, build_classifier
+from benchmark import NORMS, batched, build_classifier
+from benchmark.toolkit import stacked
 
 TOLERANCE = 1e-4
 MODELS, BATCH = 3, 6

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.errors import SuiteError
-from benchmark.suite import load_suite
+from benchmark.suite.load import load_suite
 
 REPO = Path(__file__).resolve().parent.parent
 

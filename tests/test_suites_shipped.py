@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_formats import write_cifar10, write_hf, write_imagefolder, write_miniimagenet, write_stl10
 
 from benchmark import records
-from benchmark.datasets import DatasetLoader
+from benchmark.data.loader import DatasetLoader
 from benchmark.models.resolve import provider_for
-from benchmark.runner import Runner, prepare_pairs, resolve_strategies
-from benchmark.suite import load_suite
-from tiny_formats import write_cifar10, write_hf, write_imagefolder, write_miniimagenet, write_stl10
+from benchmark.run.prepare import prepare_pairs
+from benchmark.run.runner import Runner
+from benchmark.suite.check import check_strategies
+from benchmark.suite.load import load_suite
 
 SUITES = Path(__file__).resolve().parent.parent / "suites"
 
@@ -35,7 +37,7 @@ def run_quick(suite, registry, out, data_root):
 def test_every_shipped_suite_names_valid_hyperparameters_providers_and_options(path, registry, tmp_path):
     suite = load_suite(path)
     # hyperparameter overrides name real hyperparameters of the strategies installed here
-    resolve_strategies(replace(suite, strategies=[s for s in suite.strategies or () if s in registry.strategies] or None),
+    check_strategies(replace(suite, strategies=[s for s in suite.strategies or () if s in registry.strategies] or None),
                        registry)
     loader = DatasetLoader(registry, tmp_path)
     for pair in suite.pairs:

@@ -4,7 +4,7 @@ import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-from benchmark.text import StaticEmbeddingTrunk, token_dropout, tokenise, unpack
+from benchmark import StaticEmbeddingTrunk, token_dropout, tokenise, unpack
 
 
 @pytest.fixture(scope="module")

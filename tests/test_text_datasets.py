@@ -6,9 +6,9 @@ import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-from benchmark.datasets import DatasetLoader, DatasetSpec, InputSpec
-from benchmark.errors import DataError
-from benchmark.text import PairTokenizer, tokenizer_from_file
+from benchmark import DataError, PairTokenizer, tokenizer_from_file
+from benchmark.data.loader import DatasetLoader
+from benchmark.data.providers import DatasetSpec, InputSpec
 
 TEXT = InputSpec(modality="text", max_tokens=12)
 

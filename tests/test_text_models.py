@@ -8,7 +8,8 @@ import torch
 from safetensors.torch import save_file
 from tokenizers import Tokenizer, models, pre_tokenizers
 
-from benchmark.models.base import MissingModelError, ModelError
+from benchmark import ModelError
+from benchmark.models.base import MissingModelError
 from plugins.models.static_embedding import StaticEmbeddingModels
 
 SUITES = Path(__file__).resolve().parent.parent / "suites"
@@ -72,8 +73,8 @@ def test_missing_files_name_the_path(files):
 
 
 def test_a_text_suite_runs_end_to_end(files, registry, tmp_path):
-    from benchmark.runner import Runner
-    from benchmark.suite import load_suite
+    from benchmark.run.runner import Runner
+    from benchmark.suite.load import load_suite
 
     (files / "suite.toml").write_text('''
 name = "tiny-text"
@@ -108,9 +109,9 @@ adapt_steps = 5
 
 
 def test_a_text_pair_without_a_text_model_is_a_one_line_error(files, registry, tmp_path):
-    from benchmark.errors import DataError
-    from benchmark.runner import Runner
-    from benchmark.suite import load_suite
+    from benchmark import DataError
+    from benchmark.run.runner import Runner
+    from benchmark.suite.load import load_suite
 
     (files / "suite.toml").write_text('''
 name = "no-model"
@@ -135,8 +136,8 @@ def test_news_to_social_runs_on_tiny_data_in_the_same_formats(registry, tmp_path
     from tokenizers import normalizers, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    from benchmark.runner import Runner
-    from benchmark.suite import load_suite
+    from benchmark.run.runner import Runner
+    from benchmark.suite.load import load_suite
 
     topics = {"World": "war treaty summit minister", "Sports": "match goal league coach",
               "Business": "market shares profit bank", "Sci/Tech": "software chip research space"}

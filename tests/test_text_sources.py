@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from benchmark.errors import DataError
+from benchmark import DataError
 from plugins.datasets.text_sources import read_folders, read_spamassassin, read_table
 
 

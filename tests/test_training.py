@@ -3,10 +3,9 @@
 import pytest
 import torch
 
-from benchmark.backbones import build_classifier
-from benchmark.strategy import Context
-from benchmark.testing import _cases
-from benchmark.training import FORWARD_BATCH, forward_in_batches
+from benchmark import Context, build_classifier, forward_in_batches
+from benchmark.checks.contract import basic_cases
+from benchmark.toolkit.training import FORWARD_BATCH
 from plugins.frozen_feature import FrozenFeature
 from plugins.multitask import MultiTask
 
@@ -25,7 +24,7 @@ def test_forward_in_batches_concatenates_the_batches_in_order():
 @pytest.mark.parametrize("strategy", [FrozenFeature(adapt_steps=1), MultiTask(adapt_steps=1, source_replay=False)],
                          ids=["frozen-feature", "multitask distillation"])
 def test_a_whole_pool_support_set_goes_through_the_trunk_in_batches(strategy, tmp_path):
-    case = _cases()[0]
+    case = basic_cases()[0]
     pool = case.support.subset(torch.arange(len(case.support)).repeat(250))  # 2,500 rows, as budget "all" gives
     torch.manual_seed(0)
     strategy.model_ = build_classifier(case.task.input_shape, case.source.num_classes)  # stands in for pretrain

@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark import records
+from benchmark import Strategy, records
 from benchmark.leaderboard import latex, markdown, render, webpage
 from benchmark.leaderboard.summary import build
-from benchmark.runner import Runner
-from benchmark.strategy import Strategy
-from benchmark.suite import load_suite
+from benchmark.run.runner import Runner
+from benchmark.suite.load import load_suite
 
 TINY = Path(__file__).parent / "suites" / "tiny.toml"
 

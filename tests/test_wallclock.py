@@ -1,11 +1,11 @@
-"""`check` warns when a pretraining's outcome follows the clock (benchmark.wallclock)."""
+"""`check` warns when a pretraining's outcome follows the clock (benchmark.checks.wallclock)."""
 
 import time
 
 import torch
 
-from benchmark.strategy import Strategy
-from benchmark.wallclock import clock_dependence, fast_clock
+from benchmark import Strategy
+from benchmark.checks.wallclock import clock_dependence, fast_clock
 
 
 class Budgeted(Strategy):
@@ -57,8 +57,7 @@ import time
 
 import torch
 
-from benchmark import hookimpl
-from benchmark.strategy import Strategy
+from benchmark import Strategy, hookimpl
 
 
 class Budgeted(Strategy):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmark import records
 from benchmark.leaderboard import latex, markdown, tidy, webpage
-from benchmark.leaderboard.cells import LeaderboardError
+from benchmark.leaderboard.collect import LeaderboardError
 from benchmark.leaderboard.summary import Board, build
 
 FORMATS = ("md", "tex", "csv", "html", "png")

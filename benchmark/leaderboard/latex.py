@@ -6,7 +6,7 @@ Needs only ``\\usepackage{booktabs}``. Cells are math: ``$71.2 \\pm 3.1$``, the 
 
 import re
 
-from benchmark.leaderboard import text
+from benchmark.leaderboard import wording as text
 from benchmark.leaderboard.summary import Board, Entry, Table
 
 SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",

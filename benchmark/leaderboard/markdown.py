@@ -2,7 +2,7 @@
 
 from tabulate import tabulate
 
-from benchmark.leaderboard import text
+from benchmark.leaderboard import wording as text
 from benchmark.leaderboard.summary import Board, Entry, Table
 
 

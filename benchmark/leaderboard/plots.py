@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from benchmark.leaderboard import text
+from benchmark.leaderboard import wording as text
 from benchmark.leaderboard.summary import Board
 
 DPI = 110

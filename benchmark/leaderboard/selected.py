@@ -9,7 +9,7 @@ number of trials, the wall seconds of the search, and, where the protocol could 
 import json
 from collections import Counter
 
-from benchmark.selection.protocols import PROTOCOLS
+from benchmark.selection.protocols import SELECTION_PROTOCOLS
 
 ORACLE = "oracle"
 
@@ -51,18 +51,18 @@ def caption(records: list[dict]) -> str:
         elif asked != "fixed":
             settings[asked] = (selection.get("trials"), selection.get("sampler"), selection.get("seed"))
     if set(by_protocol) <= {"fixed"}:
-        return f"Hyperparameters: fixed ({PROTOCOLS['fixed'].reads}); none was selected on any data."
+        return f"Hyperparameters: fixed ({SELECTION_PROTOCOLS['fixed'].reads}); none was selected on any data."
     parts = []
     for asked in sorted(by_protocol):
         if asked == "fixed":
-            parts.append(f"Rows marked fixed: {PROTOCOLS['fixed'].reads}.")
+            parts.append(f"Rows marked fixed: {SELECTION_PROTOCOLS['fixed'].reads}.")
             continue
         what = f"{ORACLE.upper()}: " if asked == ORACLE else ""
         if asked not in settings:  # every cell fell back: said below
-            parts.append(f"{what}{asked} was asked for ({PROTOCOLS[asked].reads}) but could apply to no cell.")
+            parts.append(f"{what}{asked} was asked for ({SELECTION_PROTOCOLS[asked].reads}) but could apply to no cell.")
             continue
         trials, sampler, seed = settings[asked]
-        parts.append(f"{what}Hyperparameters chosen by {asked} ({PROTOCOLS[asked].reads}), "
+        parts.append(f"{what}Hyperparameters chosen by {asked} ({SELECTION_PROTOCOLS[asked].reads}), "
                      f"{trials} trials per strategy × pair × budget × seed ({sampler} sampler, seed {seed}); "
                      f"the selected trial's configuration is scored on the target test split.")
     for (asked, reason), n in sorted(fallbacks.items()):

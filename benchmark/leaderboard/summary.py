@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import rankdata
 
-from benchmark import stats
-from benchmark.leaderboard import costs, overlap, selected
-from benchmark.leaderboard.cells import Cells, Runs, collect
+from benchmark.leaderboard import costs, selected
+from benchmark.leaderboard import overlap_note as overlap
+from benchmark.leaderboard.collect import Cells, Runs, collect
 from benchmark.leaderboard.provenance import footer
+from benchmark.scoring import stats
 
 BASELINE = "target-only"
 ALPHA = 0.05  # significance level of the Holm-corrected tests against the best
@@ -142,7 +143,7 @@ def paired_differences(a: Runs, b: Runs) -> tuple[np.ndarray, str]:
     """a − b paired by seed; by episode when they share exactly one seed and both kept its episodes.
 
     Episodes pair because their seeds depend on pair, shot, seed and episode number,
-    never on the strategy (benchmark.protocol): episode i is the same task for both.
+    never on the strategy (benchmark.scoring.tasks): episode i is the same task for both.
     """
     common = sorted(set(a.values) & set(b.values))
     if len(common) == 1:

@@ -6,7 +6,7 @@ not run), so sorting is numeric and cells without a value always sort last.
 
 from html import escape
 
-from benchmark.leaderboard import text
+from benchmark.leaderboard import wording as text
 from benchmark.leaderboard.summary import Board, Entry, Table
 
 STYLE = """

@@ -114,7 +114,7 @@ class ModelProvider:
     description: ClassVar[str] = ""     # one line, shown by `transferbench list --models`
     library: ClassVar[str] = ""         # the distribution whose loader reads the weights (version in records)
     kind: ClassVar[str] = "image"       # what the trunk's inputs are: "image" [N, C, H, W] floats, or
-                                        # "text" [N, 2, L] token ids + mask (benchmark.text), with a tokenizer
+                                        # "text" [N, 2, L] token ids + mask (benchmark.data.text), with a tokenizer
     how_to_get: ClassVar[str] = ""      # shown when a checkpoint is missing
 
     def __init__(self, name: str | None = None, weights: str | None = None, base_dir: str = "."):
@@ -143,7 +143,7 @@ class ModelProvider:
         return None
 
     def tokenizer(self):
-        """Text models (``kind = "text"``): the ``benchmark.text.PairTokenizer`` that belongs to the
+        """Text models (``kind = "text"``): the ``benchmark.data.text.PairTokenizer`` that belongs to the
         weights; the pair's texts are tokenised with it. Image models: None."""
         return None
 

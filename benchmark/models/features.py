@@ -10,9 +10,9 @@ whatever the budgets and seeds; with a source split, once per source-trained tru
 import torch
 from torch import nn
 
-from benchmark.backbones import Classifier
 from benchmark.models.loaded import FeatureCache, state_digest
-from benchmark.training import fit_tensors
+from benchmark.toolkit.backbones import Classifier
+from benchmark.toolkit.training import fit_tensors
 
 
 class CachedFeatureClassifier(nn.Module):

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from benchmark.models.base import ModelProvider, Preprocessing
-from benchmark.training import forward_in_batches
+from benchmark.toolkit.training import forward_in_batches
 
 
 def tensor_digest(*tensors: torch.Tensor) -> str:
@@ -114,7 +114,7 @@ class PretrainedModel:
 
     @property
     def tokenizer(self):
-        """The text model's tokenizer (``benchmark.text.PairTokenizer``), loaded once; None for images."""
+        """The text model's tokenizer (``benchmark.data.text.PairTokenizer``), loaded once; None for images."""
         if not hasattr(self, "_tokenizer"):
             self._tokenizer = self.provider.tokenizer()
         return self._tokenizer

@@ -1,14 +1,12 @@
 """From a suite's model tables to ``PretrainedModel`` objects, checked before any data is read."""
 
-import inspect
 from dataclasses import replace
 
-from benchmark.datasets import InputSpec
-from benchmark.errors import PluginError, SuiteError, did_you_mean
-from benchmark.input_check import input_problem
+from benchmark.data.providers import InputSpec
+from benchmark.errors import PluginError, SuiteError
 from benchmark.models.base import ModelError, ModelSpec
 from benchmark.models.loaded import PretrainedModel
-from benchmark.strategy import init_param_names
+from benchmark.suite.check import check_model_options, input_problem
 
 
 def provider_for(spec: ModelSpec, registry):
@@ -18,18 +16,7 @@ def provider_for(spec: ModelSpec, registry):
         cls = registry.model(spec.provider).cls
     except PluginError as error:
         raise SuiteError(f"{where}: {error}") from None
-    known = [k for k in init_param_names(cls) if k not in ("name", "weights", "base_dir")]
-    unknown = [k for k in spec.options if k not in known]
-    if unknown:
-        raise SuiteError(f"{where}: model provider '{spec.provider}' has no option '{unknown[0]}'"
-                         f"{did_you_mean(unknown[0], known)}; it takes name, weights"
-                         f"{', ' + ', '.join(known) if known else ''}")
-    required = [p.name for p in inspect.signature(cls.__init__).parameters.values()
-                if p.default is inspect.Parameter.empty and p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD]
-    absent = [name for name in required if name not in ("name", "weights") and name not in spec.options
-              or name == "name" and spec.name is None]
-    if absent:
-        raise SuiteError(f"{where}: model provider '{spec.provider}' needs '{absent[0]}'")
+    check_model_options(spec, cls)
     kwargs = {"weights": spec.weights, "base_dir": spec.base_dir, **spec.options}
     if spec.name is not None:
         kwargs["name"] = spec.name

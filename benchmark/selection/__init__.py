@@ -10,6 +10,6 @@ Search spaces are optuna distributions and trials are drawn by optuna's seeded s
 heavy: the runner imports plan / search where it needs them.
 """
 
-from benchmark.selection.config import PROTOCOL_NAMES, Selection
+from benchmark.selection.config import SELECTION_PROTOCOL_NAMES, Selection
 
-__all__ = ["PROTOCOL_NAMES", "Selection"]
+__all__ = ["SELECTION_PROTOCOL_NAMES", "Selection"]

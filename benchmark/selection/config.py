@@ -21,7 +21,7 @@ import optuna.distributions as D
 
 from benchmark.errors import did_you_mean
 
-PROTOCOL_NAMES = ("fixed", "source-val", "target-val", "oracle")
+SELECTION_PROTOCOL_NAMES = ("fixed", "source-val", "target-val", "oracle")
 SAMPLERS = ("random", "tpe")
 SELECTION_KEYS = {"protocol", "trials", "sampler", "seed"}
 RANGE_KEYS = {"low", "high", "log", "step"}
@@ -43,9 +43,9 @@ def check_selection(protocol: str | None = None, trials: int | None = None,
                     where: tuple[str, str] = ("--selection", "--trials")) -> None:
     """Raise ValueError on a protocol name or trial count that cannot work; ``where`` names the two
     settings (command-line options, or the suite's keys)."""
-    if protocol is not None and protocol not in PROTOCOL_NAMES:
-        raise ValueError(f"{where[0]} must be one of {', '.join(PROTOCOL_NAMES)}, got '{protocol}'"
-                         f"{did_you_mean(protocol, PROTOCOL_NAMES)}")
+    if protocol is not None and protocol not in SELECTION_PROTOCOL_NAMES:
+        raise ValueError(f"{where[0]} must be one of {', '.join(SELECTION_PROTOCOL_NAMES)}, got '{protocol}'"
+                         f"{did_you_mean(protocol, SELECTION_PROTOCOL_NAMES)}")
     if trials is not None and (not isinstance(trials, int) or isinstance(trials, bool) or trials < 1):
         raise ValueError(f"{where[1]} must be a positive integer, got {trials!r}")
 
@@ -59,7 +59,7 @@ def parse_selection(table, check) -> Selection:
     try:
         check_selection(selection.protocol, selection.trials, ("[selection] protocol", "[selection] trials"))
     except ValueError as error:
-        check.fail(str(error), "protocol" if selection.protocol not in PROTOCOL_NAMES else "trials")
+        check.fail(str(error), "protocol" if selection.protocol not in SELECTION_PROTOCOL_NAMES else "trials")
     if selection.sampler not in SAMPLERS:
         check.fail(f"[selection] sampler must be one of {', '.join(SAMPLERS)}, got '{selection.sampler}'"
                    f"{did_you_mean(str(selection.sampler), SAMPLERS)}", "sampler")

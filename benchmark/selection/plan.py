@@ -5,7 +5,8 @@
     job.selection = job_plan(...)              # None under "fixed": the job runs as it always did
 """
 
-from dataclasses import replace
+import json
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import optuna
@@ -13,12 +14,31 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from benchmark import records
-from benchmark.data import LabelledData
-from benchmark.errors import did_you_mean
-from benchmark.protocol import derive_seed
+from benchmark.data.labelled import LabelledData
+from benchmark.scoring.tasks import derive_seed
 from benchmark.selection.config import Selection, space_for
-from benchmark.selection.protocols import HOLD_OUT
-from benchmark.selection.search import Plan
+from benchmark.selection.protocols import HOLD_OUT, SELECTION_PROTOCOLS
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A job's search: plain data, sent to a Ray worker with the job."""
+
+    protocol: str
+    trials: int
+    sampler: str
+    seed: int
+    space: dict                  # {hyperparameter: optuna distribution}
+    base: dict                   # every hyperparameter a trial does not draw: defaults, [hparams], fixed [search]
+    cell: str                    # what identifies the selected cell in records.cell_key
+    recorded: dict = field(default_factory=dict)  # (budget label, trial index) -> {"hparams", "score"}
+
+    def describe(self) -> dict:
+        protocol = SELECTION_PROTOCOLS[self.protocol]
+        return {"protocol": self.protocol, "reads": protocol.reads, "trials": self.trials,
+                "sampler": self.sampler, "seed": self.seed, "cell": self.cell,
+                "space": {name: json.loads(optuna.distributions.distribution_to_json(d))
+                          for name, d in sorted(self.space.items())}}
 
 
 def split_source(source: LabelledData, seed: int) -> tuple[LabelledData, LabelledData]:
@@ -59,24 +79,6 @@ def recorded_trials(path) -> dict:
         found.setdefault(key, {})[(record["budget"], record["trial"]["index"])] = {
             "hparams": record["hparams"], "score": record["trial"]["score"], "wall_s": record.get("wall_s")}
     return found
-
-
-def check_search(suite, registry) -> None:
-    """Every [search.<strategy>] names an installed strategy and its hyperparameters (SuiteError, file:line)."""
-    from benchmark.suite import _Checker  # the suite's own file:line errors
-
-    if not suite.search:
-        return
-    check = _Checker(suite.path, suite.path.read_text(encoding="utf-8") if suite.path.exists() else "")
-    for name, overrides in suite.search.items():
-        if name not in registry.strategies:
-            check.fail(f"[search.{name}] names no installed strategy{did_you_mean(name, registry.strategies)}",
-                       f"search.{name}")
-        try:
-            space_for(registry.strategies[name].cls, overrides)
-        except ValueError as error:
-            check.fail(str(error), next(iter(k for k in overrides if k not in
-                                             registry.strategies[name].cls.param_names()), None))
 
 
 def job_plan(suite, provided, hparams: dict, pair: str, seed: int, recorded: dict, setup: tuple = ()) -> Plan | None:

@@ -20,14 +20,14 @@ from typing import ClassVar
 import torch
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
-from benchmark.data import LabelledData
+from benchmark.data.labelled import LabelledData
 
 MAX_FOLDS = 5        # folds of the cross-validation over a small support set
 CV_UP_TO_SHOTS = 20  # above this many examples per class one held-out split (20%) suffices
 HOLD_OUT = 0.2       # share held out when a single split is used (source-val, large supports)
 
 
-class NotApplicable(Exception):
+class CannotSelect(Exception):
     """A protocol that cannot score this cell (e.g. target-val at k = 1); the message says why."""
 
 
@@ -65,7 +65,7 @@ class Fixed(Protocol):
     reads = "the strategies' defaults and the suite's [hparams]"
 
     def folds(self, evidence, seed):
-        raise NotApplicable("the fixed protocol searches nothing")
+        raise CannotSelect("the fixed protocol searches nothing")
 
 
 def relabelled(data: LabelledData, classes: tuple) -> LabelledData:
@@ -73,7 +73,7 @@ def relabelled(data: LabelledData, classes: tuple) -> LabelledData:
     index = {name: i for i, name in enumerate(data.classes)}
     missing = [c for c in classes if c not in index]
     if missing:
-        raise NotApplicable(f"the source has no class {', '.join(map(str, missing[:5]))}: source and target "
+        raise CannotSelect(f"the source has no class {', '.join(map(str, missing[:5]))}: source and target "
                             f"do not share a label space, so a held-out source split cannot score a target predictor")
     mapping = torch.full((len(data.classes),), -1, dtype=torch.long)  # source label -> target label or -1
     for target_label, name in enumerate(classes):
@@ -89,7 +89,7 @@ class SourceVal(Protocol):
 
     def folds(self, evidence, seed):
         if evidence.source_validation is None:
-            raise NotApplicable("no held-out source split was prepared")
+            raise CannotSelect("no held-out source split was prepared")
         return [Fold(evidence.support, relabelled(evidence.source_validation, evidence.support.classes))]
 
 
@@ -103,7 +103,7 @@ class TargetVal(Protocol):
         labels = support.labels.numpy()
         shots = int(torch.bincount(support.labels, minlength=support.num_classes).min())
         if shots < 2:
-            raise NotApplicable(f"k = {shots}: no labelled target example is left to validate on "
+            raise CannotSelect(f"k = {shots}: no labelled target example is left to validate on "
                                 f"(cross-validation needs at least 2 per class)")
         if shots <= CV_UP_TO_SHOTS:
             splitter = StratifiedKFold(min(shots, MAX_FOLDS), shuffle=True, random_state=seed % 2**32)
@@ -123,7 +123,7 @@ class Oracle(Protocol):
         return [Fold(evidence.support, evidence.target_test)]
 
 
-PROTOCOLS = {cls.name: cls for cls in (Fixed, SourceVal, TargetVal, Oracle)}
+SELECTION_PROTOCOLS = {cls.name: cls for cls in (Fixed, SourceVal, TargetVal, Oracle)}
 
 
 def evidence_for(protocol: Protocol, support: LabelledData, source_validation: LabelledData | None,

@@ -2,8 +2,7 @@
 
 import torch
 
-from benchmark import hookimpl
-from benchmark.strategy import Strategy
+from benchmark import Strategy, hookimpl
 
 
 class NearestCentroid(Strategy):

@@ -12,8 +12,7 @@ class mean ("prototype") of the support embeddings. No package needed:
 import torch
 from torch import nn
 
-from benchmark.errors import NotApplicable
-from benchmark.strategy import Strategy
+from benchmark import NotApplicable, Strategy
 
 
 class ProtoNet(Strategy):

@@ -16,10 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError, did_you_mean
-from benchmark.text import TextData
+from benchmark import DataError, DatasetProvider, LabelledData, TextData, did_you_mean
 from plugins.datasets.images import stack_images, to_chw
 
 

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError
+from benchmark import DataError, DatasetProvider, LabelledData
 from plugins.datasets.images import stack_images, to_chw
 
 

@@ -8,8 +8,7 @@ sizes are resized one by one to the pair's declared size on the way in, as float
 import numpy as np
 import torch
 
-from benchmark import shifts
-from benchmark.errors import DataError
+from benchmark import DataError, to_shape
 
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
@@ -43,7 +42,7 @@ def stack_images(images, size: tuple[int, int]) -> torch.Tensor:
     out = torch.empty((len(images), channels, *size), dtype=torch.float32)
     for i, image in enumerate(images):
         image = image.float() / 255.0 if image.dtype == torch.uint8 else image
-        out[i] = shifts.to_shape(image[None], channels, tuple(size))[0]
+        out[i] = to_shape(image[None], channels, tuple(size))[0]
     return out
 
 

@@ -10,9 +10,7 @@ official kmnist_classmap.csv (0 = お o ... 9 = を wo).
 import numpy as np
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError
+from benchmark import DataError, DatasetProvider, LabelledData
 
 CLASSES = ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")
 SPLITS = ("train", "test")

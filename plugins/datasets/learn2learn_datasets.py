@@ -16,9 +16,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError, did_you_mean
+from benchmark import DataError, DatasetProvider, LabelledData, did_you_mean
 from plugins.datasets.images import class_names, stack_images, to_chw
 
 MODES = {"train": "train", "validation": "validation", "val": "validation", "test": "test", "all": "all"}

@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError
+from benchmark import DataError, DatasetProvider, LabelledData
 from plugins.datasets.images import class_names
 
 PREFIX = {"train": "train", "test": "t10k"}

@@ -14,7 +14,7 @@ Splits:
 Images come out as uint8 [N, 1, 105, 105] with ink 255 on a black background (ink = 1 after
 scaling, as in Finn et al.'s and Snell et al.'s loaders); when the pair's size is another, as
 float [N, 1, H, W] in [0, 1], each character's drawings resized as the loader resizes every
-split (``benchmark.shifts.to_shape``: the same values), so the 105x105 split is never held
+split (``benchmark.data.shifts.to_shape``: the same values), so the 105x105 split is never held
 whole (trainval: 1.06 GB as uint8, 0.30 GB at 28x28 in float). A rotation turns the image counter-
 clockwise (as PIL's ``Image.rotate`` does in Snell et al.'s loader), exactly, by ``torch.rot90``.
 """
@@ -25,10 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider
-from benchmark.shifts import to_shape
-from benchmark.errors import DataError
+from benchmark import DataError, DatasetProvider, LabelledData, to_shape
 
 LAKE_SPLITS = ("background", "evaluation")
 VINYALS_SPLITS = ("train", "val", "test", "trainval")

@@ -5,9 +5,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider, slice_each_class
-from benchmark.errors import DataError
+from benchmark import DataError, DatasetProvider, LabelledData, slice_each_class
 
 
 class SklearnDigits(DatasetProvider):

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError
-from benchmark.text import TextData
+from benchmark import DataError, DatasetProvider, TextData
 from plugins.datasets.text_sources import read_spamassassin, spamassassin_archive
 
 

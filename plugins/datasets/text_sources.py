@@ -14,7 +14,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from benchmark.errors import DataError, did_you_mean
+from benchmark import DataError, did_you_mean
 from plugins.datasets.mail import mail_to_text
 
 SPAMASSASSIN_SETS = ("easy_ham", "easy_ham_2", "hard_ham", "spam", "spam_2")

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark.datasets import DatasetProvider
-from benchmark.text import TextData
+from benchmark import DatasetProvider, TextData
 from plugins.datasets.text_sources import read_folders, read_table
 
 

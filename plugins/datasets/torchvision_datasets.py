@@ -16,11 +16,10 @@ set the argument the split decides. Nothing is ever downloaded.
 
 import inspect
 import numbers
+
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError, did_you_mean
+from benchmark import DataError, DatasetProvider, LabelledData, did_you_mean
 from plugins.datasets.images import class_names, stack_images, to_chw
 
 BOOLEAN_SPLITS = {"train": {"train": True, "test": False}, "background": {"background": True, "evaluation": False}}

@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.data import LabelledData
-from benchmark.datasets import DatasetProvider
-from benchmark.errors import DataError
+from benchmark import DataError, DatasetProvider, LabelledData
 
 SPLITS = ("train", "test")
 FORMATS = ("auto", "h5", "esl")

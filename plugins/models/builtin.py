@@ -1,4 +1,4 @@
-"""builtin: the backbones of ``benchmark.backbones`` (lenet, conv4, resnet18), random initialisation.
+"""builtin: the backbones of ``benchmark.toolkit.backbones`` (lenet, conv4, resnet18), random initialisation.
 
 What strategies build when a suite names no model; as a ``[model]`` table it makes the
 architecture explicit (and gives the ``file`` provider an architecture to load exports into)::
@@ -11,14 +11,12 @@ architecture explicit (and gives the ``file`` provider an architecture to load e
 """
 
 import benchmark
-from benchmark.backbones import BACKBONES, NORMS, build_trunk
-from benchmark.errors import did_you_mean
-from benchmark.models.base import ModelError, ModelProvider, Preprocessing
+from benchmark import BACKBONES, NORMS, ModelError, ModelProvider, Preprocessing, build_trunk, did_you_mean
 
 
 class BuiltinModels(ModelProvider):
     name = "builtin"
-    description = "lenet / conv4 / resnet18 from benchmark.backbones, random initialisation (no weights)."
+    description = "lenet / conv4 / resnet18 from benchmark.toolkit.backbones, random initialisation (no weights)."
     library = "transferbench"
 
     def __init__(self, name="lenet", weights=None, base_dir=".", channels=1, size=(28, 28), hidden=64,

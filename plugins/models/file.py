@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark.models.base import ModelError, ModelProvider, Preprocessing, load_matching
+from benchmark import ModelError, ModelProvider, Preprocessing, load_matching
 
 HEAD_PREFIX = "head."
 

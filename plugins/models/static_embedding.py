@@ -9,15 +9,14 @@
     trainable = true                                       # false: the embedding is frozen in every strategy
     # weights = "none": the same architecture (vocabulary x dim) from random initialisation (N(0, 1))
 
-The trunk (``benchmark.text.StaticEmbeddingTrunk``) maps packed text [N, 2, L] to the
+The trunk (``benchmark.data.text.StaticEmbeddingTrunk``) maps packed text [N, 2, L] to the
 mask-weighted mean of its token vectors [N, D], as WordLlama (Miller 2024) does. The
 tokenizer's vocabulary must have as many tokens as the matrix has rows.
 """
 
 from safetensors import safe_open
 
-from benchmark.models.base import ModelError, ModelProvider, Preprocessing
-from benchmark.text import StaticEmbeddingTrunk, tokenizer_from_file
+from benchmark import ModelError, ModelProvider, Preprocessing, StaticEmbeddingTrunk, tokenizer_from_file
 
 
 class StaticEmbeddingModels(ModelProvider):

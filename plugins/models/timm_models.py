@@ -12,8 +12,7 @@ drops the classifier; ``num_classes=0`` makes the model return its pooled featur
 [N, num_features]. Preprocessing is ``timm.data.resolve_data_config`` of the model.
 """
 
-from benchmark.errors import did_you_mean
-from benchmark.models.base import ModelError, ModelProvider, Preprocessing
+from benchmark import ModelError, ModelProvider, Preprocessing, did_you_mean
 
 
 class TimmModels(ModelProvider):

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from torch import nn
 
-from benchmark.errors import did_you_mean
-from benchmark.models.base import ModelError, ModelProvider, Preprocessing, load_matching
+from benchmark import ModelError, ModelProvider, Preprocessing, did_you_mean, load_matching
 
 CLASSIFIER_ATTRIBUTES = ("fc", "classifier", "heads", "head")
 

@@ -13,7 +13,7 @@ is a text encoder (``kind = "text"``): see ``plugins/models/transformers_text.py
 
 from torch import nn
 
-from benchmark.models.base import ModelError, ModelProvider, Preprocessing, feature_dim_of
+from benchmark import ModelError, ModelProvider, Preprocessing, feature_dim_of
 from plugins.models.transformers_text import TextEncoder, check_text, is_text_encoder, text_tokenizer
 
 

@@ -8,7 +8,7 @@
 A directory with tokenizer files and no ``preprocessor_config.json`` is a text encoder:
 ``AutoModel.from_pretrained(dir, local_files_only=True)`` with
 ``AutoTokenizer.from_pretrained(dir, local_files_only=True)``, whose ids the pair's texts are
-tokenised into. The trunk maps packed text [N, 2, L] (``benchmark.text``) to [N, hidden size].
+tokenised into. The trunk maps packed text [N, 2, L] (``benchmark.data.text``) to [N, hidden size].
 """
 
 from pathlib import Path
@@ -16,8 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.models.base import ModelError, sha256_of
-from benchmark.text import PairTokenizer, unpack
+from benchmark import ModelError, PairTokenizer, sha256_of, unpack
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spiece.model", "vocab.json")
 POOLINGS = ("cls", "mean")

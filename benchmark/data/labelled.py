@@ -1,0 +1,69 @@
+"""The tensors strategies see: a labelled set of images or texts, and its content fingerprint."""
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    """Inputs with integer labels that index ``classes``.
+
+    inputs: images [N, C, H, W] float32, already brought to the pair's declared shape, or
+            texts [N, 2, L] int64: token ids and attention mask packed (``benchmark.data.text``).
+    labels: [N] int64 in [0, len(classes)).
+    """
+
+    inputs: torch.Tensor      # images [N, C, H, W] float32, or texts [N, 2, L] int64 (ids, mask)
+    labels: torch.Tensor      # [N] int64 indices into classes
+    classes: tuple[str, ...]  # class names; label i is classes[i]
+    name: str = ""            # what the data is, for messages (e.g. "mnist train")
+
+    def __post_init__(self):
+        if self.inputs.dim() != 4 and not (self.inputs.dim() == 3 and self.inputs.shape[1] == 2):
+            raise ValueError(f"{self.name or 'data'}: inputs must be images [N, C, H, W] or texts [N, 2, L], "
+                             f"got shape {tuple(self.inputs.shape)}")
+        if self.labels.shape != (len(self.inputs),):
+            raise ValueError(f"{self.name or 'data'}: {len(self.inputs)} inputs but labels of shape {tuple(self.labels.shape)}")
+        if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= len(self.classes)):
+            raise ValueError(f"{self.name or 'data'}: labels outside [0, {len(self.classes)})")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def num_classes(self) -> int:
+        """len(classes): predictors score this many classes."""
+        return len(self.classes)
+
+    @property
+    def modality(self) -> str:
+        """ "image" for inputs [N, C, H, W], "text" for [N, 2, L]."""
+        return "image" if self.inputs.dim() == 4 else "text"
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One input's shape: (C, H, W) or (2, L)."""
+        return tuple(self.inputs.shape[1:])
+
+    def subset(self, index: torch.Tensor, name: str | None = None) -> "LabelledData":
+        """The rows ``index`` selects (a [M] index or [N] bool mask, on the data's device), same classes."""
+        return LabelledData(self.inputs[index], self.labels[index], self.classes, name or self.name)
+
+    def with_labels(self, labels: torch.Tensor, classes: tuple[str, ...]) -> "LabelledData":
+        """The same inputs with other labels [N] and class names."""
+        return LabelledData(self.inputs, labels, classes, self.name)
+
+    def to(self, device) -> "LabelledData":
+        """Inputs and labels on ``device`` (the same tensors when already there)."""
+        return LabelledData(self.inputs.to(device), self.labels.to(device), self.classes, self.name)
+
+
+def fingerprint(data: LabelledData) -> str:
+    """A short content hash of exactly what a strategy sees (pixels, labels, class names)."""
+    digest = hashlib.sha256()
+    digest.update(repr((tuple(data.inputs.shape), data.classes)).encode())
+    digest.update(data.inputs.contiguous().cpu().numpy().tobytes())
+    digest.update(data.labels.contiguous().cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]

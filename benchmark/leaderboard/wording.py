@@ -1,0 +1,168 @@
+"""Wording every format shares: titles, captions, number formats and the marks' meanings.
+
+Numbers are percentages of the metric (one decimal) and gains are percentage points
+(signed). Marks: best mean in bold; ≈ tied with best; ↓ negative transfer; ? a comparison
+that could not be made (fewer than two paired runs): neither tied nor worse.
+"""
+
+import math
+
+from benchmark.leaderboard import overlap_note as overlap
+from benchmark.leaderboard.summary import ALPHA, BASELINE, Board, Entry, Estimate, Table
+
+TIED = "≈"
+NEGATIVE = "↓"
+NOT_TESTED = "?"
+NOT_RUN = "—"
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def points(value: float) -> str:
+    """Signed percentage points; a gain that rounds to zero has no sign ("0.0", never "-0.0")."""
+    text = f"{100 * value:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
+
+
+def half_width(estimate: Estimate) -> str | None:
+    """The CI's half-width in the same units (t and normal intervals are symmetric)."""
+    return f"{100 * (estimate.high - estimate.mean):.1f}" if estimate.has_ci else None
+
+
+def marks(entry: Entry) -> str:
+    return (TIED if entry.tied_with_best else "") + (NEGATIVE if entry.negative_transfer else "") + \
+        (NOT_TESTED if entry.not_tested else "")
+
+
+def gain_marks(entry: Entry) -> str:
+    return (NEGATIVE if entry.negative_transfer else "") + (NOT_TESTED if entry.gain_not_tested else "")
+
+
+def status_word(entry: Entry) -> str:
+    return "failed" if entry.failed else "skipped"
+
+
+def no_value(entry: Entry | None, gain: bool = False) -> str | None:
+    """What a cell shows instead of a number ("failed", "skipped", or — for not run / no paired
+    baseline), or None when it has one."""
+    if entry is None:
+        return NOT_RUN
+    if entry.score is None:
+        return status_word(entry)
+    if gain and entry.gain is None:
+        return NOT_RUN
+    return None
+
+
+def partial_note(entry: Entry) -> str:
+    """'(1 failed)' where some seeds of a cell with a score failed or were skipped, else ''."""
+    parts = [f"{n} {word}" for n, word in ((entry.failed, "failed"), (entry.skipped, "skipped")) if n]
+    return f"({', '.join(parts)})" if entry.score and parts else ""
+
+
+def rank_columns(table: Table) -> list[str]:
+    """["mean rank"] where the table ranks anything, else [] (no column of blanks)."""
+    return ["mean rank"] if table.compared else []
+
+
+def rank_text(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.2f}"
+
+
+def seconds_text(value: float | None) -> str:
+    """'12.3'; 'not recorded' where no record says it (leaderboard.costs); '' without a successful cell."""
+    if value is None:
+        return "not recorded"
+    return "" if math.isnan(value) else f"{value:.1f}"
+
+
+def title(board: Board) -> str:
+    return f"transferbench leaderboard: {board.suite}"
+
+
+def budget_phrase(board: Board, budget: str) -> str:
+    if "episodic" in board.protocol:
+        return f"{budget}-shot episodes" if budget != "all" else "all support examples"
+    return "all labelled target examples" if budget == "all" else \
+        f"k = {budget} labelled target example{'s' if budget != '1' else ''} per class"
+
+
+def table_title(board: Board, table: Table) -> str:
+    return f"{board.metric}, {budget_phrase(board, table.budget)}"
+
+
+def _n_phrase(ns: dict) -> str:
+    """'95% CI, t-distribution over seeds (n = 3)' for each CI method present."""
+    parts = []
+    for method, values in ns.items():
+        n = str(values[0]) if len(values) == 1 else f"{values[0]}–{values[-1]}"
+        parts.append(f"{method} (n = {n})")
+    return "; ".join(parts) or "no interval (a single run per cell)"
+
+
+def caption(board: Board, table: Table) -> str:
+    tests = " / ".join(table.tests()) or "paired test"
+    ns = table.score_ns()
+    pieces = [f"{board.metric} (%), {budget_phrase(board, table.budget)}: "
+              + (f"mean ± half-width of the {_n_phrase(ns)}." if ns else
+                 "mean of one run per cell (no interval).")]
+    if table.compared:
+        not_tested = any(e.not_tested for e in table.entries.values())
+        pieces += ["Best mean per column in bold;",
+                   f"{TIED} tied with best: not significantly worse than it ({tests}, two-sided, paired by seed or "
+                   f"episode, Holm-corrected across this table, α = {ALPHA}){';' if board.baseline or not_tested else '.'}"]
+        if not_tested:
+            pieces.append(f"{NOT_TESTED} not tested against the best: fewer than two paired runs (seeds, or episodes "
+                          f"of one seed) in common with it, so no test was made; neither tied nor worse"
+                          f"{';' if board.baseline else '.'}")
+        if board.baseline:
+            pieces.append(f"{NEGATIVE} negative transfer: the 95% CI of the gain over {BASELINE}, paired, "
+                          f"lies wholly below 0.")
+        pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank).")
+    else:
+        pieces.append("One strategy per column: nothing is compared, so no best, ties or ranks.")
+    if not board.baseline:
+        pieces.append(f"No {BASELINE} records: no gains over it, so no gain table and no gain heat map.")
+    if table.transductive:
+        pieces.append("Rows marked transductive score the queries jointly (the query set shapes each score); they "
+                      "form their own section below the others, ranked and compared only among themselves.")
+    pieces.append("Pretrain s = mean wall-clock seconds per pretrained state, counted once whichever cell ran it "
+                  "or restored it from the cache; adapt s = mean wall-clock seconds of a cell's adaptation and "
+                  "evaluation; not recorded: records older than these fields. "
+                  f"failed / skipped: no successful run; {NOT_RUN}: not run.")
+    pieces += [board.selection, board.notes, overlap_note(board, table)]
+    return " ".join(piece for piece in pieces if piece)
+
+
+def oracle_mark(board: Board, entry: Entry | None) -> str:
+    """"oracle" on every cell of a row tuned on the target test split, else ''."""
+    return "oracle" if entry is not None and entry.variant in board.cells.variants and \
+        board.cells.variants[entry.variant].oracle else ""
+
+
+def search_text(table: Table, variant: str) -> str:
+    """'64 trials, 812 s': the cost of the row's searches in this table; '' where nothing was searched."""
+    trials, seconds = table.search.get(variant, (0, 0.0))
+    return f"{trials} trials, {seconds:.0f} s" if trials else ""
+
+
+def gain_caption(board: Board, table: Table) -> str:
+    return (f"Gain over {board.baseline} in {board.metric} percentage points, "
+            f"{budget_phrase(board, table.budget)}: mean difference ± half-width of the "
+            f"{_n_phrase(table.gain_ns())}, paired by seed (by episode within a single seed). "
+            f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run."
+            + (f" {NOT_TESTED} a single paired run: no interval, negative transfer not tested."
+               if any(e.gain_not_tested for e in table.entries.values()) else "")
+            + (f" {overlap_note(board, table)}" if overlap_note(board, table) else ""))
+
+
+def overlap_note(board: Board, table: Table) -> str:
+    """What the table's pairs score that they also learned from (allowed by the suite); '' if nothing."""
+    return overlap.note({pair: found for pair, found in board.overlap.items() if pair in table.pairs})
+
+
+def gain_rows(board: Board, table: Table) -> list:
+    return [v for v in table.rows if v != board.baseline]
+
