@@ -100,7 +100,8 @@ def cmd_run(args) -> int:
     plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist} {short(version)})"
                         if version.startswith("sha256:") else f"{name} ({dist}-{version})"
                         for name, dist, version in registry.plugins)
-    print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pairs, seeds {list(suite.seeds)}, "
+    print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pair{'s' if len(suite.pairs) != 1 else ''}, "
+          f"seeds {list(suite.seeds)}, "
           f"budgets {[b or 'all' for b in suite.budgets]}\nplugins: {plugins}")
     if suite.selection.searches:
         print(f"hyperparameters chosen by {suite.selection.protocol}: {suite.selection.trials} trials per cell, "
@@ -111,21 +112,38 @@ def cmd_run(args) -> int:
                     threads=args.threads, cell_timeout=args.cell_timeout,
                     pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None,
                     dataset_cache_dir=args.dataset_cache)
+    if is_published(Path(args.out)):
+        print(f"note: --out {args.out} is what this repository publishes (results/published.toml); "
+              f"a run of your own belongs in {DEFAULT_OUT}/, the default")
     if args.dry_run:
-        cells, already = runner.pending()
-        print(f"{len(cells)} cells to run, {already} already recorded -> {runner.records_path}")
-        for strategy, count in sorted(Counter(cell.split(" / ")[0] for cell in cells).items()):
-            print(f"  {strategy}: {count} cells")
-        return 0
+        return print_pending(*runner.pending(), runner.records_path)
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
           f"{f'{summary.trials} trials, ' if summary.trials else ''}"
-          f"{summary.already} already recorded -> {runner.records_path}")
+          f"{summary.already} already recorded -> {runner.records_path}\n"
+          f"render its leaderboard: transferbench leaderboard {runner.records_path.parent}")
     for note, cells in summary.skip_notes.items():
         print(f"  skipped ({cells} cells): {note}")
     for line in summary.failed:
         print(f"  failed: {line}", file=sys.stderr)
     return summary.exit_code
+
+
+def is_published(out: Path) -> bool:
+    """Whether ``out`` is the results/ folder of the transferbench checkout (what it publishes)."""
+    checkout = Path(__file__).resolve().parent.parent
+    return out.resolve() == checkout / "results" and (checkout / "results" / "published.toml").exists()
+
+
+def print_pending(cells: list, already: int, records_path: Path) -> int:
+    """``run --dry-run``: how many cells would run, per strategy, and why recorded ones would run again."""
+    print(f"{len(cells)} cells to run, {already} already recorded -> {records_path}")
+    for strategy in sorted({job.provided.name for job, _, _ in cells}):
+        mine = [why for job, _, why in cells if job.provided.name == strategy]
+        again = Counter(why for why in mine if why)
+        print(f"  {strategy}: {len(mine)} cells" + "".join(f"; {count} recorded before under other settings: {why}"
+                                                          for why, count in again.most_common()))
+    return 0
 
 
 def comma_list(value: str | None) -> list[str] | None:
@@ -301,6 +319,9 @@ def main(argv=None) -> int:
     try:
         with warnings.catch_warnings():  # restores the warnings machinery when we return
             warnings.showwarning = one_line_warning
+            # A plugin's old import path warns from the plugin's module, where Python hides
+            # DeprecationWarnings by default: its author should see the public name to use.
+            warnings.filterwarnings("default", category=DeprecationWarning, message=r"benchmark\.\S+ is deprecated")
             return args.func(args)
     except TransferbenchError as error:
         print(f"transferbench: error: {error}", file=sys.stderr)

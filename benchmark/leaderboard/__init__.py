@@ -1,6 +1,6 @@
 """Leaderboards are a pure function of records.jsonl: regenerating them never trains anything.
 
-    records ──cells.collect──► latest run per variant × pair × budget × seed
+    records ──collect.collect──► latest run per variant × pair × budget × seed
             ──summary.build──► Board: per budget, estimates, gains, paired tests, ranks
             ──markdown / latex / tidy / webpage / plots──► files next to the records
 

@@ -149,9 +149,11 @@ def search_text(table: Table, variant: str) -> str:
 
 
 def gain_caption(board: Board, table: Table) -> str:
+    ns = table.gain_ns()
+    spread = f"mean difference ± half-width of the {_n_phrase(ns)}" if ns else \
+        "difference of one paired run per cell (no interval)"
     return (f"Gain over {board.baseline} in {board.metric} percentage points, "
-            f"{budget_phrase(board, table.budget)}: mean difference ± half-width of the "
-            f"{_n_phrase(table.gain_ns())}, paired by seed (by episode within a single seed). "
+            f"{budget_phrase(board, table.budget)}: {spread}, paired by seed (by episode within a single seed). "
             f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run."
             + (f" {NOT_TESTED} a single paired run: no interval, negative transfer not tested."
                if any(e.gain_not_tested for e in table.entries.values()) else "")

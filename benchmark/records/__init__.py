@@ -19,5 +19,5 @@ from benchmark.records.record import FIELDS, SCHEMA, Record, environment, make
 from benchmark.records.store import Log, append, locked, no_records_here, parse_line, read, suite_folders, to_line
 
 __all__ = ["CELL_FIELDS", "FIELDS", "SCHEMA", "UNRECORDED", "Log", "Record", "append", "cell_key", "data_key",
-           "environment", "hparams_key", "locked", "make", "model_key", "no_records_here", "parse_line",
+           "environment", "hparams_key", "identity_difference", "locked", "make", "model_key", "no_records_here", "parse_line",
            "protocol_settings_key", "read", "setup_key", "suite_folders", "to_line"]

@@ -58,3 +58,21 @@ def cell_key(record: dict) -> tuple:
     return (record["pair"], record["strategy"], searched or hparams_key(record["hparams"]), record["seed"],
             record["budget"], trial, model_key(record), *setup_key(record),
             plugin.get("dist", "unknown"), str(plugin.get("version", "unknown")))
+
+
+def identity_difference(planned: dict, recorded: dict) -> str:
+    """What makes ``planned`` another cell than ``recorded`` (same pair, strategy, seed and budget),
+    e.g. "hyperparameters +head +probe_steps; plugin version 0.1.0 -> 0.2.0"; "" when nothing does."""
+    parts = []
+    new, old = planned.get("hparams") or {}, recorded.get("hparams") or {}
+    changed = [f"+{k}" for k in new if k not in old] + [f"-{k}" for k in old if k not in new] + \
+        [f"{k} {old[k]!r} -> {new[k]!r}" for k in new if k in old and hparams_key(new[k]) != hparams_key(old[k])]
+    if changed and not (planned.get("selection") or {}).get("cell"):
+        parts.append("hyperparameters " + " ".join(changed))
+    checks = (("selection", lambda r: (r.get("selection") or {}).get("cell")), ("model", model_key),
+              ("protocol settings", protocol_settings_key), ("data fingerprints", data_key),
+              ("plugin", lambda r: (r.get("plugin") or {}).get("dist")),
+              ("plugin version", lambda r: str((r.get("plugin") or {}).get("version", "unknown"))))
+    parts += [f"{name} {describe(recorded)} -> {describe(planned)}" if name == "plugin version" else name
+              for name, describe in checks if describe(planned) != describe(recorded)]
+    return "; ".join(parts)

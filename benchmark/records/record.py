@@ -97,9 +97,11 @@ def environment() -> dict:
     try:
         commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True,
                                 text=True, timeout=5).stdout.strip() or None
+        # Dirty: the code differs from the commit. results/ is left out: regenerating a published
+        # records.jsonl changes it, and those records are the run's output, not its code.
         dirty = bool(commit) and bool(subprocess.run(
-            ["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5).stdout.strip())
+            ["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no", "--", ".",
+             ":(exclude)results"], capture_output=True, text=True, timeout=5).stdout.strip())
     except (OSError, subprocess.SubprocessError):
         commit, dirty = None, False
     return {"versions": versions, "git": {"commit": commit, "dirty": dirty} if commit else None}

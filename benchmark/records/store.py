@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 
+from benchmark.errors import did_you_mean
 from benchmark.records.identity import CELL_FIELDS, cell_key
 
 
@@ -172,7 +173,11 @@ def suite_folders(directory: Path) -> list[Path]:
 
 def no_records_here(directory: Path, doing: str) -> str:
     """'DIR/records.jsonl: no records to DOING' and, when DIR is an --out directory, its suite folders."""
-    path = Path(directory) / "records.jsonl"
+    directory = Path(directory)
+    if not directory.exists():
+        siblings = [p.name for p in directory.parent.iterdir() if p.is_dir()] if directory.parent.is_dir() else []
+        return f"{directory}: no such directory{did_you_mean(directory.name, siblings)}"
+    path = directory / "records.jsonl"
     found = suite_folders(directory) if not path.exists() else []
     if not found:
         return f"{path}: no records to {doing}"

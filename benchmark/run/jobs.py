@@ -44,12 +44,15 @@ class Job:
     selection: Plan | None = None  # trials pick the hyperparameters (benchmark.selection); None: fixed
     setup: dict = field(default_factory=dict)  # setup_fields(): protocol, its settings, the data's fingerprints
 
+    def identity(self, budget) -> dict:
+        """The fields of a cell's record that make its key (``records.cell_key``), before it runs."""
+        return {"pair": self.pair, "strategy": self.provided.name, "hparams": self.hparams, "seed": self.seed,
+                "budget": budget_label(budget), "model": self.model,
+                "selection": {"cell": self.selection.cell} if self.selection else None,
+                "plugin": {"dist": self.provided.dist, "version": self.provided.version}, **self.setup}
+
     def cell_key(self, budget) -> tuple:
-        return records.cell_key({"pair": self.pair, "strategy": self.provided.name, "hparams": self.hparams,
-                                 "seed": self.seed, "budget": budget_label(budget), "model": self.model,
-                                 "selection": {"cell": self.selection.cell} if self.selection else None,
-                                 "plugin": {"dist": self.provided.dist, "version": self.provided.version},
-                                 **self.setup})
+        return records.cell_key(self.identity(budget))
 
     def remaining(self, done: set) -> "Job | None":
         """This job without the cells in ``done``; None when nothing is left."""

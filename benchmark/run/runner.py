@@ -86,12 +86,23 @@ class Runner:
         with Progress(self.suite.name, enabled=self.show_progress) as bar:
             return self._run(bar)
 
-    def pending(self) -> tuple[list[str], int]:
-        """The cells a run would run now ("strategy / pair / seed / budget") and how many are recorded
-        already, with the current code's cell identities (``run --dry-run``). Loads the data; trains nothing."""
+    def pending(self) -> tuple[list[tuple[Job, object, str]], int]:
+        """The cells a run would run now, as (job, budget, why), and how many are recorded already, with
+        the current code's cell identities (``run --dry-run``). ``why`` is "" for a cell never recorded,
+        else what differs from its record (``records.identity_difference``). Loads the data; trains nothing."""
         strategies, pairs, log = self._prepare(Progress(self.suite.name, enabled=False))
         jobs, broken, already = self.plan(strategies, pairs, log.done)
-        return [job.describe(budget) for job in jobs + [job for job, _ in broken] for budget in job.budgets], already
+        recorded = {}
+        for record in records.read(self.records_path):
+            if record.get("status") != "trial":
+                recorded[(record["pair"], record["strategy"], record["seed"], record["budget"])] = record
+        cells = []
+        for job in jobs + [job for job, _ in broken]:
+            for budget in job.budgets:
+                planned = job.identity(budget)
+                earlier = recorded.get((job.pair, job.provided.name, job.seed, planned["budget"]))
+                cells.append((job, budget, records.identity_difference(planned, earlier) if earlier else ""))
+        return cells, already
 
     def _prepare(self, bar: Progress) -> tuple[list, dict[str, PreparedPair], records.Log]:
         """The suite checked against the plugins, its models resolved, its pairs loaded, its records read."""

@@ -31,6 +31,11 @@ class SuiteChecker:
     def __init__(self, path: Path, text: str):
         self.path, self.lines = path, text.splitlines()
 
+    @classmethod
+    def of(cls, suite: Suite) -> "SuiteChecker":
+        """A checker of a loaded suite's file, for errors found once the plugins are known."""
+        return cls(suite.path, suite.path.read_text(encoding="utf-8") if suite.path.is_file() else "")
+
     def fail(self, message: str, key: str | None = None):
         line = self.line_of(key) if key else None
         where = f"{self.path}:{line}" if line else str(self.path)
@@ -184,6 +189,8 @@ def _shown(value) -> str:
 
 
 def check_strategies(suite: Suite, registry) -> list:
+    """The suite's strategies (else every installed one), each installed, and its [hparams] keys theirs."""
+    check = SuiteChecker.of(suite)
     names = suite.strategies or sorted(registry.strategies)
     try:
         chosen = [registry.strategy(name) for name in names]
@@ -191,13 +198,13 @@ def check_strategies(suite: Suite, registry) -> list:
         raise SuiteError(f"{suite.path}: {error}") from None
     for name, overrides in suite.hparams.items():
         if name not in registry.strategies:
-            raise SuiteError(f"{suite.path}: [hparams.{name}] names no installed strategy"
-                             f"{did_you_mean(name, registry.strategies)}")
+            check.fail(f"[hparams.{name}] names no installed strategy{did_you_mean(name, registry.strategies)}",
+                       f"hparams.{name}")
         known = registry.strategies[name].cls.param_names()
         for key in overrides:
             if key not in known:
-                raise SuiteError(f"{suite.path}: [hparams.{name}] has unknown hyperparameter '{key}'"
-                                 f"{did_you_mean(key, known)}; it has {', '.join(known)}")
+                check.fail(f"[hparams.{name}] has unknown hyperparameter '{key}'{did_you_mean(key, known)}; "
+                           f"it has {', '.join(known)}", key)
     return chosen
 
 
@@ -217,7 +224,7 @@ def check_search(suite, registry) -> None:
     """Every [search.<strategy>] names an installed strategy and its hyperparameters (SuiteError, file:line)."""
     if not suite.search:
         return
-    check = SuiteChecker(suite.path, suite.path.read_text(encoding="utf-8") if suite.path.exists() else "")
+    check = SuiteChecker.of(suite)
     for name, overrides in suite.search.items():
         if name not in registry.strategies:
             check.fail(f"[search.{name}] names no installed strategy{did_you_mean(name, registry.strategies)}",
