@@ -100,8 +100,7 @@ def cmd_run(args) -> int:
     plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist} {short(version)})"
                         if version.startswith("sha256:") else f"{name} ({dist}-{version})"
                         for name, dist, version in registry.plugins)
-    print(f"suite {suite.name} ({suite.protocol}): {len(suite.pairs)} pair{'s' if len(suite.pairs) != 1 else ''}, "
-          f"seeds {list(suite.seeds)}, "
+    print(f"suite {suite.name} ({suite.protocol}): {plural(len(suite.pairs), 'pair')}, seeds {list(suite.seeds)}, "
           f"budgets {[b or 'all' for b in suite.budgets]}\nplugins: {plugins}")
     if suite.selection.searches:
         print(f"hyperparameters chosen by {suite.selection.protocol}: {suite.selection.trials} trials per cell, "
@@ -129,6 +128,10 @@ def cmd_run(args) -> int:
     return summary.exit_code
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def is_published(out: Path) -> bool:
     """Whether ``out`` is the results/ folder of the transferbench checkout (what it publishes)."""
     checkout = Path(__file__).resolve().parent.parent
@@ -137,11 +140,11 @@ def is_published(out: Path) -> bool:
 
 def print_pending(cells: list, already: int, records_path: Path) -> int:
     """``run --dry-run``: how many cells would run, per strategy, and why recorded ones would run again."""
-    print(f"{len(cells)} cells to run, {already} already recorded -> {records_path}")
+    print(f"{plural(len(cells), 'cell')} to run, {already} already recorded -> {records_path}")
     for strategy in sorted({job.provided.name for job, _, _ in cells}):
         mine = [why for job, _, why in cells if job.provided.name == strategy]
         again = Counter(why for why in mine if why)
-        print(f"  {strategy}: {len(mine)} cells" + "".join(f"; {count} recorded before under other settings: {why}"
+        print(f"  {strategy}: {plural(len(mine), 'cell')}" + "".join(f"; {count} recorded before under other settings: {why}"
                                                           for why, count in again.most_common()))
     return 0
 

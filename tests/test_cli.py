@@ -58,3 +58,20 @@ def test_list_shows_distribution_and_version(capsys):
     assert "finetune" in out and "transferbench 0.1.0" in out
     assert main(["list", "--disable", "finetune"]) == 0
     assert "finetune " not in capsys.readouterr().out
+
+
+def test_dry_run_says_what_would_run_and_why_recorded_cells_run_again(tmp_path, capsys):
+    args = ["run", str(TINY), "--strategies", "target-only", "--seeds", "1", "--out", str(tmp_path), "--no-progress"]
+    assert main(args + ["--dry-run"]) == 0
+    assert "4 cells to run, 0 already recorded" in capsys.readouterr().out
+    assert not (tmp_path / "tiny" / "records.jsonl").exists()  # a dry run trains and writes nothing
+    assert main(args) == 0
+    assert main(args + ["--dry-run"]) == 0
+    assert "0 cells to run, 4 already recorded" in capsys.readouterr().out
+    changed = tmp_path / "tiny.toml"
+    changed.write_text(TINY.read_text().replace("[hparams.target-only]\nadapt_steps = 5",
+                                                "[hparams.target-only]\nadapt_steps = 6"))
+    assert main(["run", str(changed), *args[2:], "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "4 cells to run, 0 already recorded" in out
+    assert "target-only: 4 cells; 4 recorded before under other settings: hyperparameters adapt_steps 5 -> 6" in out

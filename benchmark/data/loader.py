@@ -14,14 +14,8 @@ from benchmark.data import shifts, text
 from benchmark.data.cache import FileDigests, TensorCache
 from benchmark.data.files import code_fingerprint
 from benchmark.data.labelled import LabelledData, fingerprint
-from benchmark.data.providers import (
-    DatasetProvider,
-    DatasetSpec,
-    InputSpec,
-    rename_classes,
-    select_classes,
-    stratified_slice,
-)
+from benchmark.data.providers import (DatasetProvider, DatasetSpec, InputSpec, rename_classes, select_classes,
+                                      stratified_slice)
 from benchmark.errors import DataError, MissingDataError, did_you_mean
 from benchmark.strategy.base import init_param_names
 
