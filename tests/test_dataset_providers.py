@@ -4,17 +4,8 @@ on tiny data written in each library's real on-disk format: pixels must come bac
 import numpy as np
 import pytest
 import torch
-from tiny_formats import (
-    CIFAR10_CLASSES,
-    STL10_CLASSES,
-    write_cifar10,
-    write_emnist,
-    write_hf,
-    write_imagefolder,
-    write_miniimagenet,
-    write_mnist,
-    write_stl10,
-)
+from tiny_formats import (CIFAR10_CLASSES, STL10_CLASSES, write_cifar10, write_emnist, write_hf, write_imagefolder,
+                          write_miniimagenet, write_mnist, write_stl10)
 
 from benchmark import DataError, MissingDataError
 from plugins.datasets.hf import HuggingFace
