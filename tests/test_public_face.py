@@ -181,3 +181,12 @@ def test_the_tree_says_where_each_part_lives():
     assert [what for what, path in where.items() if not (REPO / path).exists()] == []
     top = sorted(p.name for p in CORE.iterdir() if p.suffix == ".py" and "alias_module(__name__" not in p.read_text())
     assert top == ["__init__.py", "_moved.py", "cite.py", "cli.py", "docs.py", "errors.py"]
+
+
+def test_a_file_name_means_one_thing():
+    """Two modules of the core share a name only when they mean the same kind of thing (a base class)."""
+    names = {}
+    for path in CORE.rglob("*.py"):
+        if path.name != "__init__.py" and "alias_module(__name__" not in path.read_text():
+            names.setdefault(path.name, []).append(str(path.relative_to(REPO)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1 and name != "base.py"} == {}

@@ -7,7 +7,7 @@ mean as often as they claim, golden-file tests with hand-picked values, and the
 """
 
 from benchmark import records
-from benchmark.scoring.summary import summarise
+from benchmark.scoring.aggregate import summarise
 
 FINGERPRINTS = {"source": "5a17e2c0de5a17e2", "target": "7a26e7c0de7a26e7", "target_test": "7e57c0de7e57c0de"}
 

@@ -20,7 +20,7 @@ from benchmark.run.recording import Outcome, failure, skipped
 from benchmark.run.timeout import CellTimeout, time_limit
 from benchmark.scoring import episodes, query_independence
 from benchmark.scoring import tasks as task_protocols
-from benchmark.scoring.summary import summarise
+from benchmark.scoring.aggregate import summarise
 from benchmark.strategy.context import Context, seed_torch
 from benchmark.toolkit.training import forward_in_batches
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from benchmark import records
 from benchmark.errors import NotApplicable
-from benchmark.models.identity import model_fields
+from benchmark.models.record_fields import model_fields
 from benchmark.run.jobs import Job, Settings, setup_fields
 from benchmark.run.prepare import PreparedPair
 from benchmark.run.pretraining import PretrainCost
