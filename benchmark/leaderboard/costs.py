@@ -1,6 +1,6 @@
 """The cost columns: pretraining counted once per pretrained state, adaptation per cell.
 
-A record's ``cost`` (benchmark.run.cell.PretrainCost.fields) names its pretrained state
+A record's ``cost`` (benchmark.run.pretraining.PretrainCost.fields) names its pretrained state
 (``pretrain_id``) and how long pretraining it took wherever it ran (``pretrain_s``), and the
 seconds of the cell's own adaptation and evaluation (``adapt_s``). Cells that share a state
 (budgets of one job, cells restored from the pretrain cache) share its id, so its cost is

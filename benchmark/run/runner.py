@@ -3,7 +3,7 @@
     plan: one job per strategy, pair, seed (and budget, for task-shaped pretraining),
           minus the cells records.jsonl already holds
     for job in jobs, as the executor has room (in-process, or Ray tasks):
-        pretrain once, or restore it from the pretrain cache     (benchmark.run.cell)
+        pretrain once, or restore it from the pretrain cache     (benchmark.run.execute)
         for budget: for task in tasks(pair, budget, seed): adapt, predict, score
         -> records, appended by this driver alone, one locked + fsynced line per cell
 
