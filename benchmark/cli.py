@@ -119,8 +119,7 @@ def cmd_run(args) -> int:
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
           f"{f'{summary.trials} trials, ' if summary.trials else ''}"
-          f"{summary.already} already recorded -> {runner.records_path}\n"
-          f"render its leaderboard: transferbench leaderboard {runner.records_path.parent}")
+          f"{summary.already} already recorded -> {runner.records_path}")
     for note, cells in summary.skip_notes.items():
         print(f"  skipped ({cells} cells): {note}")
     for line in summary.failed:
