@@ -14,8 +14,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-# name -> the module that defines it. Grouped as docs/strategies.md groups them.
-_PUBLIC = {
+# name -> the module that defines it, grouped by use; docs/strategies.md lists them all (generated).
+PUBLIC_NAMES = {
     # the plugin contract
     "hookimpl": "benchmark.discovery.hookspecs",
     "Strategy": "benchmark.strategy.base",
@@ -68,16 +68,16 @@ _PUBLIC = {
     "token_dropout": "benchmark.data.text",
 }
 # Modules public as a whole: the batched (stacked) training of many episodes' models.
-_PUBLIC_MODULES = {"batched": "benchmark.toolkit.batched"}
+PUBLIC_MODULES = {"batched": "benchmark.toolkit.batched"}
 
-__all__ = sorted([*_PUBLIC, *_PUBLIC_MODULES])
+__all__ = sorted([*PUBLIC_NAMES, *PUBLIC_MODULES])
 
 
 def __getattr__(name: str):
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(_PUBLIC[name]), name)
-    elif name in _PUBLIC_MODULES:
-        value = importlib.import_module(_PUBLIC_MODULES[name])
+    if name in PUBLIC_NAMES:
+        value = getattr(importlib.import_module(PUBLIC_NAMES[name]), name)
+    elif name in PUBLIC_MODULES:
+        value = importlib.import_module(PUBLIC_MODULES[name])
     else:
         raise AttributeError(f"module 'benchmark' has no attribute {name!r}")
     globals()[name] = value  # loaded once

@@ -17,7 +17,7 @@ def public_names_of(module: str) -> list[str]:
     """The names of the public face that ``module`` defines."""
     import benchmark
 
-    return [name for name, where in {**benchmark._PUBLIC, **benchmark._PUBLIC_MODULES}.items()
+    return [name for name, where in {**benchmark.PUBLIC_NAMES, **benchmark.PUBLIC_MODULES}.items()
             if where == module or where.startswith(module + ".")]
 
 

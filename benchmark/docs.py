@@ -176,7 +176,7 @@ def public_names() -> list[str]:
            "is internal and may move.", "", "| name | what it is | defined in |", "| --- | --- | --- |"]
     for name in benchmark.__all__:
         value = getattr(benchmark, name)
-        module = benchmark._PUBLIC.get(name) or benchmark._PUBLIC_MODULES[name]
+        module = benchmark.PUBLIC_NAMES.get(name) or benchmark.PUBLIC_MODULES[name]
         doc = own_doc(value).split("\n\n")[0].replace("\n", " ") \
             if callable(value) or inspect.ismodule(value) else f"`{value!r}`"
         out.append(f"| `{name}` | {cell(doc)} | `{module}` |")

@@ -43,10 +43,10 @@ OLD_PATHS = {
 def test_every_public_name_comes_from_the_face_and_is_the_defining_modules_own():
     for name in benchmark.__all__:
         value = getattr(benchmark, name)
-        if name in benchmark._PUBLIC_MODULES:
-            assert value is importlib.import_module(benchmark._PUBLIC_MODULES[name])
+        if name in benchmark.PUBLIC_MODULES:
+            assert value is importlib.import_module(benchmark.PUBLIC_MODULES[name])
         else:
-            assert value is getattr(importlib.import_module(benchmark._PUBLIC[name]), name), name
+            assert value is getattr(importlib.import_module(benchmark.PUBLIC_NAMES[name]), name), name
     with pytest.raises(AttributeError, match="no attribute 'Stratgy'"):
         benchmark.Stratgy  # noqa: B018
 
