@@ -59,15 +59,21 @@ def run_job(job: Job, prepared: PreparedPair, settings: Settings, progress=None)
             if settings.protocol == "episodic" else None
         if job.selection is not None:  # (hyperparameters, outcome) of each trial, then of the selected cell
             produced = selected_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
-        else:  # run lazily, so its time is measured
-            produced = ((job.hparams, run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status,
-                                               ticks)) for _ in range(1))
+        else:
+            produced = fixed_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status, ticks)
         cell_started = time.perf_counter()
         for hparams, outcome in produced:
             # Each record's own seconds: from the previous record of this job (the driver's writing excluded).
             yield cell_record(settings, replace(job, hparams=hparams), prepared, budget, outcome, cost,
                               time.perf_counter() - cell_started)
             cell_started = time.perf_counter()
+
+
+def fixed_cell(strategy, ctx, job: Job, prepared: PreparedPair, settings: Settings, budget, share: float,
+               cache_status, ticks):
+    """(hyperparameters, outcome) of a cell whose hyperparameters are fixed; a generator, as
+    ``selected_cell`` is, so the cell runs (and its seconds are counted) when it is iterated."""
+    yield job.hparams, run_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status, ticks)
 
 
 def run_job_to_list(job: Job, prepared: PreparedPair, settings: Settings) -> list:
