@@ -23,6 +23,14 @@ class MissingDataError(DataError):
     """A dataset's files are not where the suite and data root say; nothing is downloaded."""
 
 
+class AssetError(TransferbenchError):
+    """assets.toml that does not validate, or an asset that cannot be fetched (``transferbench fetch``)."""
+
+
+class MissingAssetError(MissingDataError):
+    """A declared asset's files are missing or altered under the data root; ``transferbench fetch`` lays them out."""
+
+
 class NotApplicable(Exception):
     """Raised by a strategy that finds, once it sees the cell's model or data, that it cannot run
     there (e.g. bitfit on a trunk without biases). Its cells are recorded as skipped, with this
