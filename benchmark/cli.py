@@ -1,4 +1,4 @@
-"""The one console script, with verbs like git's: list, check, run, leaderboard, cite."""
+"""The one console script, with verbs like git's: list, check, fetch, run, leaderboard, cite."""
 
 import argparse
 import os
@@ -87,13 +87,56 @@ def print_clock_warning(cls, device) -> None:
         print(f"  warn wall-clock: {warning}")
 
 
+def cmd_fetch(args) -> int:
+    """Lay out assets (by name, or a suite's ``assets``) under the data root; ``--list`` lists the manifest's."""
+    from benchmark.assets import manifest
+    from benchmark.assets.fetch import fetch
+
+    path = Path(args.manifest) if args.manifest else manifest.default_path()
+    declared = manifest.load(path)
+    if args.list:
+        from tabulate import tabulate
+
+        rows = [(a.name, a.licence if len(a.licence) <= 40 else a.licence[:37] + "...",
+                 megabytes(a.size) if a.size is not None else "?", ", ".join(s.describe() for s in a.sources))
+                for a in declared.values()]
+        print(tabulate(rows, ["asset", "licence", "size", "sources"], tablefmt="simple"))
+        return 0
+    if not args.targets:
+        raise TransferbenchError("fetch needs asset names or suite files (or --list); "
+                                 f"{path} declares {', '.join(declared) or 'none'}")
+    names = []
+    for target in args.targets:
+        if target.endswith(".toml") or Path(target).is_file():
+            from benchmark.suite.load import load_suite
+
+            names += [name for name in load_suite(target, assets_manifest=path).assets if name not in names]
+        elif target not in names:
+            names.append(manifest.named(declared, target, path).name)
+    root = data_root(args)
+    for name in names:
+        done = fetch(declared[name], root)
+        print(f"{name}: {done.action}, {megabytes(done.bytes)}, {done.seconds:.1f} s"
+              f"{f' (from {done.source})' if done.source else ''} -> {root / name}")
+    return 0
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
 def cmd_run(args) -> int:
-    from benchmark.run.runner import Runner
+    from benchmark.suite.check import check_assets
     from benchmark.suite.load import load_suite
 
     chosen = [s for s in args.strategies.split(",") if s] if args.strategies else None
     suite = load_suite(args.suite).with_overrides(seeds=args.seeds, episodes=args.episodes, strategies=chosen,
                                                   selection=args.selection, trials=args.trials)
+    # A missing or altered asset stops the run now, before torch and the plugins load (seconds); the
+    # runner verifies again before it reads any data (hashing is cheap: ELPV's 90 MB take 0.2 s).
+    check_assets(suite, data_root(args))
+    from benchmark.run.runner import Runner
+
     registry = registry_for(args)
     for name in chosen or ():
         registry.strategy(name)  # an unknown --strategies name is the option's fault, not the suite file's
@@ -222,6 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also run the determinism check with the strategy's real pretraining "
                        "(its defaults, with --hparams over them), not only the quick one")
     check.set_defaults(func=cmd_check)
+
+    fetching = verbs.add_parser("fetch", help="download assets (assets.toml) once, by pinned sha256, and lay them "
+                                "out under the data root, verified; run reads them and downloads nothing")
+    fetching.add_argument("targets", nargs="*", metavar="SUITE_OR_ASSET",
+                          help="asset names, or suite files whose `assets` to fetch")
+    fetching.add_argument("--data-root", help="where assets are laid out, DATA_ROOT/NAME (default: "
+                          "$TRANSFERBENCH_DATA, else ./data)")
+    fetching.add_argument("--manifest", metavar="FILE", help="the asset manifest (default: $TRANSFERBENCH_ASSETS, "
+                          "else assets.toml of the transferbench checkout)")
+    fetching.add_argument("--list", action="store_true", help="list the manifest's assets: licence, size, sources")
+    fetching.set_defaults(func=cmd_fetch)
 
     run = verbs.add_parser("run", parents=[common], help="run a suite, appending one record per cell")
     run.add_argument("suite", help="a suite TOML file")

@@ -40,6 +40,8 @@ class Record(TypedDict):
     seed: int                      # the cell's seed: its budget draw, its episodes, its initialisation
     model: dict | None             # the model started from: provider, name, weights, checkpoint sha256, key
     input: dict | None             # the shape and standardisation the inputs were brought to, and from where
+    assets: dict | None            # {name: sha256 over its [NAME.files] table} of the suite's assets (assets.toml),
+                                   # verified before the run; None: the suite declares none
     # -- which strategy, configured how
     strategy: str                  # the strategy's unique name
     plugin: dict                   # {"name", "dist", "version"}: the plugin that provided it

@@ -29,6 +29,7 @@ class Settings:
     threads: int | None = None         # torch threads for this job (a Ray worker's budget); None: torch's default
     batched: bool = True               # episodic: hand strategies that implement adapt_episodes chunks of episodes
     episode_chunk: int | None = None   # episodes per chunk; None: as many as benchmark.scoring.episodes' memory bound holds
+    assets: dict | None = None         # {name: digest} of the suite's verified assets (records' "assets")
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: the driver tracks jobs in flight

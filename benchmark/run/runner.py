@@ -34,7 +34,7 @@ from benchmark.run.pretrain_cache import caches_state, key_of, key_payload
 from benchmark.run.progress import Progress
 from benchmark.run.recording import Outcome, cell_record, failed_records
 from benchmark.selection import plan as selection
-from benchmark.suite.check import check_providers, check_search, check_strategies
+from benchmark.suite.check import check_assets, check_providers, check_search, check_strategies
 from benchmark.suite.spec import Suite
 
 PRETRAIN_CACHE_DIR = ".pretrain-cache"  # under the results directory: shared by every suite written there
@@ -105,7 +105,10 @@ class Runner:
         return cells, already
 
     def _prepare(self, bar: Progress) -> tuple[list, dict[str, PreparedPair], records.Log]:
-        """The suite checked against the plugins, its models resolved, its pairs loaded, its records read."""
+        """The suite's assets verified, the suite checked against the plugins, its models resolved, its pairs
+        loaded, its records read."""
+        # Before anything else reads the data root: a missing or altered asset stops the run in one line.
+        self.settings = replace(self.settings, assets=check_assets(self.suite, self.loader.data_root))
         strategies = check_strategies(self.suite, self.registry)
         check_providers(self.suite, self.registry)
         check_search(self.suite, self.registry)

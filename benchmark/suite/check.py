@@ -7,6 +7,8 @@
     check_search        [search.<strategy>] names an installed strategy and its hyperparameters
     check_model_options a [model] table's options against its provider's
     check_pool          a pair's loaded target pool holds its budgets (and episodes), its test split its classes
+    parse_assets        the suite's assets are names assets.toml declares
+    check_assets        each of them laid out under the data root, unaltered (before any data is read)
 """
 
 import inspect
@@ -14,6 +16,8 @@ import re
 from numbers import Real
 from pathlib import Path
 
+from benchmark.assets import manifest
+from benchmark.assets.verify import verify
 from benchmark.data import overlap
 from benchmark.data.labelled import LabelledData
 from benchmark.data.providers import MODALITIES, InputSpec, parse_split
@@ -186,6 +190,39 @@ def input_problem(spec) -> tuple[str, str] | None:
 
 def _shown(value) -> str:
     return str(list(value)) if isinstance(value, tuple) else repr(value)
+
+
+def parse_assets(value, check: SuiteChecker, path: Path | None = None) -> tuple[str, ...]:
+    """The suite's ``assets``: a list of names that the manifest at ``path`` (default: assets.toml) declares, each once."""
+    if not (isinstance(value, list) and all(isinstance(name, str) for name in value)):
+        check.fail('assets must be a list of names from assets.toml, e.g. ["elpv", "efficientnet-lite0"]', "assets")
+    if value:
+        declared = manifest.load(path)
+        for name in value:
+            if name not in declared:
+                check.fail(f"assets: {path or manifest.default_path()} declares no asset '{name}'"
+                           f"{did_you_mean(name, declared)}", "assets")
+            if value.count(name) > 1:
+                check.fail(f"assets: '{name}' is listed twice", "assets")
+    return tuple(value)
+
+
+def check_assets(suite: Suite, data_root: Path) -> dict | None:
+    """Every asset the suite declares is laid out under ``data_root``, every file's sha256 as declared.
+
+    :return: {name: the asset's digest (``Asset.digest``)} for the records; None when it declares none
+    :raises MissingAssetError: a file missing, altered or undeclared (names the asset, the file and
+        the ``transferbench fetch`` command)
+    """
+    if not suite.assets:
+        return None
+    declared = manifest.load()
+    used = {}
+    for name in suite.assets:
+        asset = manifest.named(declared, name)
+        verify(asset, data_root)
+        used[name] = asset.digest
+    return used
 
 
 def check_strategies(suite: Suite, registry) -> list:

@@ -15,6 +15,8 @@
     [hparams.finetune]
     adapt_steps = 50
 
+    assets = ["elpv"]               # optional: files from assets.toml the providers read (transferbench fetch)
+
     [model]                         # optional, here or in a pair: the model to start from
     provider = "torchvision"        # (see benchmark/models); with a model, a pair's source is
     name = "resnet18"               # optional and its input defaults to what the weights expect
@@ -30,12 +32,13 @@ from pathlib import Path
 from benchmark.data.providers import DatasetSpec, InputSpec
 from benchmark.errors import SuiteError, did_you_mean
 from benchmark.selection.config import parse_search, parse_selection
-from benchmark.suite.check import SuiteChecker, is_count, parse_budgets
+from benchmark.suite.check import SuiteChecker, is_count, parse_assets, parse_budgets
 from benchmark.suite.spec import DATASET_KEYS, PAIR_KEYS, SUITE_KEYS, TARGET_KEYS, TASK_PROTOCOLS, Pair, Suite
 
 
-def load_suite(path) -> Suite:
-    """Read and validate a suite file."""
+def load_suite(path, assets_manifest: Path | None = None) -> Suite:
+    """Read and validate a suite file; its ``assets`` are checked against ``assets_manifest``
+    (default: ``benchmark.assets.manifest.default_path()``)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -117,4 +120,5 @@ def load_suite(path) -> Suite:
         strategies=tuple(strategies) if strategies else None, hparams=hparams,
         episodes=episodes, description=raw.get("description", ""), notes=raw.get("notes", ""),
         selection=selection, search=parse_search(raw.get("search"), check),
+        assets=parse_assets(raw.get("assets", []), check, assets_manifest),
     )

@@ -13,7 +13,7 @@ from benchmark.selection.config import Selection, check_selection
 
 TASK_PROTOCOLS = ("transfer", "episodic")  # how a cell is scored: one transfer task, or N-way K-shot episodes
 SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
-              "input", "hparams", "pairs", "notes", "model", "selection", "search", "allow_overlap"}
+              "input", "hparams", "pairs", "notes", "model", "selection", "search", "allow_overlap", "assets"}
 PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model", "allow_overlap"}
 DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
 TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
@@ -50,6 +50,7 @@ class Suite:
     notes: str = ""
     selection: Selection = Selection()  # how hyperparameters are chosen (benchmark.selection)
     search: dict = field(default_factory=dict)  # {strategy: {hyperparameter: distribution or fixed value}}
+    assets: tuple[str, ...] = ()  # names in assets.toml: verified under the data root before any data is read
 
     def with_overrides(self, seeds=None, strategies=None, episodes=None, selection=None, trials=None) -> "Suite":
         for option, value in (("--seeds", seeds), ("--episodes", episodes)):
