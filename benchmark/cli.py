@@ -117,7 +117,8 @@ def cmd_fetch(args) -> int:
     for name in names:
         done = fetch(declared[name], root)
         print(f"{name}: {done.action}, {megabytes(done.bytes)}, {done.seconds:.1f} s"
-              f"{f' (from {done.source})' if done.source else ''} -> {root / name}")
+              f"{f' (from {done.source})' if done.source else ''} -> {root / name}"
+              f"{f'; replaced the folder there, where {done.replaced}' if done.replaced else ''}")
     return 0
 
 

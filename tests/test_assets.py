@@ -280,7 +280,9 @@ def test_a_fetch_that_fails_mid_unpack_leaves_nothing_a_run_could_read(tmp_path,
         fetching.fetch(asset, root)
     assert leftovers(root) == ["zipped"] and (root / "zipped" / "a.txt").read_bytes() == b"altered"
     monkeypatch.setattr(fetching, "write_member", real)
-    assert fetching.fetch(asset, root).action == "fetched"  # altered: laid out again, whole
+    again = fetching.fetch(asset, root)  # altered: laid out again, whole, saying what it replaced
+    assert (again.action, again.replaced) == ("fetched", f"{root / 'zipped' / 'a.txt'} does not match its sha256 "
+                                                         "in the manifest")
     verify(asset, root)
 
 

@@ -40,6 +40,7 @@ class Fetched:
     bytes: int           # laid out
     seconds: float
     source: str | None   # the source that laid it out now; None when already present
+    replaced: str | None = None  # why a folder already there was replaced (what verifying it found)
 
 
 def fetch(asset: Asset, data_root: Path, pip_args=(), env: dict | None = None) -> Fetched:
@@ -52,12 +53,13 @@ def fetch(asset: Asset, data_root: Path, pip_args=(), env: dict | None = None) -
     """
     started = time.perf_counter()
     data_root = Path(data_root)
-    if (data_root / asset.name).is_dir():
+    replaced = None
+    if (data_root / asset.name).exists():
         try:
             laid_out = verify(asset, data_root)
             return Fetched(asset.name, "already present", laid_out, time.perf_counter() - started, None)
-        except MissingAssetError:
-            pass  # incomplete or altered: laid out again, and swapped in whole
+        except MissingAssetError as error:  # incomplete or altered: laid out again, and swapped in whole
+            replaced = str(error).split("; run `")[0].removeprefix(f"asset '{asset.name}': ")
     data_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=data_root, prefix=f".{asset.name}.", suffix=".fetching"))
     try:
@@ -74,7 +76,7 @@ def fetch(asset: Asset, data_root: Path, pip_args=(), env: dict | None = None) -
         place(staging, data_root / asset.name, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return Fetched(asset.name, "fetched", laid_out, time.perf_counter() - started, source.describe())
+    return Fetched(asset.name, "fetched", laid_out, time.perf_counter() - started, source.describe(), replaced)
 
 
 def place(staging: Path, folder: Path, work: Path) -> None:
