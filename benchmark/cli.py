@@ -110,7 +110,10 @@ def cmd_fetch(args) -> int:
         if target.endswith(".toml") or Path(target).is_file():
             from benchmark.suite.load import load_suite
 
-            names += [name for name in load_suite(target, assets_manifest=path).assets if name not in names]
+            declares = load_suite(target, assets_manifest=path).assets
+            if not declares:
+                print(f"{target}: the suite declares no assets")
+            names += [name for name in declares if name not in names]
         elif target not in names:
             names.append(manifest.named(declared, target, path).name)
     root = data_root(args)

@@ -301,12 +301,14 @@ def asset_suite(tmp_path, served, monkeypatch):
     return suite, tmp_path / "data", asset
 
 
-@pytest.mark.parametrize("damage", ["missing", "altered", "added"])
+@pytest.mark.parametrize("damage", ["never fetched", "missing", "altered", "added"])
 def test_run_stops_in_one_line_before_reading_data_when_an_asset_is_missing_or_altered(tmp_path, asset_suite,
                                                                                         capsys, damage):
     suite, root, asset = asset_suite
     target = root / "zipped" / ("sub/c.txt" if damage == "added" else "sub/b.txt")
-    if damage == "missing":
+    if damage == "never fetched":
+        root, target = tmp_path / "empty", tmp_path / "empty" / "zipped"
+    elif damage == "missing":
         target.unlink()
     else:
         target.write_bytes(b"betA\n")
@@ -315,7 +317,7 @@ def test_run_stops_in_one_line_before_reading_data_when_an_asset_is_missing_or_a
                  "--no-progress"]) == 2
     assert time.perf_counter() - started < 2
     error = capsys.readouterr().err.strip()
-    said = {"missing": "is missing", "altered": "does not match its sha256 in the manifest",
+    said = {"never fetched": "is missing (not fetched into this data root)", "missing": "is missing", "altered": "does not match its sha256 in the manifest",
             "added": "is not one of the asset's files (the manifest lists every one)"}[damage]
     assert error == f"transferbench: error: asset 'zipped': {target} {said}; " \
                     f"run `transferbench fetch zipped --data-root {root}`"
@@ -335,6 +337,8 @@ def test_fetch_takes_a_suite_and_a_suite_names_only_declared_assets(tmp_path, as
     suite, root, _ = asset_suite
     assert main(["fetch", str(suite), "--data-root", str(root)]) == 0
     assert capsys.readouterr().out.startswith("zipped: already present")
+    assert main(["fetch", str(TINY), "--data-root", str(root)]) == 0
+    assert capsys.readouterr().out == f"{TINY}: the suite declares no assets\n"
     suite.write_text(suite.read_text().replace('assets = ["zipped"]', 'assets = ["zippd"]'))
     assert main(["fetch", str(suite), "--data-root", str(root)]) == 2
     assert capsys.readouterr().err.strip() == f"transferbench: error: {suite}:3: assets: {os.environ['TRANSFERBENCH_ASSETS']} " \

@@ -36,6 +36,8 @@ def verify(asset: Asset, data_root: Path) -> int:
         the file and the fetch command.
     """
     folder = Path(data_root) / asset.name
+    if not folder.is_dir():
+        raise MissingAssetError(problem(asset, data_root, folder, "is missing (not fetched into this data root)"))
     total = 0
     for relative, expected in sorted(asset.files.items()):
         path = folder / relative
