@@ -107,7 +107,7 @@ def cmd_fetch(args) -> int:
                                  f"{path} declares {', '.join(declared) or 'none'}")
     names = []
     for target in args.targets:
-        if target.endswith(".toml") or Path(target).is_file():
+        if target.endswith(".toml") or os.sep in target or "/" in target:  # asset names have no "/"
             from benchmark.suite.load import load_suite
 
             declares = load_suite(target, assets_manifest=path).assets

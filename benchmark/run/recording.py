@@ -64,7 +64,8 @@ def cell_record(settings: Settings, job: Job, prepared: PreparedPair, budget, ou
         hparams=job.hparams, seed=job.seed, budget=budget_label(budget),
         n_way=prepared.task_spec(settings.protocol, budget).n_way, device=settings.device,
         transductive=bool(getattr(job.provided.cls, "transductive", False)),  # ranked apart from inductive ones
-        overlap=prepared.overlap or None, assets=settings.assets,  # allowed by the suite: {"source ∩ target test": examples, ...}
+        overlap=prepared.overlap or None,  # allowed by the suite: {"source ∩ target test": examples, ...}
+        assets=settings.assets,  # {name: digest} of the assets verified before the run; None: none declared
         **model_fields(prepared, job.hparams),
         selection={**selection, **outcome.selection},
         status=outcome.status, metrics=outcome.metrics, per_episode=outcome.per_episode, trial=outcome.trial,
