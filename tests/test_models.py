@@ -10,6 +10,7 @@ import socket
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -136,6 +137,69 @@ def test_timm_loads_through_pretrained_cfg_overlay_bit_identical(registry, tmp_p
     assert model.feature_dim == library.num_features
     assert model.preprocessing.size == (160, 160) and model.preprocessing.mean == (0.5, 0.5, 0.5)
     assert offline == []
+
+
+def test_timm_loads_strictly_a_file_whose_keys_do_not_fit_is_an_error_not_a_random_network(registry, tmp_path):
+    import timm
+    from safetensors.torch import save_file
+
+    state = {f"_renamed.{key}": value for key, value in timm.create_model("test_resnet").state_dict().items()}
+    save_file(state, str(tmp_path / "renamed.safetensors"))
+    with pytest.raises(ModelError, match="does not fit the architecture: missing keys: .*unexpected keys: _renamed"):
+        load_model(spec("timm", "test_resnet", base_dir=tmp_path, file="renamed.safetensors"), registry).trunk()
+
+
+def test_timm_key_mapping_order_pairs_renamed_tensors_and_checks_every_shape(registry, tmp_path):
+    import timm
+
+    torch.manual_seed(1)
+    net = timm.create_model("test_resnet")
+    renamed = {f"other.{i:03d}": value for i, value in enumerate(net.state_dict().values())}
+    torch.save(renamed, tmp_path / "renamed.pth")  # a .pth keeps its order
+    model = load_model(spec("timm", "test_resnet", base_dir=tmp_path, file="renamed.pth",
+                            key_mapping="order"), registry)
+    expected = {k: v for k, v in net.state_dict().items() if k in model.trunk().state_dict()}
+    assert_same_state(model.trunk(), expected)
+    assert model.identity["key_mapping"] == "order"
+
+    values = list(renamed.values())
+    swapped = dict(zip(renamed, [values[1], values[0], *values[2:]]))  # two tensors out of order
+    torch.save(swapped, tmp_path / "swapped.pth")
+    with pytest.raises(ModelError, match="pairs .other.000. .* not the architecture's in order"):
+        load_model(spec("timm", "test_resnet", base_dir=tmp_path, file="swapped.pth",
+                        key_mapping="order"), registry).trunk()
+
+
+LITE0 = Path("data/efficientnet-lite0/efficientnet-lite0-57934424.pth")
+
+
+@pytest.mark.skipif(not LITE0.is_file(), reason=f"{LITE0} absent: run `transferbench fetch efficientnet-lite0`")
+def test_imagenet_efficientnet_lite0_names_real_photos_through_the_providers_preprocessing(registry):
+    """The pinned Lite0 weights, mapped into timm's tf_efficientnet_lite0 and preprocessed as the provider
+    says (bicubic resize to 224 px, mean = std = 0.5), recognise scikit-image's coffee and cat photos:
+    a wrong key mapping or normalisation does not."""
+    skimage_data = pytest.importorskip("skimage.data", reason="scikit-image is not installed (the test extra)")
+    import timm
+    from PIL import Image
+    from timm.data import ImageNetInfo
+
+    model = load_model(spec("timm", "tf_efficientnet_lite0", base_dir=".", file=str(LITE0.resolve()),
+                            key_mapping="order"), registry)
+    state = torch.load(LITE0, map_location="cpu", weights_only=True)
+    assert len(state) == 296 and model.identity["sha256"].startswith("579344248a93e230")
+    net = timm.create_model("tf_efficientnet_lite0")
+    net.load_state_dict(dict(zip(net.state_dict(), state.values())))  # the ImageNet classifier too
+    assert_same_state(model.trunk(), {k: v for k, v in net.state_dict().items() if not k.startswith("classifier")})
+    pre = model.preprocessing
+    mean, std = torch.tensor(pre.mean)[:, None, None], torch.tensor(pre.std)[:, None, None]
+    info, net = ImageNetInfo(), net.eval()
+    for photo, wanted in (("coffee", {"espresso"}), ("chelsea", {"tabby, tabby cat", "tiger cat", "Egyptian cat"})):
+        image = Image.fromarray(getattr(skimage_data, photo)()).resize(pre.size[::-1], Image.BICUBIC)
+        pixels = torch.from_numpy(np.asarray(image)).permute(2, 0, 1).float() / 255  # [3, 224, 224] in [0, 1]
+        with torch.no_grad():
+            top5 = net(((pixels - mean) / std)[None]).topk(5).indices[0]
+        names = {info.index_to_description(int(i)) for i in top5}
+        assert names & wanted, (photo, names)
 
 
 def test_a_missing_timm_file_names_the_path_and_how_to_save_one(registry, tmp_path):

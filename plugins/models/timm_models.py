@@ -5,14 +5,38 @@
     name = "resnet50.a1_in1k"          # any timm model name (with its pretrained tag)
     file = "checkpoints/resnet50_a1.safetensors"   # relative to the suite file, or absolute
     # weights = "none": random initialisation (no file needed)
+    # key_mapping = "order": the file's tensors are the architecture's, in order, under other names
 
-Loaded as ``timm.create_model(name, pretrained=True, pretrained_cfg_overlay={"file": file},
-num_classes=0)``: timm's own loader reads the file (.safetensors or a state dict .pth) and
-drops the classifier; ``num_classes=0`` makes the model return its pooled features
-[N, num_features]. Preprocessing is ``timm.data.resolve_data_config`` of the model.
+The file (.safetensors, or a state dict .pth) is read by ``timm.models.load_state_dict`` and
+loaded **strictly** into the trunk, ``timm.create_model(name)`` without its classifier (a classifier
+in the file is dropped: strategies fit their own heads): every key present,
+every shape equal, no unexpected key, else one line naming the first mismatched keys, so a
+checkpoint that does not fit is never presented as pretrained while its weights stay random.
+The trunk returns its pooled features [N, num_features].
+
+``key_mapping = "order"`` is for a checkpoint converted by another library whose names differ
+but whose tensors correspond one to one, in order and shape, to timm's: e.g. the EfficientNet-
+Lite0 weights in the ``efficientnet_pytorch`` naming (``_conv_stem``, ``_blocks.N``), whose 296
+tensors are ``tf_efficientnet_lite0``'s. The count and every shape must still match; records
+carry the mapping. The order is the file's: a .pth state dict keeps its insertion order (a .safetensors
+file does not keep one, so it cannot be mapped this way). Preprocessing is ``timm.data.resolve_data_config`` of the model.
 """
 
-from benchmark import ModelError, ModelProvider, Preprocessing, did_you_mean
+from benchmark import ModelError, ModelProvider, Preprocessing, did_you_mean, load_matching
+
+KEY_MAPPINGS = (None, "order")
+
+
+def by_order(state: dict, model_state: dict, what: str) -> dict:
+    """The checkpoint's tensors under the model's key names, paired in order; counts and shapes must match."""
+    if len(state) != len(model_state):
+        raise ModelError(f"{what}: key_mapping = \"order\" needs as many tensors as the architecture has, "
+                         f"got {len(state)} for its {len(model_state)}")
+    for (theirs, tensor), (ours, own) in zip(state.items(), model_state.items()):
+        if tuple(tensor.shape) != tuple(own.shape):
+            raise ModelError(f"{what}: key_mapping = \"order\" pairs '{theirs}' {tuple(tensor.shape)} with "
+                             f"'{ours}' {tuple(own.shape)}: the tensors are not the architecture's in order")
+    return {ours: tensor for (ours, _), tensor in zip(model_state.items(), state.values())}
 
 
 class TimmModels(ModelProvider):
@@ -23,9 +47,9 @@ class TimmModels(ModelProvider):
                   "torch.save(timm.create_model(NAME, pretrained=True).state_dict(), FILE), or download the "
                   "model's model.safetensors from its Hugging Face page.")
 
-    def __init__(self, name, weights=None, base_dir=".", file=None):
+    def __init__(self, name, weights=None, base_dir=".", file=None, key_mapping=None):
         super().__init__(name, weights, base_dir)
-        self.file = file
+        self.file, self.key_mapping = file, key_mapping
 
     @property
     def random(self) -> bool:
@@ -40,6 +64,8 @@ class TimmModels(ModelProvider):
         if self.weights not in (None, "none"):
             raise ModelError(f"timm: weights = '{self.weights}' is not read; name the pretrained tag in name "
                              f"(e.g. resnet50.a1_in1k) and the file in file = \"...\", or weights = \"none\"")
+        if self.key_mapping not in KEY_MAPPINGS:
+            raise ModelError(f"timm: key_mapping must be \"order\" or left out, not '{self.key_mapping}'")
         if self.random:
             return
         if self.file is None:
@@ -54,12 +80,25 @@ class TimmModels(ModelProvider):
         import timm
 
         self.check()
+        net = timm.create_model(self.model_name, pretrained=False)
+        full = net.state_dict()
+        net.reset_classifier(0)  # the model returns pooled features [N, num_features]; strategies add heads
         if pretrained and not self.random:
-            net = timm.create_model(self.model_name, pretrained=True, num_classes=0,
-                                    pretrained_cfg_overlay={"file": str(self.checkpoint())})
-        else:
-            net = timm.create_model(self.model_name, pretrained=False, num_classes=0)
+            what = f"timm model '{self.model_name}' checkpoint {self.checkpoint()}"
+            try:
+                state = timm.models.load_state_dict(str(self.checkpoint()))
+            except Exception as error:  # a pickle, a truncated file: the library's own message, one line
+                raise ModelError(f"{what}: cannot be read: {error}") from None
+            own = net.state_dict()
+            if self.key_mapping == "order":
+                state = by_order(state, full if len(state) == len(full) else own, what)
+            # the checkpoint's own classifier (ImageNet's 1000 classes) is not part of the trunk
+            load_matching(net, {key: value for key, value in state.items() if key in own or key not in full}, what)
         return net, int(net.num_features)
+
+    def identity(self):
+        identity = super().identity()
+        return identity if self.key_mapping is None else {**identity, "key_mapping": self.key_mapping}
 
     def preprocessing(self):
         import timm
