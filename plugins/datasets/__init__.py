@@ -5,6 +5,7 @@ when a dataset is loaded, so listing plugins stays fast.
 """
 
 from benchmark import hookimpl
+from plugins.datasets.elpv import ELPV
 from plugins.datasets.hf import HuggingFace
 from plugins.datasets.imagefolder import ImageFolderTree
 from plugins.datasets.kmnist import KMNIST
@@ -16,9 +17,10 @@ from plugins.datasets.spamassassin import SpamAssassin
 from plugins.datasets.textfiles import TextFiles
 from plugins.datasets.torchvision_datasets import TorchvisionDatasets
 from plugins.datasets.usps import USPS
+from plugins.datasets.vader import VADER
 
 
 @hookimpl
 def transferbench_datasets():
     return [SklearnDigits, MNIST, USPS, KMNIST, Omniglot, TorchvisionDatasets, HuggingFace, Learn2LearnDatasets,
-            ImageFolderTree, SpamAssassin, TextFiles]
+            ImageFolderTree, SpamAssassin, TextFiles, ELPV, VADER]
