@@ -35,6 +35,7 @@ class Record(TypedDict):
     target_test: dict | None       # transfer: the split every prediction is scored on; episodic: None
     fingerprints: dict             # content hashes of the data as strategies saw it: source, target, target_test
     overlap: dict | None           # scored examples that are also training data, allowed by the suite: counts
+    test_classes: dict | None      # transfer: {class name: examples} of the test split (its majority rate); else None
     n_way: int                     # classes per support set
     budget: str                    # labelled target examples per class ("all", or k shots)
     seed: int                      # the cell's seed: its budget draw, its episodes, its initialisation

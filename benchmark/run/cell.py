@@ -19,6 +19,7 @@ from benchmark.run.prepare import PreparedPair
 from benchmark.run.recording import Outcome, failure, skipped
 from benchmark.run.timeout import CellTimeout, time_limit
 from benchmark.scoring import episodes, query_independence
+from benchmark.scoring import metrics as metric_fns
 from benchmark.scoring import tasks as task_protocols
 from benchmark.scoring.aggregate import summarise
 from benchmark.strategy.context import Context, seed_torch
@@ -90,7 +91,7 @@ def run_cell(strategy, ctx: Context, job: Job, prepared: PreparedPair, settings:
                                                        device, episode_chunk(settings, prepared, budget),
                                                        predict_checked, done)
             else:
-                predicted, labels = [], []  # [Q] per task, scored together (episodes.score_episodes)
+                predicted, labels, margins = [], [], []  # [Q] per task, scored together (episodes.score_episodes)
                 for task in tasks(settings, prepared, job.seed, budget):
                     task_ctx = ctx.fork(task.seed, spec)
                     seed_torch(task.seed, device)
@@ -98,11 +99,17 @@ def run_cell(strategy, ctx: Context, job: Job, prepared: PreparedPair, settings:
                     scores = predict_checked(predictor, task.query_inputs, task.support.num_classes, device)
                     predicted.append(scores.argmax(dim=1))
                     labels.append(task.query_labels)
+                    margins.append(scores)
                     done(len(predicted))
                 # Per-class recall only where a label is a class (transfer); an episode's are renumbered.
-                class_names = task.support.classes if settings.protocol == "transfer" else None
+                transfer = settings.protocol == "transfer"
                 per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),
-                                                   task.support.num_classes, class_names)
+                                                   task.support.num_classes, task.support.classes if transfer else None)
+                if transfer and task.support.num_classes == 2:  # threshold-free, for unequal classes
+                    for metrics, task_scores, task_labels in zip(per_task, margins, labels):
+                        area = metric_fns.auroc(task_scores, task_labels)
+                        if area is not None:
+                            metrics["auroc"] = area
             notes = strategy.adapt_notes() or None  # e.g. which head finetune started from
     except NotApplicable as reason:
         return skipped(job, reason)

@@ -7,6 +7,8 @@ the cell and an ``Outcome``; ``records.make`` checks it is whole. Nothing edits 
 import traceback
 from dataclasses import dataclass, field
 
+import torch
+
 from benchmark import records
 from benchmark.errors import NotApplicable
 from benchmark.models.record_fields import model_fields
@@ -46,6 +48,12 @@ def skipped(job: Job, reason: NotApplicable | str) -> Outcome:
     return Outcome("skipped", reason=f"{job.provided.name}: {reason}")
 
 
+def test_classes(test) -> dict[str, int]:
+    """{class name: examples} of the test split: what a constant (majority-class) predictor would score."""
+    counts = torch.bincount(test.labels.cpu(), minlength=test.num_classes).tolist()
+    return dict(zip(test.classes, counts))
+
+
 def cell_record(settings: Settings, job: Job, prepared: PreparedPair, budget, outcome: Outcome,
                 cost: PretrainCost | None = None, adapt_s: float = 0.0) -> records.Record:
     """The record of one cell of ``job`` (its hyperparameters as the job says), whole.
@@ -59,6 +67,7 @@ def cell_record(settings: Settings, job: Job, prepared: PreparedPair, budget, ou
         suite=settings.suite, **setup_fields(settings, prepared),
         pair=pair.name, source=pair.source.describe() if pair.source else None, target=pair.target.describe(),
         target_test=pair.target_test.describe() if settings.protocol == "transfer" else None,
+        test_classes=test_classes(prepared.test) if settings.protocol == "transfer" else None,
         strategy=job.provided.name,
         plugin={"name": job.provided.plugin, "dist": job.provided.dist, "version": job.provided.version},
         hparams=job.hparams, seed=job.seed, budget=budget_label(budget),

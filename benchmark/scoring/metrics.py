@@ -1,8 +1,10 @@
 """Scores the runner computes from predictions; strategies never compute their own.
 
-Every cell has ``METRICS``. A transfer cell also has each target class's recall under
-``recall[<class name>]`` (e.g. ``recall[spam]``: the share of spam the filter catches, what a
-mail user feels); episodic cells do not, since an episode's labels are renumbered classes.
+Every cell has ``METRICS`` (``macro_recall`` is balanced accuracy: the mean of the classes'
+recalls). A transfer cell also has each target class's recall under ``recall[<class name>]``
+(e.g. ``recall[spam]``: the share of spam the filter catches, what a mail user feels); episodic
+cells do not, since an episode's labels are renumbered classes. A two-class transfer cell also
+has ``auroc``, from the predictor's scores rather than its decisions.
 """
 
 import re
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 import torch
 
 METRICS = ("accuracy", "macro_f1", "macro_recall")
+TWO_CLASS_METRICS = ("auroc",)
 CLASS_RECALL = re.compile(r"recall\[(.+)\]")
 
 
@@ -21,7 +24,7 @@ def class_recall(name: str) -> str:
 
 def is_metric_name(name: str) -> bool:
     """True for a name a record can carry: one of ``METRICS`` or ``recall[<class>]``."""
-    return name in METRICS or CLASS_RECALL.fullmatch(name) is not None
+    return name in METRICS or name in TWO_CLASS_METRICS or CLASS_RECALL.fullmatch(name) is not None
 
 
 def score(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int,
@@ -49,3 +52,17 @@ def score(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int,
     for name, value in zip(class_names or (), recall.tolist()):
         scores[class_recall(name)] = value
     return scores
+
+
+def auroc(scores: torch.Tensor, labels: torch.Tensor) -> float | None:
+    """Area under the ROC curve of a two-class predictor, ranking by ``scores[:, 1] - scores[:, 0]``.
+
+    scores: [N, 2] (logits or probabilities: the margin orders examples as the softmax's class-1
+    probability does); labels: [N] in {0, 1}. scikit-learn's ``roc_auc_score``; None when the
+    labels hold one class only (the area is undefined).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    if len(torch.unique(labels)) < 2:
+        return None
+    return float(roc_auc_score(labels.cpu().numpy(), (scores[:, 1] - scores[:, 0]).cpu().double().numpy()))
