@@ -44,7 +44,12 @@ class TransformersModels(ModelProvider):
     def __init__(self, name, weights=None, base_dir=".", pooling="cls"):
         super().__init__(name, weights, base_dir)
         self.pooling = pooling  # text encoders: "cls" or "mean" (plugins/models/transformers_text.py)
-        self.kind = "text" if is_text_encoder(self.checkpoint()) else "image"
+
+    @property
+    def kind(self) -> str:
+        # Looked up when asked, not at construction: the runner sets data_root afterwards, and a
+        # directory under the data root (a fetched asset) is found only then.
+        return "text" if is_text_encoder(self.checkpoint()) else "image"
 
     def checkpoint(self):
         return self.resolve(self.model_name)

@@ -36,7 +36,12 @@ class TextEncoder(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         ids, mask = unpack(inputs)
-        hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state  # [N, L, D]
+        # Texts are right-padded to the suite's max_tokens; the positions after the batch's longest text
+        # are masked out everywhere, so cutting them changes no output and saves their attention and MLP
+        # cost (tweets use a third of 64 tokens).
+        length = max(int(mask.sum(dim=1).max()), 1)
+        ids, mask = ids[:, :length], mask[:, :length]
+        hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state  # [N, length, D]
         if self.pooling == "cls":
             return hidden[:, 0]
         weights = mask.unsqueeze(-1).to(hidden.dtype)                             # [N, L, 1]
