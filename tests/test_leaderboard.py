@@ -14,6 +14,7 @@ import pytest
 from benchmark import records
 from benchmark.cli import main
 from benchmark.leaderboard import FORMATS, LeaderboardError, load, render, write_leaderboard
+from benchmark.leaderboard import wording
 from benchmark.leaderboard.summary import build
 from benchmark.leaderboard.synthetic import record, write
 from benchmark.scoring import stats
@@ -225,3 +226,16 @@ def test_cli_writes_the_chosen_formats_and_reports_errors_in_one_line(golden_dir
     assert main(["leaderboard", str(golden_dir), "--format", "md,pdf"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"transferbench: error: unknown leaderboard format 'pdf'; choose from {', '.join(FORMATS)}"
+
+
+def test_every_table_shows_each_pairs_majority_class_rate_from_the_records(tmp_path):
+    rows = [{**record(s, "a→b", seed, value=v), "test_classes": {"functional": 377, "defective": 206}}
+            for seed in range(3) for s, v in (("finetune", 0.8), ("target-only", 0.6))]
+    board = build(rows)
+    assert all("a→b 64.7%" in wording.caption(board, table) for table in board.tables)
+    write(tmp_path / "records.jsonl", rows)
+    write_leaderboard(tmp_path, formats=["md", "csv"])
+    assert "Majority-class rate of the test split" in (tmp_path / "leaderboard.md").read_text()
+    assert set(pd.read_csv(tmp_path / "leaderboard.csv")["majority_rate"].round(4)) == {0.6467}
+    old = build([record("finetune", "a→b", 0, value=0.8)])  # records before test_classes: no rate, no claim
+    assert "Majority-class" not in wording.caption(old, old.tables[0])

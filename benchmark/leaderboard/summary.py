@@ -113,6 +113,7 @@ class Board:
     searched: bool = False       # some row's hyperparameters were searched: tables get a search column
     notes: str = ""              # e.g. which strategy starts from the model another scores as is
     overlap: dict = field(default_factory=dict)  # pair -> its allowed train/score overlap (leaderboard.overlap)
+    majority: dict = field(default_factory=dict)  # pair -> its test split's majority-class rate (records' test_classes)
 
 
 def _ns(estimates) -> dict:
@@ -244,6 +245,17 @@ def choose_baseline(cells: Cells, warnings: list) -> str | None:
     return chosen
 
 
+def majority_rates(used: list[dict]) -> dict[str, float]:
+    """pair -> the share of its test split's largest class: the accuracy of a constant predictor.
+    From the records' ``test_classes`` (transfer records since they were added; older ones have none)."""
+    rates = {}
+    for record in used:
+        counts = record.get("test_classes") or {}
+        if record["pair"] not in rates and sum(counts.values()):
+            rates[record["pair"]] = max(counts.values()) / sum(counts.values())
+    return rates
+
+
 def build(all_records: list[dict], metric: str = "accuracy", where: str = "records",
           strategies=None, budgets=None, seeds=None) -> Board:
     """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables, ``seeds`` runs."""
@@ -275,4 +287,4 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
     facts, data_warnings = footer(cells)
     return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings,
                  selected.caption(cells.used), any(v.selection != "fixed" for v in cells.variants.values()),
-                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used))
+                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used), majority_rates(cells.used))

@@ -6,7 +6,9 @@ ci_method), the gain over target-only with its CI, the marks as booleans (``not_
 no test against the best could be made; ``gain_not_tested``: a gain without an interval), the
 costs (pretrain_s per pretrained state over pretrain_states states, adapt_s per cell; empty
 where not recorded, see benchmark.leaderboard.costs), and ``overlap``: what the pair scores
-that it also learned from, where its suite allows it. The
+that it also learned from, where its suite allows it; ``majority_rate``: the share of the pair's
+test split in its largest class (a constant predictor's accuracy; empty for records without
+``test_classes``). The
 provenance footer goes to leaderboard.provenance.json beside it, so that the CSV
 stays plain data any reader loads.
 """
@@ -22,7 +24,7 @@ COLUMNS = ["strategy", "variant", "plugin", "plugin_version", "hparams", "pair",
            "n", "failed", "skipped", "mean", "ci_low", "ci_high", "ci_method", "gain", "gain_low", "gain_high",
            "gain_n", "gain_ci_method", "negative_transfer", "gain_not_tested", "best", "tied_with_best",
            "not_tested", "p_holm", "test", "rank", "pretrain_s", "pretrain_states", "adapt_s", "selection",
-           "search_trials", "search_wall_s", "overlap"]
+           "search_trials", "search_wall_s", "overlap", "majority_rate"]
 
 
 def _seconds(value: float | None) -> float:
@@ -63,7 +65,8 @@ def frame(board: Board) -> pd.DataFrame:
                              "pretrain_states": len(runs.pretrain_s), "adapt_s": _seconds(e.adapt_s),
                              "selection": who.selection,
                              "search_trials": runs.trials, "search_wall_s": runs.search_wall_s,
-                             "overlap": board.overlap.get(pair, "")})
+                             "overlap": board.overlap.get(pair, ""),
+                             "majority_rate": board.majority.get(pair, math.nan)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

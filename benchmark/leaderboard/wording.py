@@ -132,8 +132,16 @@ def caption(board: Board, table: Table) -> str:
                   "or restored it from the cache; adapt s = mean wall-clock seconds of a cell's adaptation and "
                   "evaluation; not recorded: records older than these fields. "
                   f"failed / skipped: no successful run; {NOT_RUN}: not run.")
-    pieces += [board.selection, board.notes, overlap_note(board, table)]
+    pieces += [board.selection, board.notes, overlap_note(board, table), majority_note(board, table)]
     return " ".join(piece for piece in pieces if piece)
+
+
+def majority_note(board: Board, table: Table) -> str:
+    """The test splits' majority-class rates, beside every table: an accuracy near it is no better than
+    always answering the largest class (unequal classes make raw accuracy look better than it is)."""
+    rates = [f"{pair} {percent(board.majority[pair])}%" for pair in table.pairs if pair in board.majority]
+    return f"Majority-class rate of the test split (a constant predictor's accuracy): {', '.join(rates)}." \
+        if rates else ""
 
 
 def oracle_mark(board: Board, entry: Entry | None) -> str:
