@@ -126,11 +126,14 @@ target = { provider = "textfiles", root = "new.jsonl", split = "train[:50%]", te
 
 
 def test_news_to_social_runs_on_tiny_data_in_the_same_formats(registry, tmp_path):
-    """suites/news-to-social.toml as shipped, on a tiny AG-News-like and tweet-like save_to_disk pair and a
-    tiny random BERT (save_pretrained) with a WordPiece tokenizer trained here on that data."""
-    import shutil
+    """suites/news-to-social.toml as shipped (less its WordLlama pair and its assets' hashes), on tiny VADER
+    ground-truth files written in the dataset's own format and a tiny random BERT (save_pretrained) with a
+    WordPiece tokenizer trained here on that data."""
+    import csv
+    import gzip
+    import io
+    import re
 
-    import datasets
     from tokenizers import Tokenizer as RawTokenizer
     from tokenizers import models as tok_models
     from tokenizers import normalizers, trainers
@@ -138,48 +141,70 @@ def test_news_to_social_runs_on_tiny_data_in_the_same_formats(registry, tmp_path
 
     from benchmark.run.runner import Runner
     from benchmark.suite.load import load_suite
+    from plugins.datasets.vader import DOMAINS
 
-    topics = {"World": "war treaty summit minister", "Sports": "match goal league coach",
-              "Business": "market shares profit bank", "Sci/Tech": "software chip research space"}
+    words = {1.0: "good great love nice", -1.0: "bad awful hate poor"}
     draw = torch.Generator().manual_seed(0)
-
-    def split(n):
-        rows = {"text": [], "label": []}
-        for i in range(n):
-            label = i % 4
-            words = list(topics.values())[label].split()
-            rows["text"].append(" ".join(words[p] for p in torch.randint(0, 4, (5,), generator=draw).tolist()))
-            rows["label"].append(label)
-        features = datasets.Features({"text": datasets.Value("string"),
-                                      "label": datasets.ClassLabel(names=list(topics))})
-        return datasets.Dataset.from_dict(rows, features=features)
-
-    for name in ("ag_news", "tweet_eval_topic"):
-        datasets.DatasetDict({"train": split(24), "test": split(12)}).save_to_disk(str(tmp_path / name))
+    texts = []
+    (tmp_path / "vader").mkdir()
+    for domain, prefix in DOMAINS.items():
+        table = io.StringIO()
+        writer = csv.writer(table)
+        writer.writerow(["id", "sentiment", "text"])
+        for i in range(40):
+            sign = 1.0 if i % 2 else -1.0
+            text = " ".join(words[sign].split()[p] for p in torch.randint(0, 4, (4,), generator=draw).tolist())
+            texts.append(f"{domain} {i} {text}")
+            writer.writerow([i, sign * 2.0, texts[-1]])
+        with gzip.open(tmp_path / "vader" / f"{prefix}_GroundTruth.csv.gz", "wt", encoding="utf-8") as handle:
+            handle.write(table.getvalue())
     wordpiece = RawTokenizer(tok_models.WordPiece(unk_token="[UNK]"))
     wordpiece.normalizer = normalizers.BertNormalizer()
     wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    wordpiece.train_from_iterator(list(split(24)["text"]), trainers.WordPieceTrainer(
-        vocab_size=60, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
-    model_dir = tmp_path / "bert-base-uncased"
+    wordpiece.train_from_iterator(texts, trainers.WordPieceTrainer(
+        vocab_size=120, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    model_dir = tmp_path / "all-minilm-l6-v2"
     PreTrainedTokenizerFast(tokenizer_object=wordpiece, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
                             sep_token="[SEP]", mask_token="[MASK]").save_pretrained(str(model_dir))
     torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+    BertModel(BertConfig(vocab_size=120, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                          intermediate_size=32, max_position_embeddings=64)).save_pretrained(str(model_dir))
-    suite_file = tmp_path / "news-to-social.toml"
     text = (SUITES / "news-to-social.toml").read_text()
-    suite_file.write_text(text.replace("seeds = [0, 1, 2]", "seeds = [0]").replace('budgets = [1, 5, 20, "all"]',
-                                                                                  "budgets = [1]")
-                          .replace("max_tokens = 128", "max_tokens = 16") + "[hparams.target-only]\nadapt_steps = 3\n")
-    for strategy in ("finetune", "frozen-feature", "lora", "bitfit"):
-        suite_file.write_text(suite_file.read_text().replace(f"[hparams.{strategy}]\n",
-                                                             f"[hparams.{strategy}]\nadapt_steps = 3\n"))
+    text = re.sub(r'\[\[pairs\]\]\nname = "nyt→tweets \(wordllama\)".*?(?=\[hparams)', "", text, flags=re.S)
+    text = re.sub(r"^assets = .*$", "", text, flags=re.M)
+    text = re.sub(r"adapt_steps = \d+", "adapt_steps = 2", text).replace("max_tokens = 64", "max_tokens = 16")
+    suite_file = tmp_path / "news-to-social.toml"
+    suite_file.write_text(text.replace("seeds = [0, 1, 2]", "seeds = [0]")
+                          .replace('budgets = [1, 5, 20, 100, "all"]', "budgets = [1]"))
     summary = Runner(load_suite(suite_file), registry, tmp_path / "out", tmp_path, show_progress=False,
                      log=lambda *a: None).run()
     records = [json.loads(line) for line in (tmp_path / "out" / "news-to-social" / "records.jsonl").open()]
     assert summary.failed == [], summary.failed
-    assert {r["strategy"]: r["status"] for r in records} == {s: "ok" for s in (
-        "finetune", "frozen-feature", "lora", "bitfit", "target-only", "source-only")}
-    assert all(r["model"]["provider"] == "transformers" and r["model"]["pooling"] == "cls" for r in records)
-    shutil.rmtree(tmp_path / "out")
+    assert {r["pair"] for r in records} == {"nyt→tweets", "movies→tweets", "amazon→tweets"}
+    assert {r["strategy"] for r in records if r["status"] == "ok"} == {
+        "finetune", "frozen-feature", "lora", "bitfit", "augment-only", "target-only", "source-only", "multitask"}
+    assert all(r["model"]["provider"] == "transformers" and r["model"]["pooling"] == "mean" for r in records)
+    assert all("auroc" in r["metrics"] and r["test_classes"]["negative"] > 0 for r in records if r["status"] == "ok")
+
+
+def test_cutting_a_batchs_padding_changes_no_feature(tmp_path):
+    """The text trunk trims positions after the batch's longest text; the features equal the untrimmed ones."""
+    from transformers import BertConfig, BertModel
+
+    from plugins.models.transformers_text import TextEncoder
+
+    torch.manual_seed(0)
+    bert = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                intermediate_size=32, max_position_embeddings=64)).eval()
+    ids = torch.randint(5, 50, (3, 32))
+    mask = torch.zeros(3, 32, dtype=torch.long)
+    for row, length in enumerate((7, 12, 3)):
+        mask[row, :length] = 1
+    ids = ids * mask  # pad id 0 after each text
+    for pooling in ("mean", "cls"):
+        with torch.no_grad():
+            trimmed = TextEncoder(bert, pooling)(torch.stack([ids, mask], dim=1))
+            hidden = bert(input_ids=ids, attention_mask=mask).last_hidden_state
+        weights = mask.unsqueeze(-1).float()
+        full = hidden[:, 0] if pooling == "cls" else (hidden * weights).sum(1) / weights.sum(1)
+        assert torch.allclose(trimmed, full, atol=1e-5), pooling
