@@ -32,13 +32,15 @@ def bibtex_key(entry: str) -> str | None:
     return match.group(1) if match and entry.count("{") == entry.count("}") else None
 
 
-def what_ran(path: Path) -> tuple[str, dict, set]:
-    """(description, {strategy: (dist, version) recorded}, {dataset provider}) of a results dir or a suite."""
+def what_ran(path: Path) -> tuple[str, dict, set, set]:
+    """(description, {strategy: (dist, version) recorded}, {dataset provider}, {asset}) of a results dir or a suite."""
     records_path = path / "records.jsonl" if path.is_dir() else path
     if path.suffix == ".toml":
         suite = load_suite(path)
-        providers = {spec.provider for pair in suite.pairs for spec in (pair.source, pair.target, pair.target_test)}
-        return f"suite {suite.name} ({path})", {name: None for name in suite.strategies or ()}, providers
+        providers = {spec.provider for pair in suite.pairs for spec in (pair.source, pair.target, pair.target_test)
+                     if spec is not None}  # a pair that starts from its model has no source
+        return f"suite {suite.name} ({path})", {name: None for name in suite.strategies or ()}, providers, \
+            set(suite.assets)
     found = records.read(records_path)
     if not found and path.is_dir() and records.suite_folders(path):  # results/ rather than results/<suite>
         raise TransferbenchError(records.no_records_here(path, "cite"))
@@ -47,7 +49,8 @@ def what_ran(path: Path) -> tuple[str, dict, set]:
     strategies = {r["strategy"]: ((r.get("plugin") or {}).get("dist"), (r.get("plugin") or {}).get("version"))
                   for r in found if r.get("status") == "ok"}
     providers = {(r.get(role) or {}).get("provider") for r in found for role in ("source", "target", "target_test")}
-    return f"the records in {records_path}", strategies, providers - {None}
+    assets = {name for r in found for name in (r.get("assets") or {})}
+    return f"the records in {records_path}", strategies, providers - {None}, assets
 
 
 def cite(path, registry) -> str:
@@ -55,7 +58,7 @@ def cite(path, registry) -> str:
     path = Path(path)
     if not path.exists():
         raise TransferbenchError(f"{path}: no such suite file or results directory")
-    described, strategies, providers = what_ran(path)
+    described, strategies, providers, assets = what_ran(path)
     if not strategies and path.suffix == ".toml":
         strategies = {name: None for name in registry.strategies}  # a suite without a list runs every one
     out = [f"% BibTeX for {described}, from `transferbench cite`", f"% transferbench {benchmark.__version__}",
@@ -86,4 +89,25 @@ def cite(path, registry) -> str:
             else:
                 printed.add(key)
                 out += [header, entry]
+    out += asset_citations(sorted(assets), printed)
     return "\n".join(out) + "\n"
+
+
+def asset_citations(names: list[str], printed: set) -> list[str]:
+    """Each asset's licence and BibTeX, from assets.toml (weights and data carry their own terms)."""
+    from benchmark.assets import manifest
+
+    declared = manifest.load() if names else {}
+    out = []
+    for name in names:
+        asset = declared.get(name)
+        out.append("")
+        if asset is None:
+            out.append(f"% asset '{name}': not in {manifest.default_path()}, so its citation is unknown")
+            continue
+        entry, key = asset.citation.strip(), bibtex_key(asset.citation.strip())
+        header = f"% asset '{name}' (licence: {asset.licence})"
+        out += [f"{header}: cites {key}, above"] if key in printed else [header, entry] if entry else \
+            [f"{header}: no citation declared"]
+        printed.add(key)
+    return out

@@ -105,3 +105,10 @@ def test_nothing_to_cite_is_an_error(registry, tmp_path):
     (tmp_path / "records.jsonl").write_text("")
     with pytest.raises(benchmark.errors.TransferbenchError, match="no records to cite"):
         cite(tmp_path, registry)
+
+
+def test_a_suite_with_a_model_and_no_source_cites_its_assets_with_their_licences(registry):
+    text = cite(Path("suites/solar-defects.toml"), registry)
+    assert "% asset 'elpv' (licence: CC-BY-NC-SA-4.0)" in text and "@article{deitsch2019automatic" in text
+    assert "% asset 'efficientnet-lite0' (licence: Apache-2.0)" in text and "tan2019efficientnet" in text
+    assert text.count("@article{deitsch2019automatic") == 1  # the provider cites it too: printed once
