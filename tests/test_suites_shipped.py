@@ -139,3 +139,42 @@ def test_miniimagenet_suite_on_tiny_learn2learn_pickles(registry, tmp_path):
     written = run_quick(quick(load_suite(SUITES / "miniimagenet-fewshot.toml")), registry, tmp_path / "out",
                         tmp_path / "data")
     assert written[0]["n_way"] == 5 and len(written[0]["per_episode"]["accuracy"]) == 2
+
+
+def test_solar_defects_suite_runs_every_strategy_on_tiny_elpv_files_and_a_renamed_lite0(registry, tmp_path):
+    """suites/solar-defects.toml as shipped, less its assets' hashes: ELPV's own layout with tiny images, and
+    a random tf_efficientnet_lite0 saved under other key names (as the real wheel's file is), at 32 px."""
+    import re
+
+    import numpy as np
+    import timm
+    from PIL import Image
+
+    root = tmp_path / "data" / "elpv"
+    (root / "images").mkdir(parents=True)
+    lines = []
+    for index in range(48):
+        probability, cell_type = (0.0, 1.0)[index % 2], ("mono", "poly")[(index // 2) % 2]
+        pixels = np.random.default_rng(index).integers(0, 255, (20, 20), dtype=np.uint8)
+        Image.fromarray(pixels).save(root / "images" / f"cell{index + 1:04d}.png")
+        lines.append(f"images/cell{index + 1:04d}.png  {probability}  {cell_type}")
+    (root / "labels.csv").write_text("\n".join(lines) + "\n")
+    weights = tmp_path / "data" / "efficientnet-lite0" / "efficientnet-lite0-57934424.pth"
+    weights.parent.mkdir()
+    torch.save({f"_renamed.{i:03d}": v for i, v in enumerate(timm.create_model("tf_efficientnet_lite0")
+                                                                  .state_dict().values())}, weights)
+    text = re.sub(r"^assets = .*$", "", (SUITES / "solar-defects.toml").read_text(), flags=re.M)
+    text = re.sub(r"adapt_steps = \d+", "adapt_steps = 2", text).replace("size = [112, 112]", "size = [32, 32]")
+    suite_file = tmp_path / "solar-defects.toml"
+    suite_file.write_text(text.replace("seeds = [0, 1, 2]", "seeds = [0]")
+                          .replace('budgets = [5, 20, 100, "all"]', "budgets = [2]"))
+    summary = Runner(load_suite(suite_file), registry, tmp_path / "out", tmp_path / "data", show_progress=False).run()
+    written = records.read(tmp_path / "out" / "solar-defects" / "records.jsonl")
+    assert not summary.failed, summary.failed
+    ok = {(r["strategy"], r["pair"]) for r in written if r["status"] == "ok"}
+    assert {s for s, p in ok if p == "mono→poly"} == {"finetune", "frozen-feature", "lora", "bitfit", "augment-only",
+                                                      "target-only", "source-only", "multitask"}
+    assert {s for s, p in ok if p == "imagenet→elpv"} == {"finetune", "frozen-feature", "lora", "bitfit",
+                                                          "augment-only", "target-only"}
+    assert all(r["model"]["key_mapping"] == "order" and set(r["test_classes"]) == {"functional", "defective"}
+               for r in written)
