@@ -195,7 +195,7 @@ def test_imagenet_efficientnet_lite0_names_real_photos_through_the_providers_pre
     info, net = ImageNetInfo(), net.eval()
     for photo, wanted in (("coffee", {"espresso"}), ("chelsea", {"tabby, tabby cat", "tiger cat", "Egyptian cat"})):
         image = Image.fromarray(getattr(skimage_data, photo)()).resize(pre.size[::-1], Image.BICUBIC)
-        pixels = torch.from_numpy(np.asarray(image)).permute(2, 0, 1).float() / 255  # [3, 224, 224] in [0, 1]
+        pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255  # [3, 224, 224] in [0, 1]
         with torch.no_grad():
             top5 = net(((pixels - mean) / std)[None]).topk(5).indices[0]
         names = {info.index_to_description(int(i)) for i in top5}
