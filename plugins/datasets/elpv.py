@@ -117,12 +117,17 @@ class ELPV(DatasetProvider):
         return LabelledData(inputs, labels, classes, f"elpv:{split}")
 
 
-def half_of_each_group(rows: list[tuple], first: bool) -> list[tuple]:
-    """The first (or second) half of every (class, type) group of ``rows``, keeping their order."""
+def by_group(rows: list[tuple]) -> dict[tuple, list]:
+    """rows (class index, type, path) grouped by (class, type), each group in the rows' order."""
     groups: dict[tuple, list] = {}
     for row in rows:
         groups.setdefault(row[:2], []).append(row)
-    chosen = {id(row) for group in groups.values()
+    return groups
+
+
+def half_of_each_group(rows: list[tuple], first: bool) -> list[tuple]:
+    """The first (or second) half of every (class, type) group of ``rows``, keeping their order."""
+    chosen = {id(row) for group in by_group(rows).values()
               for row in (group[:len(group) // 2] if first else group[len(group) // 2:])}
     return [row for row in rows if id(row) in chosen]
 
@@ -130,8 +135,6 @@ def half_of_each_group(rows: list[tuple], first: bool) -> list[tuple]:
 def spread_types(rows: list[tuple]) -> list[tuple]:
     """``rows`` ordered by their relative position in their (class, type) group: a per-class slice of the
     result takes about the same share of every type (file order would take mostly one type)."""
-    groups: dict[tuple, list] = {}
-    for row in rows:
-        groups.setdefault(row[:2], []).append(row)
-    position = {id(row): (index + 0.5) / len(group) for group in groups.values() for index, row in enumerate(group)}
+    position = {id(row): (index + 0.5) / len(group) for group in by_group(rows).values()
+                for index, row in enumerate(group)}
     return sorted(rows, key=lambda row: (position[id(row)], row[1]))
