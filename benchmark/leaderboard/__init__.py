@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmark import records
-from benchmark.leaderboard import latex, markdown, tidy, webpage
+from benchmark.leaderboard import latex, markdown, tidy, webpage, wording
 from benchmark.leaderboard.collect import LeaderboardError
 from benchmark.leaderboard.summary import Board, build
 
@@ -84,7 +84,8 @@ def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None,
         written.append(path)
     if "csv" in formats:  # the CSV stays plain data; its footer lives beside it
         path = results_dir / "leaderboard.provenance.json"
-        path.write_text(json.dumps({"footer": board.footer, "warnings": board.warnings}, indent=2,
+        path.write_text(json.dumps({"footer": board.footer, "warnings": board.warnings,
+                                    "flags": wording.flagged_cells(board)}, indent=2,
                                    ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written, board.warnings

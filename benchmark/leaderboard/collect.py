@@ -20,6 +20,7 @@ from benchmark.leaderboard.costs import record_costs
 from benchmark.leaderboard.selected import ORACLE, protocol_of, search_cost, searched_hparams
 
 TRANSDUCTIVE = "transductive"
+SOURCE_TRAINING_DEFAULT = "full"  # records from before the hyperparameter trained the whole model on the source
 REQUIRED = frozenset({"strategy", "pair", "hparams", "seed", "budget", "status"})
 
 
@@ -56,6 +57,8 @@ class Runs:
     skipped: int = 0
     trials: int = 0          # trials behind the ok records (0: nothing was searched)
     search_wall_s: float = 0.0
+    reused_from: set = field(default_factory=set)      # strategies whose head ok records reused (adapt_notes)
+    source_training: set = field(default_factory=set)  # ok records' hparams["source_training"] (absent: "full")
 
 
 @dataclass
@@ -193,6 +196,15 @@ def label_variants(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
     return [v._replace(label=labelled[v]) for v in variants], warnings
 
 
+def note_start(cell: Runs, record: dict) -> None:
+    """What the leaderboard needs to compare a cell with the model it started from (summary.start_row):
+    the strategy whose model and head it took on as is, and how that model was trained on the source."""
+    notes = record.get("adapt_notes") or {}
+    if notes.get("head") == "reuse" and notes.get("starts_from"):  # a new head starts elsewhere: not comparable
+        cell.reused_from.add(notes["starts_from"])
+    cell.source_training.add((record.get("hparams") or {}).get("source_training", SOURCE_TRAINING_DEFAULT))
+
+
 def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None, seeds=None) -> Cells:
     """Group the latest record of every run; ``strategies`` / ``budgets`` / ``seeds`` keep only those (None = all)."""
     latest, memo, trials = {}, {}, 0
@@ -229,6 +241,7 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
                 cell.pretrain_s[state[0]] = state[1]
             searched, seconds = search_cost(record)
             cell.trials, cell.search_wall_s = cell.trials + searched, cell.search_wall_s + seconds
+            note_start(cell, record)
             if scored.get("ci95"):
                 cell.stored_ci[record["seed"]] = (*map(float, scored["ci95"]), int(scored.get("n") or 0),
                                                   scored["ci"])

@@ -1,7 +1,9 @@
 """LaTeX for ``\\input``: one booktabs table per budget (and one of gains), provenance as comments.
 
 Needs only ``\\usepackage{booktabs}``. Cells are math: ``$71.2 \\pm 3.1$``, the best
-``$\\mathbf{...}$``, marks as superscripts (``^{\\approx}`` tied, ``^{\\downarrow}`` negative transfer).
+``$\\mathbf{...}$``, marks as superscripts (``^{\\approx}`` tied, ``^{\\downarrow}`` negative transfer,
+``^{\\dagger}`` below the majority-class rate, ``^{\\triangleleft}`` below its start: symbols of LaTeX's
+own math fonts, so no package is needed for them).
 """
 
 import re
@@ -12,8 +14,10 @@ from benchmark.leaderboard.summary import Board, Entry, Table
 SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
            "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
            "±": r"$\pm$", "≈": r"$\approx$", "↓": r"$\downarrow$", "→": r"$\rightarrow$", "α": r"$\alpha$",
-           "≥": r"$\geq$", "≤": r"$\leq$", "−": r"$-$", "—": "---", "–": "--", "×": r"$\times$"}
-MARKS = {text.TIED: r"\approx", text.NEGATIVE: r"\downarrow", text.NOT_TESTED: "?"}
+           "≥": r"$\geq$", "≤": r"$\leq$", "−": r"$-$", "—": "---", "–": "--", "×": r"$\times$",
+           text.BELOW_MAJORITY: r"$\dagger$", text.BELOW_START: r"$\triangleleft$"}
+MARKS = {text.TIED: r"\approx", text.NEGATIVE: r"\downarrow", text.NOT_TESTED: "?",
+         text.BELOW_MAJORITY: r"\dagger", text.BELOW_START: r"\triangleleft"}
 
 
 def escape(value: str) -> str:

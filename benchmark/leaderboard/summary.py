@@ -11,6 +11,9 @@ HTML tables and the plots can never disagree with one another.
                 paired, Holm-corrected across the table: p ≥ α means "tied with best";
                 fewer than 2 paired runs means "not tested" (its own mark), never "worse"
         rank    per column, equal means share the average rank; mean rank across pairs
+        flags   results that cannot be right: an accuracy below its test split's majority-class rate
+                (a constant predictor's); a strategy that reused another's model and head and ends
+                below it (its start, by adapt_notes), paired by seed, on the same source training
 """
 
 import math
@@ -28,6 +31,9 @@ from benchmark.scoring import stats
 BASELINE = "target-only"
 ALPHA = 0.05  # significance level of the Holm-corrected tests against the best
 SEEDS, EPISODES = "seeds", "episodes"
+# Metrics whose trivial bound is the majority-class rate: a constant predictor scores it. Macro recall
+# and F1 of a constant predictor are other numbers (1 / classes, less), so they are never flagged by it.
+MAJORITY_BOUNDED = frozenset({"accuracy"})
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,15 @@ class Entry:
     p_holm: float = math.nan
     test: str = ""
     rank: float = math.nan
+    below_majority: bool = False   # an accuracy below its pair's majority-class rate (MAJORITY_BOUNDED)
+    start: str = ""                # the row it started from (start_row); "" where none was compared
+    start_diff: Estimate | None = None  # this cell − its start, paired (start_difference)
+    below_start: bool = False      # start_diff's mean below 0: it ends below the model it started from
+
+    @property
+    def flagged(self) -> bool:
+        """Some result of this cell cannot be right (a flag the caption explains)."""
+        return self.below_majority or self.below_start
 
 
 @dataclass
@@ -89,6 +104,10 @@ class Table:
 
     def gain_ns(self) -> dict:
         return _ns(e.gain for e in self.entries.values() if e.gain is not None)
+
+    def start_ns(self) -> dict:
+        """{CI method: n values} of the differences from their start of the cells flagged below it."""
+        return _ns(e.start_diff for e in self.entries.values() if e.below_start)
 
     @property
     def compared(self) -> bool:
@@ -245,6 +264,53 @@ def choose_baseline(cells: Cells, warnings: list) -> str | None:
     return chosen
 
 
+def start_row(cells: Cells, variant: str, pair: str, budget: str) -> str | None:
+    """The row a cell started from, or None: a row of the strategy whose model and head it reused
+    (adapt_notes: head "reuse", starts_from), on the same pair, budget, model and data, whose source
+    model was trained the same way (hparams source_training; a cell mixing ways is compared with none).
+    A new head scores by another rule than the start's, so such a cell is compared with nothing."""
+    runs = cells.runs[(variant, pair, budget)]
+    if not runs.reused_from or len(runs.source_training) != 1:
+        return None
+    own = cells.variants[variant]
+    candidates = [label for label, v in cells.variants.items()
+                  if label != variant and v.strategy in runs.reused_from and v.model == own.model
+                  and v.setup == own.setup and (label, pair, budget) in cells.runs
+                  and cells.runs[(label, pair, budget)].values
+                  and cells.runs[(label, pair, budget)].source_training == runs.source_training]
+    # several (e.g. two plugin versions of source-only): the one sharing the most seeds, then the first seen
+    return max(candidates, key=lambda label: len(cells.runs[(label, pair, budget)].values.keys() & runs.values.keys()),
+               default=None)
+
+
+def start_difference(runs: Runs, start: Runs) -> Estimate:
+    """runs − start, paired by seed (by episode within one seed), as gains are; without a seed in
+    common, the plain difference of their means (no interval, n = 0)."""
+    paired = gain(runs, start)
+    if paired is not None:
+        return paired
+    return Estimate(estimate(runs).mean - estimate(start).mean, math.nan, math.nan, 0, "")
+
+
+def flag(cells: Cells, table: Table, metric: str, majority: dict) -> None:
+    """Mark each scored cell of the table that cannot be right: below the majority-class rate, or below its start."""
+    for e in table.scored():
+        rate = majority.get(e.pair)
+        e.below_majority = metric in MAJORITY_BOUNDED and rate is not None and _rounded(e.score.mean) < _rounded(rate)
+        start = start_row(cells, e.variant, e.pair, table.budget)
+        if start is not None:
+            e.start = start
+            e.start_diff = start_difference(cells.runs[(e.variant, e.pair, table.budget)],
+                                            cells.runs[(start, e.pair, table.budget)])
+            e.below_start = _rounded(e.start_diff.mean) < 0  # float noise of equal means is no difference
+
+
+def starts_named(all_records: list[dict], strategies) -> set:
+    """The strategies the records of ``strategies`` say they started from (adapt_notes starts_from)."""
+    return {(r.get("adapt_notes") or {}).get("starts_from") for r in all_records
+            if r.get("strategy") in strategies} - {None}
+
+
 def majority_rates(used: list[dict]) -> dict[str, float]:
     """pair -> the share of its test split's largest class: the accuracy of a constant predictor.
     From the records' ``test_classes`` (transfer records since they were added; older ones have none)."""
@@ -263,11 +329,14 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
     if strategies is not None:  # the baseline's records still pair with the shown rows' for gains
         recorded = {r.get("strategy") for r in all_records}
         wanted = list(strategies) + ([BASELINE] if BASELINE in recorded and BASELINE not in strategies else [])
+        # ... and so do the rows shown strategies started from, for the below-its-start flag
+        wanted += sorted((starts_named(all_records, strategies) & recorded) - set(wanted))
     cells = collect(all_records, metric, where, wanted, budgets, seeds)
     warnings = list(cells.warnings)
     baseline = choose_baseline(cells, warnings)
     if baseline is None:  # said, not silently left out
         warnings.append(f"no {BASELINE} records: gains over it, the gain tables and gain_heatmap.png are left out")
+    majority = majority_rates(cells.used)
     shown = [label for label, v in cells.variants.items() if strategies is None or v.strategy in strategies]
     tables = []
     for budget in cells.budgets:
@@ -283,8 +352,9 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
                       frozenset(v for v in rows if cells.variants[v].transductive))
         rank(table)
         compare_with_best(cells, table)
+        flag(cells, table, metric, majority)
         tables.append(table)
     facts, data_warnings = footer(cells)
     return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings,
                  selected.caption(cells.used), any(v.selection != "fixed" for v in cells.variants.values()),
-                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used), majority_rates(cells.used))
+                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used), majority)

@@ -8,7 +8,8 @@ costs (pretrain_s per pretrained state over pretrain_states states, adapt_s per 
 where not recorded, see benchmark.leaderboard.costs), and ``overlap``: what the pair scores
 that it also learned from, where its suite allows it; ``majority_rate``: the share of the pair's
 test split in its largest class (a constant predictor's accuracy; empty for records without
-``test_classes``). The
+``test_classes``); ``flags``: what in the cell cannot be right, ";"-joined (``below majority-class
+rate``, ``below its start (source-only)``; empty: none; see benchmark.leaderboard.summary.flag). The
 provenance footer goes to leaderboard.provenance.json beside it, so that the CSV
 stays plain data any reader loads.
 """
@@ -18,13 +19,14 @@ import math
 
 import pandas as pd
 
+from benchmark.leaderboard import wording
 from benchmark.leaderboard.summary import Board
 
 COLUMNS = ["strategy", "variant", "plugin", "plugin_version", "hparams", "pair", "budget", "metric", "status",
            "n", "failed", "skipped", "mean", "ci_low", "ci_high", "ci_method", "gain", "gain_low", "gain_high",
            "gain_n", "gain_ci_method", "negative_transfer", "gain_not_tested", "best", "tied_with_best",
            "not_tested", "p_holm", "test", "rank", "pretrain_s", "pretrain_states", "adapt_s", "selection",
-           "search_trials", "search_wall_s", "overlap", "majority_rate"]
+           "search_trials", "search_wall_s", "overlap", "majority_rate", "flags"]
 
 
 def _seconds(value: float | None) -> float:
@@ -66,7 +68,8 @@ def frame(board: Board) -> pd.DataFrame:
                              "selection": who.selection,
                              "search_trials": runs.trials, "search_wall_s": runs.search_wall_s,
                              "overlap": board.overlap.get(pair, ""),
-                             "majority_rate": board.majority.get(pair, math.nan)})
+                             "majority_rate": board.majority.get(pair, math.nan),
+                             "flags": ";".join(wording.flags(board, e))})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -22,6 +22,7 @@ thead th[aria-sort=descending] button::after { content: " \\25BC"; }
 td.negative { background: #fde4e4; }
 .mark { font-weight: bold; margin-left: 0.2em; }
 .mark.negative { color: #b00020; }
+.mark.flag { color: #a04a00; }
 .status, .note { color: #777; font-style: italic; }
 footer { color: #444; border-top: 1px solid #ccc; margin-top: 2em; }
 footer dt { font-weight: bold; float: left; clear: left; width: 9em; }
@@ -54,7 +55,10 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 """
 
 MARK_TITLES = {text.TIED: "tied with best (not significantly worse)", text.NEGATIVE: "negative transfer",
-               text.NOT_TESTED: "not tested: fewer than two paired runs, neither tied nor worse"}
+               text.NOT_TESTED: "not tested: fewer than two paired runs, neither tied nor worse",
+               text.BELOW_MAJORITY: "below the majority-class rate of its test split",
+               text.BELOW_START: "below its start: the model and head it reused score more"}
+MARK_CLASSES = {text.NEGATIVE: " negative", text.BELOW_MAJORITY: " flag", text.BELOW_START: " flag"}
 
 
 def _number(value: float | None) -> str:
@@ -62,7 +66,7 @@ def _number(value: float | None) -> str:
 
 
 def _marks(marks: str) -> str:
-    return "".join(f'<span class="mark{" negative" if m == text.NEGATIVE else ""}" title="{MARK_TITLES[m]}">{m}</span>'
+    return "".join(f'<span class="mark{MARK_CLASSES.get(m, "")}" title="{MARK_TITLES[m]}">{m}</span>'
                    for m in marks)
 
 

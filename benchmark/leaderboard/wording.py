@@ -2,7 +2,9 @@
 
 Numbers are percentages of the metric (one decimal) and gains are percentage points
 (signed). Marks: best mean in bold; ≈ tied with best; ↓ negative transfer; ? a comparison
-that could not be made (fewer than two paired runs): neither tied nor worse.
+that could not be made (fewer than two paired runs): neither tied nor worse. Flags, results that
+cannot be right: † an accuracy below its test split's majority-class rate; ◁ below its start, the
+model (and head) it started from. Both exist in the fonts LaTeX math has by default (dagger, triangleleft).
 """
 
 import math
@@ -14,6 +16,8 @@ TIED = "≈"
 NEGATIVE = "↓"
 NOT_TESTED = "?"
 NOT_RUN = "—"
+BELOW_MAJORITY = "†"
+BELOW_START = "◁"
 
 
 def percent(value: float) -> str:
@@ -33,7 +37,8 @@ def half_width(estimate: Estimate) -> str | None:
 
 def marks(entry: Entry) -> str:
     return (TIED if entry.tied_with_best else "") + (NEGATIVE if entry.negative_transfer else "") + \
-        (NOT_TESTED if entry.not_tested else "")
+        (NOT_TESTED if entry.not_tested else "") + (BELOW_MAJORITY if entry.below_majority else "") + \
+        (BELOW_START if entry.below_start else "")
 
 
 def gain_marks(entry: Entry) -> str:
@@ -132,8 +137,62 @@ def caption(board: Board, table: Table) -> str:
                   "or restored it from the cache; adapt s = mean wall-clock seconds of a cell's adaptation and "
                   "evaluation; not recorded: records older than these fields. "
                   f"failed / skipped: no successful run; {NOT_RUN}: not run.")
-    pieces += [board.selection, board.notes, overlap_note(board, table), majority_note(board, table)]
+    pieces += [board.selection, board.notes, overlap_note(board, table), majority_note(board, table),
+               below_majority_note(board, table), below_start_note(board, table)]
     return " ".join(piece for piece in pieces if piece)
+
+
+def _flagged(table: Table, attribute: str) -> list[Entry]:
+    """The table's entries with a flag set, column by column (pairs in order, rows in order within one)."""
+    return [e for p in table.pairs for v in table.rows
+            if (e := table.entries.get((v, p))) is not None and getattr(e, attribute)]
+
+
+def below_majority_note(board: Board, table: Table) -> str:
+    """'† below the majority-class rate ...: finetune, lora on a→b (64.7%).' where a cell is; else ''."""
+    flagged = _flagged(table, "below_majority")
+    if not flagged:
+        return ""
+    by_pair = {}
+    for e in flagged:
+        by_pair.setdefault(e.pair, []).append(e.variant)
+    cells = "; ".join(f"{', '.join(variants)} on {pair} ({percent(board.majority[pair])}%)"
+                      for pair, variants in by_pair.items())
+    return (f"{BELOW_MAJORITY} below the majority-class rate of its test split, which always answering its "
+            f"largest class would score: {cells}.")
+
+
+def start_difference_text(entry: Entry) -> str:
+    """'-3.1 ± 2.0' (percentage points, as gains); '-3.1, no interval' from one paired run; unpaired: the means."""
+    diff = entry.start_diff
+    if diff.has_ci:
+        return f"{points(diff.mean)} ± {half_width(diff)}"
+    return f"{points(diff.mean)}, " + ("no interval" if diff.n else "difference of the means: no seed in common")
+
+
+def below_start_note(board: Board, table: Table) -> str:
+    """'◁ below its start ...: finetune on a→b -3.1 ± 2.0 vs source-only.' where a cell is; else ''."""
+    flagged = _flagged(table, "below_start")
+    if not flagged:
+        return ""
+    ns = table.start_ns()
+    spread = f"mean ± half-width of the {_n_phrase(ns)}" if ns else "without an interval"
+    cells = "; ".join(f"{e.variant} on {e.pair} {start_difference_text(e)} vs {e.start}" for e in flagged)
+    return (f"{BELOW_START} below its start: below the row whose model and source head it reused, on the same "
+            f"pair, budget and source training; the difference in percentage points, paired by seed (by episode "
+            f"within a single seed), {spread}: {cells}.")
+
+
+def flags(board: Board, entry: Entry) -> list[str]:
+    """The entry's flags in words, for the CSV and the provenance file."""
+    return (["below majority-class rate"] if entry.below_majority else []) + \
+        ([f"below its start ({board.cells.variants[entry.start].strategy})"] if entry.below_start else [])
+
+
+def flagged_cells(board: Board) -> list[dict]:
+    """Every flagged cell of the board, table by table: what the provenance file lists."""
+    return [{"strategy": e.variant, "pair": e.pair, "budget": table.budget, "flags": flags(board, e)}
+            for table in board.tables for e in _flagged(table, "flagged")]
 
 
 def majority_note(board: Board, table: Table) -> str:
