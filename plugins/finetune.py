@@ -8,6 +8,10 @@ The head it starts from (``head``):
              (same label space, e.g. MNIST→USPS), else new: what practitioners do
 The record says which was used (``adapt_notes``).
 
+``source_training`` ("full" or "head", plugins/source_training.py) says what the source trained:
+with "head" the trunk it fine-tunes is the checkpoint's and the head it reuses was probed on the
+source's features.
+
 ``probe_steps`` > 0 first trains only the head on the frozen trunk's features, then every
 layer: linear probing then fine-tuning (LP-FT, Kumar et al. 2022, "Fine-Tuning can Distort
 Pretrained Features and Underperform Out-of-Distribution"), searched as a hyperparameter.
@@ -38,17 +42,21 @@ def head_choice(head: str, source_classes: tuple, support_classes: tuple) -> str
     return head
 
 
+def source_head_rows(source_model: Classifier, source_classes: tuple, support_classes: tuple) -> nn.Linear:
+    """A copy of the source head's rows for ``support_classes`` (picked by name, in their order)."""
+    rows = [list(source_classes).index(c) for c in support_classes]  # [n_support_classes] source rows
+    head = nn.Linear(source_model.feature_dim, len(rows)).to(source_model.head.weight.device)
+    head.weight.data.copy_(source_model.head.weight.data[rows])
+    head.bias.data.copy_(source_model.head.bias.data[rows])
+    return head
+
+
 def start_from(source_model: Classifier, trunk: nn.Module, source_classes: tuple, support_classes: tuple,
                choice: str) -> Classifier:
     """``trunk`` with a new head ("new") or a copy of the source head's rows for ``support_classes`` ("reuse")."""
     model = Classifier(trunk, source_model.feature_dim, len(support_classes))
-    if choice == "new":
-        return model
-    rows = [list(source_classes).index(c) for c in support_classes]  # [n_support_classes] source rows
-    head = nn.Linear(source_model.feature_dim, len(rows))
-    head.weight.data.copy_(source_model.head.weight.data[rows])
-    head.bias.data.copy_(source_model.head.bias.data[rows])
-    model.head = head
+    if choice == "reuse":
+        model.head = source_head_rows(source_model, source_classes, support_classes)
     return model
 
 
@@ -68,7 +76,7 @@ class FineTune(SourceTrained):
                     "probe_steps": D.CategoricalDistribution((0, 100))}
 
     def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
-                 batch_size=64, weight_decay=5e-4, head="auto", probe_steps=0):
+                 batch_size=64, weight_decay=5e-4, head="auto", probe_steps=0, source_training="full"):
         self.backbone = backbone
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
@@ -78,6 +86,7 @@ class FineTune(SourceTrained):
         self.weight_decay = weight_decay
         self.head = head
         self.probe_steps = probe_steps
+        self.source_training = source_training
 
     def start_model(self, support, ctx, trunk: nn.Module | None = None) -> Classifier:
         """``trunk`` (default: a copy of the source trunk) with the head ``head`` asks for; notes which one."""

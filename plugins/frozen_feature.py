@@ -1,69 +1,60 @@
-"""frozen-feature: train on the source, then fit only a new linear head on the frozen trunk's features.
+"""frozen-feature: the linear probe: a linear classifier fitted on the frozen trunk's features.
 
-The linear-probe protocol of DeCAF (Donahue et al. 2014): the source network is a fixed
-feature extractor and the target task is a linear classifier on its features. Only the
-head moves, so the trunk's parameters (and BatchNorm statistics) stay bit-for-bit as
-pretrain left them, and the features of a support set are computed once, not per step.
+The protocol of DeCAF (Donahue et al. 2014) and of Kornblith, Shlens & Le (2019): the network
+(trained on the source, or the checkpoint as it is, per ``source_training``) is a fixed feature
+extractor; the target task is L2-regularised multinomial logistic regression on its features,
+solved to convergence by L-BFGS (benchmark.toolkit.probe), its strength C cross-validated within
+the labelled support (5-fold stratified, fewer folds when a class has fewer examples; a fixed
+C = 1 when a class has one: the record's ``adapt_notes`` say which). The trunk's parameters and
+BatchNorm statistics stay bit-for-bit as pretrain left them; features are computed once.
 
-Hyperparameters: ``finetune``'s, with its defaults (it subclasses it), less ``probe_steps``
-(a linear probe is all it does): the same source training, so the two share a trunk, and the
-same adaptation budget (adapt_steps=100, adapt_lr=1e-3), so they differ only in which
-parameters move, not in how long or how fast. ``head`` as finetune's: "auto" starts the probe
-from the source classifier when the label spaces match. None is tuned on target data unless a
-suite declares a selection protocol (benchmark.selection).
+``head``: "new" pulls the probe toward zero (plain L2); "reuse" (the support's classes are all
+source classes) pulls it toward the source classifier's rows instead, so a strong penalty gives
+source-only's weights back; "auto" (default) reuses when the label spaces are equal, in order.
 """
 
 import optuna.distributions as D
-import torch
 
-from benchmark import batched, fit_tensors, forward_in_batches, hookimpl, linear_probe
-from plugins.finetune import FineTune
+from benchmark import hookimpl, linear_probe
+from plugins.finetune import head_choice, source_head_rows
+from plugins.source_training import SourceTrained
 
 
-class FrozenFeature(FineTune):
+class FrozenFeature(SourceTrained):
     name = "frozen-feature"
-    description = "Train on the source, then fit only a new linear head on the frozen trunk's features."
-    citation = """@inproceedings{donahue2014decaf,
-  title = {{DeCAF}: A Deep Convolutional Activation Feature for Generic Visual Recognition},
-  author = {Donahue, Jeff and Jia, Yangqing and Vinyals, Oriol and Hoffman, Judy and Zhang, Ning and
-            Tzeng, Eric and Darrell, Trevor},
-  booktitle = {Proceedings of the 31st International Conference on Machine Learning},
-  pages = {647--655},
-  year = {2014}
+    description = "Linear probe: L-BFGS logistic regression (C cross-validated) on the frozen trunk's features."
+    citation = """@inproceedings{kornblith2019better,
+  title = {Do Better {ImageNet} Models Transfer Better?},
+  author = {Kornblith, Simon and Shlens, Jonathon and Le, Quoc V.},
+  booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition},
+  pages = {2661--2671},
+  year = {2019}
 }"""
+    quick_hparams = {"pretrain_epochs": 1}
+    search_space = {"C": D.FloatDistribution(1e-4, 1e4, log=True)}
 
-    search_space = {"adapt_lr": D.FloatDistribution(1e-4, 1e-1, log=True),
-                    "adapt_steps": D.IntDistribution(10, 500, log=True)}
-
-    def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
-                 batch_size=64, weight_decay=5e-4, head="auto"):
-        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay,
-                         head)
-        del self.probe_steps  # finetune's, not a hyperparameter here
+    def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, batch_size=64, weight_decay=5e-4,
+                 head="auto", source_training="full", C="cv"):
+        self.backbone = backbone
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.head = head
+        self.source_training = source_training
+        self.C = C
 
     def adapt(self, support, ctx):
         self.check_pretrained("model_")
-        if ctx.model is not None:  # features through the model's cache: see benchmark/models/features.py
-            return linear_probe(self.model_, self.source_trained_, support, ctx, steps=self.adapt_steps,
-                                lr=self.adapt_lr, batch_size=self.batch_size, weight_decay=self.weight_decay)
-        trunk = self.model_.trunk.eval()  # shared, never trained: eval mode keeps BatchNorm statistics fixed
-        features = forward_in_batches(trunk, support.inputs)  # [S, D], once per support set
-        model = self.start_model(support, ctx, trunk)  # the shared trunk, and a new or the source's head
-        fit_tensors(model.head, features, support.labels, steps=self.adapt_steps, lr=self.adapt_lr,
-                    batch_size=self.batch_size, generator=ctx.generator, weight_decay=self.weight_decay)
-        return model.eval()
+        choice = head_choice(self.head, ctx.task.source_classes, support.classes)
+        prior = source_head_rows(self.model_, ctx.task.source_classes, support.classes) if choice == "reuse" else None
+        predictor, probe = linear_probe(self.model_, self.trunk_trained_, support, ctx, C=self.C, prior=prior)
+        self.notes_ = {"head": choice, **({"starts_from": "source-only"} if prior is not None else {}),
+                       **probe.notes()}
+        return predictor
 
-    def adapt_episodes(self, supports, contexts):
-        """``adapt`` of every episode: one trunk pass for all support sets, the E heads trained together."""
-        self.check_pretrained("model_")
-        trunk = self.model_.trunk.eval()
-        features = forward_in_batches(trunk, torch.cat([support.inputs for support in supports]))  # [E*S, D]
-        support_of = {id(ctx): support for support, ctx in zip(supports, contexts)}
-        models = batched.seeded(contexts, lambda ctx: self.start_model(support_of[id(ctx)], ctx, trunk))
-        batched.fit_episodes([model.head for model in models], supports, contexts, steps=self.adapt_steps,
-                             lr=self.adapt_lr, batch_size=self.batch_size, weight_decay=self.weight_decay,
-                             inputs=list(features.split([len(support) for support in supports])))
-        return [model.eval() for model in models]
+    def adapt_notes(self):
+        return dict(getattr(self, "notes_", {}))
 
 
 @hookimpl

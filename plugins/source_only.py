@@ -2,9 +2,12 @@
 
 Only meaningful when source and target share a label space (same class names in the
 same order); for any other pair it says so and the cell is recorded as skipped.
+``source_training`` = "head" applies a linear probe fitted on the source's features of the
+frozen pretrained trunk (plugins/source_training.py).
 """
 
 from benchmark import hookimpl
+from benchmark.models.features import CachedFeatureClassifier
 from plugins.source_training import SourceTrained
 
 
@@ -14,12 +17,14 @@ class SourceOnly(SourceTrained):
     quick_hparams = {"pretrain_epochs": 1}
     protocols = frozenset({"transfer"})  # episodes relabel classes 0..N-1, which a fixed source head cannot follow
 
-    def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, batch_size=64, weight_decay=5e-4):
+    def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, batch_size=64, weight_decay=5e-4,
+                 source_training="full"):
         self.backbone = backbone
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.batch_size = batch_size
         self.weight_decay = weight_decay
+        self.source_training = source_training
 
     @classmethod
     def supports(cls, task):
@@ -32,8 +37,10 @@ class SourceOnly(SourceTrained):
         return super().supports(task)
 
     def adapt(self, support, ctx):
-        self.check_pretrained("model_")
-        return self.model_.eval()  # the support set is deliberately ignored
+        self.check_pretrained("model_")  # the support set is deliberately ignored
+        if ctx.model is not None and not self.trunk_trained_:  # the checkpoint's trunk: its cached features
+            return CachedFeatureClassifier(self.model_.trunk, self.model_.head, ctx.model.features, ctx.model.key)
+        return self.model_.eval()
 
 
 @hookimpl

@@ -21,11 +21,10 @@ from benchmark.scoring.episodes import batches_episodes
 
 TOLERANCE = 1e-8
 EPISODES = 4
-BUILT_INS = ("finetune", "frozen-feature", "target-only", "augment-only", "maml")
+BUILT_INS = ("finetune", "target-only", "augment-only", "maml")
 # Few steps keep the test quick but make every part of the loop run: Adam's moments, BatchNorm
 # running statistics, and (batch_size below the support size) minibatches drawn per episode.
 HPARAMS = {"finetune": {"pretrain_epochs": 1, "adapt_steps": 8, "batch_size": 8},
-           "frozen-feature": {"pretrain_epochs": 1, "adapt_steps": 8, "batch_size": 8},
            "target-only": {"adapt_steps": 8, "batch_size": 8},
            "augment-only": {"adapt_steps": 4, "batch_size": 8},
            "maml": {"meta_iterations": 2, "meta_batch": 2, "hidden": 16, "adapt_steps": 3, "shots": 1}}

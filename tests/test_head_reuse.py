@@ -23,15 +23,22 @@ def adapted(cls, case, tmp_path, **hparams):
     return strategy, strategy.adapt(case.support, context(case, 1, tmp_path))
 
 
-@pytest.mark.parametrize("cls", [FineTune, FrozenFeature])
-def test_a_reused_head_with_no_steps_predicts_exactly_what_source_only_predicts(cls, tmp_path):
-    strategy, predictor = adapted(cls, SHARED_LABELS, tmp_path, head="auto", adapt_steps=0)
+def test_a_reused_head_with_no_steps_predicts_exactly_what_source_only_predicts(tmp_path):
+    strategy, predictor = adapted(FineTune, SHARED_LABELS, tmp_path, head="auto", adapt_steps=0)
     baseline = SourceOnly(pretrain_epochs=1)
-    baseline.model_ = strategy.model_  # the same source model source-only scores as is
+    baseline.model_, baseline.trunk_trained_ = strategy.model_, True  # the source model source-only scores as is
     with torch.no_grad():
         assert torch.equal(predictor(SHARED_LABELS.query),
-                           baseline.adapt(SHARED_LABELS.support, None)(SHARED_LABELS.query))
+                           baseline.adapt(SHARED_LABELS.support, context(SHARED_LABELS, 1, tmp_path))(SHARED_LABELS.query))
     assert strategy.adapt_notes() == {"head": "reuse", "starts_from": "source-only"}
+
+
+def test_a_reused_head_pulls_the_probe_toward_the_source_rows_a_new_one_toward_zero(tmp_path):
+    strategy, reused = adapted(FrozenFeature, SHARED_LABELS, tmp_path, head="auto", C=1e-8)
+    assert torch.allclose(reused.head.weight, strategy.model_.head.weight, atol=1e-4)
+    assert strategy.adapt_notes()["head"] == "reuse" and strategy.adapt_notes()["starts_from"] == "source-only"
+    strategy, new = adapted(FrozenFeature, SHARED_LABELS, tmp_path, head="new", C=1e-8)
+    assert new.head.weight.abs().max() < 1e-4 and "starts_from" not in strategy.adapt_notes()
 
 
 def test_auto_takes_a_new_head_for_new_classes_and_reuse_refuses_them(tmp_path):

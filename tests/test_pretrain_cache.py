@@ -163,7 +163,7 @@ def test_strategies_that_pretrain_alike_share_one_source_model(registry, tmp_pat
     that overrides pretrain (CountingFineTune) keep their own entries."""
     suite = replace(suite_named(tmp_path, "shared"), strategies=("finetune", "frozen-feature", "source-only"),
                     hparams={name: {"pretrain_epochs": 1, **extra} for name, extra in
-                             (("finetune", {"adapt_steps": 5}), ("frozen-feature", {"adapt_steps": 3}),
+                             (("finetune", {"adapt_steps": 5}), ("frozen-feature", {"C": 0.5}),
                               ("source-only", {}))})
     written = run(suite, registry, tmp_path)
     assert len(written) == 12 and {r["status"] for r in written} == {"ok"}

@@ -19,7 +19,6 @@ pretrain_epochs = 1
 adapt_steps = 3
 [hparams.frozen-feature]
 pretrain_epochs = 1
-adapt_steps = 3
 [hparams.lora]
 pretrain_epochs = 1
 adapt_steps = 3

@@ -92,7 +92,6 @@ source = { provider = "textfiles", root = "old.jsonl" }
 target = { provider = "textfiles", root = "new.jsonl", split = "train[:50%]", test_split = "train[50%:]" }
 [hparams.frozen-feature]
 pretrain_epochs = 1
-adapt_steps = 5
 [hparams.target-only]
 adapt_steps = 5
 [hparams.augment-only]

@@ -12,7 +12,8 @@ from torch import nn
 
 from benchmark.models.loaded import FeatureCache, state_digest
 from benchmark.toolkit.backbones import Classifier
-from benchmark.toolkit.training import fit_tensors
+from benchmark.toolkit.probe import Probe, fit_probe
+from benchmark.toolkit.training import forward_in_batches
 
 
 class CachedFeatureClassifier(nn.Module):
@@ -26,18 +27,29 @@ class CachedFeatureClassifier(nn.Module):
         return self.head(self.cache.features(self.trunk_key, self.trunk, inputs))  # [N, D] -> [N, classes]
 
 
-def trunk_key(model, source_trained: bool, trunk: nn.Module) -> str:
+def trunk_key(model, trunk_trained: bool, trunk: nn.Module) -> str:
     """The checkpoint's key for its own trunk; a digest of the weights for one trained on a source."""
-    return f"{model.key}/{state_digest(trunk)}" if source_trained else model.key
+    return f"{model.key}/{state_digest(trunk)}" if trunk_trained else model.key
 
 
-def linear_probe(classifier: Classifier, source_trained: bool, support, ctx, *, steps: int, lr: float,
-                 batch_size: int, weight_decay: float) -> nn.Module:
-    """A new linear head fitted on the frozen trunk's support features; the trunk is shared, never trained."""
+def linear_probe(classifier: Classifier, trunk_trained: bool, support, ctx, *, C="cv",
+                 prior: nn.Linear | None = None) -> tuple[nn.Module, Probe]:
+    """A linear head probed (benchmark.toolkit.probe) on the frozen trunk's support features [S, D],
+    and the predictor it makes: head(trunk(inputs)), the trunk shared and never trained.
+
+    With a pretrained model (``ctx.model``) the features go through its cache; otherwise the
+    trunk (a strategy's own backbone) is run here. ``prior``: the head the probe is pulled toward.
+    """
     trunk = classifier.trunk.eval()  # eval mode keeps BatchNorm statistics fixed
-    key = trunk_key(ctx.model, source_trained, trunk)
-    features = ctx.model.features.features(key, trunk, support.inputs)  # [S, D], once per support set
-    head = nn.Linear(classifier.feature_dim, support.num_classes).to(ctx.device)
-    fit_tensors(head, features, support.labels, steps=steps, lr=lr, batch_size=batch_size,
-                generator=ctx.generator, weight_decay=weight_decay)
-    return CachedFeatureClassifier(trunk, head, ctx.model.features, key).eval()
+    if ctx.model is not None:
+        key = trunk_key(ctx.model, trunk_trained, trunk)
+        features = ctx.model.features.features(key, trunk, support.inputs)  # once per support set
+    else:
+        features = forward_in_batches(trunk, support.inputs)
+    probe = fit_probe(features, support.labels, support.num_classes, ctx.generator, C=C,
+                      prior=None if prior is None else prior.weight.detach())
+    if ctx.model is not None:
+        return CachedFeatureClassifier(trunk, probe.linear(), ctx.model.features, key).eval(), probe
+    model = Classifier(trunk, classifier.feature_dim, support.num_classes)
+    model.head = probe.linear()
+    return model.eval(), probe
