@@ -143,7 +143,7 @@ def cmd_run(args) -> int:
 
     registry = registry_for(args)
     for name in chosen or ():
-        registry.strategy(name)  # an unknown --strategies name is the option's fault, not the suite file's
+        registry.strategy(name.partition(":")[0])  # an unknown --strategies name is the option's fault, not the suite file's
     plugins = ", ".join(f"{name}-{version}" if dist == name else f"{name} ({dist} {short(version)})"
                         if version.startswith("sha256:") else f"{name} ({dist}-{version})"
                         for name, dist, version in registry.plugins)

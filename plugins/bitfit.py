@@ -33,8 +33,9 @@ class BitFit(FineTune):
     search_space = {k: FineTune.search_space[k] for k in ("adapt_lr", "adapt_steps")}
 
     def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
-                 batch_size=64, weight_decay=5e-4, head="auto"):
-        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay, head)
+                 batch_size=64, weight_decay=5e-4, head="auto", source_training="full"):
+        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay, head,
+                         source_training=source_training)
         del self.probe_steps  # finetune's LP-FT; the biases and the head train together here
 
     def adapt(self, support, ctx):

@@ -66,8 +66,10 @@ class LoRA(FineTune):
                     "rank": D.CategoricalDistribution((4, 8, 16))}
 
     def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
-                 batch_size=64, weight_decay=5e-4, head="auto", rank=8, alpha=16, dropout=0.0, target_modules=None):
-        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay, head)
+                 batch_size=64, weight_decay=5e-4, head="auto", rank=8, alpha=16, dropout=0.0, target_modules=None,
+                 source_training="full"):
+        super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay, head,
+                         source_training=source_training)
         del self.probe_steps  # finetune's LP-FT; the adapters and the head train together here
         self.rank = rank
         self.alpha = alpha

@@ -106,7 +106,8 @@ class MultiTask(FineTune):
     def __init__(self, backbone=None, pretrain_epochs=20, pretrain_lr=1e-3, adapt_steps=100, adapt_lr=1e-3,
                  batch_size=64, weight_decay=5e-4, source_weight=1.0, source_replay=True):
         super().__init__(backbone, pretrain_epochs, pretrain_lr, adapt_steps, adapt_lr, batch_size, weight_decay)
-        del self.head, self.probe_steps  # finetune's; multitask always adds a new target head beside the source's
+        # finetune's; multitask always adds a new target head beside the source's, and trains the whole trunk
+        del self.head, self.probe_steps, self.source_training
         self.source_weight = source_weight
         self.source_replay = source_replay
 

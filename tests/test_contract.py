@@ -18,10 +18,13 @@ def test_every_strategy_passes_the_contract(provided):
     # and again from a pretrained model without a source, unless the strategy says why it cannot start from one
     from_model = [name for name in ran[len(CHECKS):] if name.endswith("[pretrained model, no source]")]
     assert len(from_model) in (0, len(CHECKS) - 3)  # the three class-level checks run once
+    # and, where it takes source_training, with the source training only a head on the pretrained trunk
+    head_only = [name for name in ran if name.endswith("source_training = head]")]
+    assert len(head_only) == (len(CHECKS) - 3 if "source_training" in provided.cls.param_names() else 0)
 
 
 BUILTINS = {"finetune", "frozen-feature", "maml", "multitask", "augment-only", "target-only", "source-only", "lora",
-            "bitfit"}
+            "bitfit", "source+target"}
 
 
 def test_the_builtins_are_discovered_through_entry_points():

@@ -132,13 +132,15 @@ def _pretrained_model():
 
 def _model_cases() -> list[Case]:
     """From a pretrained model: without a source split (first), and with one (intermediate-task)."""
-    model, (new_classes, *_) = _pretrained_model(), basic_cases()
+    model, (new_classes, shared, *_) = _pretrained_model(), basic_cases()
     without = TaskSpec("transfer", (1, 16, 16), (), new_classes.task.target_classes, new_classes.task.n_way, 2,
                        model="check:lenet")
     return [Case(without, None, new_classes.support, new_classes.query, model=model,
                  label="pretrained model, no source"),
             Case(dataclass_replace(new_classes.task, model="check:lenet"), new_classes.source, new_classes.support,
-                 new_classes.query, model=model, label="pretrained model + source")]
+                 new_classes.query, model=model, label="pretrained model + source"),
+            Case(dataclass_replace(shared.task, model="check:lenet"), shared.source, shared.support,
+                 shared.query, model=model, label="pretrained model + source, shared labels")]
 
 
 class _TextProvider:
@@ -483,9 +485,13 @@ def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None
                     if cls.supports(c.task) is None]
 
         runnable, modelled, texts = applicable(basic_cases()), applicable(_model_cases()), applicable(_text_cases())
-        full_cases = [(runnable[:1], "")] + [([cases[0]], f" [{cases[0].label}]") for cases in (modelled, texts)
-                                              if cases]
-        for (cases, suffix), (name, check) in itertools.product(full_cases, checks.items()):
+        full_cases = [(runnable[:1], "", hparams)] + [([cases[0]], f" [{cases[0].label}]", hparams)
+                                                      for cases in (modelled, texts) if cases]
+        with_source = [case for case in modelled if case.source is not None]
+        if "source_training" in cls.param_names() and with_source:  # the other choice of what the source trains
+            full_cases.append((with_source[:1], f" [{with_source[0].label}, source_training = head]",
+                               {**hparams, "source_training": "head"}))
+        for (cases, suffix, case_hparams), (name, check) in itertools.product(full_cases, checks.items()):
             needs_data = len(inspect.signature(check).parameters) > 2
             if needs_data and not cases:
                 failures.append(f"{name}: the strategy supports none of the check's tasks")
@@ -495,7 +501,7 @@ def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None
             try:
                 # A copy per check: data a strategy edits in place (a failure of its own) spoils no other check.
                 error = attempt(name + suffix, check,
-                                (cls, hparams, *((copy.deepcopy(cases[0]), cache_dir) if needs_data else ())))
+                                (cls, case_hparams, *((copy.deepcopy(cases[0]), cache_dir) if needs_data else ())))
             except NotApplicable as reason:  # a model or modality it declines at run time: a skipped cell, not a bug
                 if not suffix:  # ... but it must run its own backbone's basic case
                     failures.append(f"{name}: NotApplicable on the basic task: {reason}")

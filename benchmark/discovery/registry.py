@@ -24,6 +24,7 @@ class Provided:
     plugin: str       # entry-point name
     dist: str         # distribution that declared the entry point
     version: str
+    variant: str = ""  # a suite's "name:variant" entry: the same class under [hparams."name:variant"] too
 
 
 @dataclass

@@ -61,7 +61,8 @@ class Job:
         return None if not todo else self if todo == self.budgets else replace(self, budgets=todo)
 
     def describe(self, budget) -> str:
-        return f"{self.provided.name} / {self.pair} / seed {self.seed} / budget {budget_label(budget)}"
+        name = f"{self.provided.name}:{self.provided.variant}" if self.provided.variant else self.provided.name
+        return f"{name} / {self.pair} / seed {self.seed} / budget {budget_label(budget)}"
 
 
 def setup_fields(settings: Settings, prepared: PreparedPair) -> dict:

@@ -34,7 +34,8 @@ from benchmark.run.pretrain_cache import caches_state, key_of, key_payload
 from benchmark.run.progress import Progress
 from benchmark.run.recording import Outcome, cell_record, failed_records
 from benchmark.selection import plan as selection
-from benchmark.suite.check import check_assets, check_providers, check_search, check_strategies
+from benchmark.suite.check import check_assets, check_providers, check_search, check_strategies, \
+    strategy_overrides
 from benchmark.suite.spec import Suite
 
 PRETRAIN_CACHE_DIR = ".pretrain-cache"  # under the results directory: shared by every suite written there
@@ -153,7 +154,7 @@ class Runner:
                 jobs.append(remaining)
 
         for provided in strategies:
-            overrides = self.suite.hparams.get(provided.name, {})
+            overrides = strategy_overrides(self.suite, provided)
             try:
                 strategy = provided.cls(**overrides)
                 hparams, identity = strategy.get_params(), strategy.pretrain_identity()

@@ -13,6 +13,7 @@
 
 import inspect
 import re
+from dataclasses import replace
 from numbers import Real
 from pathlib import Path
 
@@ -226,23 +227,41 @@ def check_assets(suite: Suite, data_root: Path) -> dict | None:
 
 
 def check_strategies(suite: Suite, registry) -> list:
-    """The suite's strategies (else every installed one), each installed, and its [hparams] keys theirs."""
+    """The suite's strategies (else every installed one), each installed, and its [hparams] keys theirs.
+
+    An entry "name:variant" runs strategy ``name`` once more, with [hparams."name:variant"] over
+    [hparams.name] (e.g. "frozen-feature:head" with source_training = "head"); its records differ
+    from the plain entry's by those hyperparameters.
+    """
     check = SuiteChecker.of(suite)
     names = suite.strategies or sorted(registry.strategies)
     try:
-        chosen = [registry.strategy(name) for name in names]
+        chosen = [replace(registry.strategy(name.partition(":")[0]), variant=name.partition(":")[2])
+                  for name in names]
     except PluginError as error:  # the names came from the suite file (the CLI checks --strategies itself)
         raise SuiteError(f"{suite.path}: {error}") from None
     for name, overrides in suite.hparams.items():
-        if name not in registry.strategies:
-            check.fail(f"[hparams.{name}] names no installed strategy{did_you_mean(name, registry.strategies)}",
+        base, variant = name.partition(":")[::2]
+        if base not in registry.strategies:
+            check.fail(f"[hparams.{name}] names no installed strategy{did_you_mean(base, registry.strategies)}",
                        f"hparams.{name}")
-        known = registry.strategies[name].cls.param_names()
+        if variant and name not in names:
+            check.fail(f'[hparams."{name}"] sets a variant the suite does not run: add "{name}" to strategies',
+                       f"hparams.{name}")
+        known = registry.strategies[base].cls.param_names()
         for key in overrides:
             if key not in known:
                 check.fail(f"[hparams.{name}] has unknown hyperparameter '{key}'{did_you_mean(key, known)}; "
                            f"it has {', '.join(known)}", key)
     return chosen
+
+
+def strategy_overrides(suite: Suite, provided) -> dict:
+    """The suite's hyperparameters for one entry: [hparams.name], then [hparams."name:variant"] over them."""
+    overrides = dict(suite.hparams.get(provided.name, {}))
+    if provided.variant:
+        overrides.update(suite.hparams.get(f"{provided.name}:{provided.variant}", {}))
+    return overrides
 
 
 def check_providers(suite: Suite, registry) -> None:
