@@ -36,6 +36,7 @@ import torch
 
 from benchmark.data import shifts
 from benchmark.data.labelled import LabelledData
+from benchmark.data.text import Texts
 from benchmark.errors import NotApplicable
 from benchmark.run.timeout import CellTimeout, time_limit
 from benchmark.scoring import query_independence
@@ -60,6 +61,14 @@ class Case:
     model: object | None = None  # ctx.model (a PretrainedModel); None: the strategy's own backbone
     label: str = ""
     progress: Callable[[str, float], None] | None = None  # (phase, fraction): what ctx.progress reports
+    query_texts: Texts | None = None  # texts: the queries' raw strings [Q]
+
+    def for_strategy(self, cls) -> "Case":
+        """The case as the runner hands it to ``cls``: raw texts where it ``wants_texts``, else none."""
+        if getattr(cls, "wants_texts", False) and self.query_texts is not None:
+            return dataclass_replace(self, query=self.query_texts)
+        source = self.source.without_texts() if self.source is not None else None
+        return dataclass_replace(self, source=source, support=self.support.without_texts())
 
     def to(self, device: torch.device) -> "Case":
         """The case with its data on ``device``, as the runner moves a cell's data to ctx.device."""
@@ -69,8 +78,8 @@ class Case:
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every tensor a strategy receives, by name."""
         source = {"source inputs": self.source.inputs, "source labels": self.source.labels} if self.source else {}
-        return {**source, "support inputs": self.support.inputs, "support labels": self.support.labels,
-                "queries": self.query}
+        queries = {"queries": self.query} if isinstance(self.query, torch.Tensor) else {}
+        return {**source, "support inputs": self.support.inputs, "support labels": self.support.labels, **queries}
 
 
 def _digits(classes: range, split: str) -> LabelledData:
@@ -172,8 +181,8 @@ class _TextProvider:
 
 
 def _text_cases() -> list[Case]:
-    """Texts of 6 classes, each written with its own 5 words (and 2 shared ones): classes 0-2 the
-    source, 3-5 the target, as a pair with a source and as one without."""
+    """Texts of 6 classes, each written with its own 5 words (and 2 shared ones): classes 3-5 the
+    target, with a source of the same classes (other texts), one of classes 0-2, and none."""
     from benchmark.data.text import tokenise
     from benchmark.models.base import Preprocessing
     from benchmark.models.loaded import PretrainedModel
@@ -192,16 +201,21 @@ def _text_cases() -> list[Case]:
                 texts.append(" ".join((words[c] + ["the", "and"])[p] for p in picks))
                 labels.append(label)
         return LabelledData(tokenise(texts, provider.pair_tokenizer.tokenizer, 8), torch.tensor(labels),
-                            tuple(f"topic{c}" for c in classes), name)
+                            tuple(f"topic{c}" for c in classes), name, tuple(texts))
 
     source, target = corpus(range(0, 3), 30, "texts 0-2"), corpus(range(3, 6), 22, "texts 3-5")
     support_rows = torch.cat([torch.nonzero(target.labels == c).flatten()[:2] for c in range(3)])
-    query = target.inputs[torch.cat([torch.nonzero(target.labels == c).flatten()[2:] for c in range(3)])]
+    query_rows = torch.cat([torch.nonzero(target.labels == c).flatten()[2:] for c in range(3)])
+    query, query_texts = target.inputs[query_rows], Texts(target.texts[i] for i in query_rows.tolist())
     with_source = TaskSpec("transfer", (2, 8), source.classes, target.classes, 3, 2, model=key, modality="text")
-    return [Case(with_source, source, target.subset(support_rows, "support"), query, model=model,
-                 label="texts, pretrained model + source"),
+    related = corpus(range(3, 6), 30, "texts 3-5 (source)")  # the target's classes, other texts
+    shared = TaskSpec("transfer", (2, 8), related.classes, target.classes, 3, 2, model=key, modality="text")
+    return [Case(shared, related, target.subset(support_rows, "support"), query, model=model,
+                 label="texts, pretrained model + source of the same classes", query_texts=query_texts),
+            Case(with_source, source, target.subset(support_rows, "support"), query, model=model,
+                 label="texts, pretrained model + source", query_texts=query_texts),
             Case(dataclass_replace(with_source, source_classes=()), None, target.subset(support_rows, "support"),
-                 query, model=model, label="texts, pretrained model, no source")]
+                 query, model=model, label="texts, pretrained model, no source", query_texts=query_texts)]
 
 
 def case_context(case: Case, seed: int, cache_dir: Path, phase: str = "adapt") -> Context:
@@ -329,7 +343,7 @@ def _check_no_query_peeking(cls, hparams, case, cache_dir):
     with torch.no_grad():
         reversed_order = predictor(case.query.flip(0)).flip(0)
     problem = query_independence.dependence(predictor, case.query, scores.detach().float().cpu(),
-                                            case.query.device, alone=8)
+                                            case.device, alone=8)
     assert problem is None, problem
     assert torch.allclose(reversed_order, scores, atol=1e-4), "scores depend on the order of the queries"
 
@@ -406,7 +420,7 @@ def _check_batched_episodes(cls, hparams, case, cache_dir):
 
 
 def _double(data: LabelledData) -> LabelledData:
-    return LabelledData(data.inputs.double(), data.labels, data.classes, data.name)
+    return LabelledData(data.inputs.double(), data.labels, data.classes, data.name, data.texts)
 
 
 CHECKS = {
@@ -481,12 +495,14 @@ def check_strategy(cls: type[Strategy], hparams: dict | None = None, report=None
         relay = (lambda phase, fraction: progress(phase, fraction)) if progress is not None else None
 
         def applicable(cases):
-            return [dataclass_replace(c, progress=relay).to(torch.device(device)) for c in cases
+            return [dataclass_replace(c, progress=relay).for_strategy(cls).to(torch.device(device)) for c in cases
                     if cls.supports(c.task) is None]
 
         runnable, modelled, texts = applicable(basic_cases()), applicable(_model_cases()), applicable(_text_cases())
-        full_cases = [(runnable[:1], "", hparams)] + [([cases[0]], f" [{cases[0].label}]", hparams)
-                                                      for cases in (modelled, texts) if cases]
+        # The basic (image) case first; a strategy for texts only is checked on the text case in its place.
+        primary = runnable[:1] or ([] if "image" in cls.modalities else texts[:1])
+        full_cases = [(primary, "", hparams)] + [([cases[0]], f" [{cases[0].label}]", hparams)
+                                                 for cases in (modelled, texts) if cases and cases[0] not in primary]
         with_source = [case for case in modelled if case.source is not None]
         if "source_training" in cls.param_names() and with_source:  # the other choice of what the source trains
             full_cases.append((with_source[:1], f" [{with_source[0].label}, source_training = head]",

@@ -12,7 +12,8 @@ classes, shifts) and the declared input shape, plus the code that reads and prep
 them (the provider's package and transferbench's, hashed as the pretrain cache does).
 So an entry can never be stale: change a file, a shift, the size or the code and the key changes.
 
-    <cache dir>/<key>.pt       {"inputs": [N, C, H, W] float32, "labels": [N], "classes", "fingerprint"}
+    <cache dir>/<key>.pt       {"inputs": [N, C, H, W] float32, "labels": [N], "classes", "texts" (or None),
+                                "fingerprint"}
     <cache dir>/digests.json   path -> (size, mtime_ns, sha256): a file is re-hashed only when it changed
 
 Entries are written to a temporary file and renamed, so a crash never leaves half an
@@ -123,7 +124,8 @@ class TensorCache:
             return None
         try:
             entry = torch.load(self.path(key), weights_only=True)
-            data = LabelledData(entry["inputs"], entry["labels"], tuple(entry["classes"]), name)
+            texts = tuple(entry["texts"]) if entry.get("texts") is not None else None
+            data = LabelledData(entry["inputs"], entry["labels"], tuple(entry["classes"]), name, texts)
             return data, entry["fingerprint"]
         except Exception as error:  # truncated, corrupt or from an incompatible version: rebuild it
             warnings.warn(f"{self.path(key)}: ignoring an unreadable preprocessing cache entry "
@@ -135,5 +137,5 @@ class TensorCache:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         entry = {"inputs": data.inputs.cpu(), "labels": data.labels.cpu(), "classes": list(data.classes),
-                 "fingerprint": fingerprint}
+                 "texts": list(data.texts) if data.texts is not None else None, "fingerprint": fingerprint}
         write_atomically(self.path(key), lambda handle: torch.save(entry, handle))

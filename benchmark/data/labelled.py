@@ -19,6 +19,9 @@ class LabelledData:
     labels: torch.Tensor      # [N] int64 indices into classes
     classes: tuple[str, ...]  # class names; label i is classes[i]
     name: str = ""            # what the data is, for messages (e.g. "mnist train")
+    # Texts only: the raw strings the ids were tokenised from (after the suite's text shifts, before
+    # truncation), row for row; strategies that declare ``wants_texts`` get them, no other does.
+    texts: tuple[str, ...] | None = None
 
     def __post_init__(self):
         if self.inputs.dim() != 4 and not (self.inputs.dim() == 3 and self.inputs.shape[1] == 2):
@@ -26,6 +29,8 @@ class LabelledData:
                              f"got shape {tuple(self.inputs.shape)}")
         if self.labels.shape != (len(self.inputs),):
             raise ValueError(f"{self.name or 'data'}: {len(self.inputs)} inputs but labels of shape {tuple(self.labels.shape)}")
+        if self.texts is not None and len(self.texts) != len(self.inputs):
+            raise ValueError(f"{self.name or 'data'}: {len(self.inputs)} inputs but {len(self.texts)} texts")
         if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= len(self.classes)):
             raise ValueError(f"{self.name or 'data'}: labels outside [0, {len(self.classes)})")
 
@@ -49,15 +54,23 @@ class LabelledData:
 
     def subset(self, index: torch.Tensor, name: str | None = None) -> "LabelledData":
         """The rows ``index`` selects (a [M] index or [N] bool mask, on the data's device), same classes."""
-        return LabelledData(self.inputs[index], self.labels[index], self.classes, name or self.name)
+        texts = None
+        if self.texts is not None:
+            rows = torch.nonzero(index).flatten() if index.dtype == torch.bool else index.flatten()
+            texts = tuple(self.texts[i] for i in rows.tolist())
+        return LabelledData(self.inputs[index], self.labels[index], self.classes, name or self.name, texts)
 
     def with_labels(self, labels: torch.Tensor, classes: tuple[str, ...]) -> "LabelledData":
         """The same inputs with other labels [N] and class names."""
-        return LabelledData(self.inputs, labels, classes, self.name)
+        return LabelledData(self.inputs, labels, classes, self.name, self.texts)
+
+    def without_texts(self) -> "LabelledData":
+        """The same set with token ids only: what a strategy that does not ask for texts sees."""
+        return self if self.texts is None else LabelledData(self.inputs, self.labels, self.classes, self.name)
 
     def to(self, device) -> "LabelledData":
         """Inputs and labels on ``device`` (the same tensors when already there)."""
-        return LabelledData(self.inputs.to(device), self.labels.to(device), self.classes, self.name)
+        return LabelledData(self.inputs.to(device), self.labels.to(device), self.classes, self.name, self.texts)
 
 
 def fingerprint(data: LabelledData) -> str:
@@ -66,4 +79,6 @@ def fingerprint(data: LabelledData) -> str:
     digest.update(repr((tuple(data.inputs.shape), data.classes)).encode())
     digest.update(data.inputs.contiguous().cpu().numpy().tobytes())
     digest.update(data.labels.contiguous().cpu().numpy().tobytes())
+    if data.texts is not None:  # what a strategy that wants texts sees; ids alone lose what truncation cut
+        digest.update("\x00".join(data.texts).encode())
     return digest.hexdigest()[:16]

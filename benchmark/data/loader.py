@@ -173,7 +173,8 @@ class DatasetLoader:
                 inputs = (inputs - torch.tensor(shape.mean).view(-1, 1, 1)) / torch.tensor(shape.std).view(-1, 1, 1)
             elif shape.mean is not None:
                 inputs = (inputs - shape.mean) / (shape.std or 1.0)
-        prepared = LabelledData(inputs.contiguous(), data.labels.clone(), data.classes, name)
+        raw_texts = tuple(texts) if shape.modality == "text" else None
+        prepared = LabelledData(inputs.contiguous(), data.labels.clone(), data.classes, name, raw_texts)
         content = fingerprint(prepared)
         self.cache.put(key, prepared, content)
         return self.remember(key, prepared, content)

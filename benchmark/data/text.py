@@ -81,6 +81,24 @@ def token_dropout(inputs: torch.Tensor, rate: float, generator: torch.Generator)
     return torch.stack([ids, mask * keep.long()], dim=1)
 
 
+class Texts(tuple):
+    """Raw texts [N] as a predictor of a strategy that ``wants_texts`` receives its queries.
+
+    A tuple of str that also answers the few tensor calls the runner's scoring makes on a batch of
+    queries (``to``, ``flip``, and slicing that stays ``Texts``), so one scoring path serves both.
+    """
+
+    def __getitem__(self, item):
+        got = super().__getitem__(item)
+        return Texts(got) if isinstance(item, slice) else got
+
+    def to(self, device) -> "Texts":
+        return self  # strings live on the host
+
+    def flip(self, dim: int) -> "Texts":
+        return Texts(reversed(self))
+
+
 @dataclass(frozen=True)
 class TextData:
     """Raw labelled texts, as a text dataset provider returns them, before tokenisation.

@@ -34,8 +34,9 @@ class QueryDependence(ValueError):
     """A predictor that scores queries jointly in a strategy that does not declare itself transductive."""
 
 
-def predict(predictor, inputs: torch.Tensor, n_classes: int, device) -> torch.Tensor:
-    """Scores [N, n_classes] on CPU, computed in batches without gradients; checked for shape and NaN."""
+def predict(predictor, inputs, n_classes: int, device) -> torch.Tensor:
+    """Scores [N, n_classes] on CPU, computed in batches without gradients; checked for shape and NaN.
+    ``inputs``: images / token ids [N, ...], or raw texts (``benchmark.data.text.Texts``)."""
     # Each batch goes to the device and its scores come back: the device never holds the whole split.
     scores = forward_in_batches(lambda batch: predictor(batch.to(device)).detach().float().cpu(), inputs)
     if scores.shape != (len(inputs), n_classes):
@@ -71,7 +72,9 @@ def run_cell(strategy, ctx: Context, job: Job, prepared: PreparedPair, settings:
     spec = prepared.task_spec(settings.protocol, budget)
     device = torch.device(settings.device)
     per_task = []
-    batched = settings.batched and settings.protocol == "episodic" and episodes.batches_episodes(type(strategy))
+    wants_texts = bool(getattr(type(strategy), "wants_texts", False))  # raw texts, not token ids
+    batched = settings.batched and settings.protocol == "episodic" and episodes.batches_episodes(type(strategy)) \
+        and not wants_texts
     checked = bool(getattr(type(strategy), "transductive", False))  # declared: scores jointly on purpose, ranked apart
 
     def predict_checked(predictor, inputs, n_classes, device):
@@ -95,8 +98,9 @@ def run_cell(strategy, ctx: Context, job: Job, prepared: PreparedPair, settings:
                 for task in tasks(settings, prepared, job.seed, budget):
                     task_ctx = ctx.fork(task.seed, spec)
                     seed_torch(task.seed, device)
-                    predictor = strategy.adapt(task.support.to(device), task_ctx)
-                    scores = predict_checked(predictor, task.query_inputs, task.support.num_classes, device)
+                    support, queries = task.for_strategy(wants_texts)
+                    predictor = strategy.adapt(support.to(device), task_ctx)
+                    scores = predict_checked(predictor, queries, task.support.num_classes, device)
                     predicted.append(scores.argmax(dim=1))
                     labels.append(task.query_labels)
                     margins.append(scores)

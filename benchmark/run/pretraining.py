@@ -67,7 +67,10 @@ def pretrained_with_cost(job: Job, prepared: PreparedPair, settings: Settings, p
                 cache.discard(job.pretrain_key, f"the strategy cannot restore it: {type(error).__name__}: {error}")
                 strategy, ctx = fresh()
     pretrain_started = time.perf_counter()
-    strategy.pretrain(prepared.source.to(device) if prepared.source is not None else None, ctx)
+    source = prepared.source
+    if source is not None and not getattr(type(strategy), "wants_texts", False):
+        source = source.without_texts()  # raw texts only for a strategy that asks for them
+    strategy.pretrain(source.to(device) if source is not None else None, ctx)
     cost = PretrainCost(uuid.uuid4().hex, round(time.perf_counter() - pretrain_started, 4), True,
                         reported=dict(ctx.reported))
     if cache is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from benchmark.data.labelled import LabelledData
+from benchmark.data.text import Texts
 
 
 def derive_seed(*parts) -> int:
@@ -26,6 +27,14 @@ class Task:
     query_inputs: torch.Tensor   # [Q, C, H, W]: what the predictor receives
     query_labels: torch.Tensor   # [Q]: kept by the runner for scoring, never passed to a strategy
     seed: int                    # seeds adapt's generator
+    query_texts: Texts | None = None  # [Q] raw texts (text pairs): what a strategy that wants_texts is given
+
+    def for_strategy(self, wants_texts: bool) -> tuple[LabelledData, "torch.Tensor | Texts"]:
+        """(support, queries) as the strategy reads them: raw texts where it declares ``wants_texts``
+        and the pair has them, else token ids / images, and a support without texts."""
+        if wants_texts and self.query_texts is not None:
+            return self.support, self.query_texts
+        return self.support.without_texts(), self.query_inputs
 
 
 class ClassIndex:
@@ -52,7 +61,7 @@ def draw_support(pool: LabelledData, index: ClassIndex, k_shot: int | None, seed
 def transfer_tasks(pool, index, test: LabelledData, k_shot, seed: int, pair: str):
     task_seed = derive_seed("transfer", pair, k_shot, seed)
     support = draw_support(pool, index, k_shot, task_seed)
-    yield Task(support, test.inputs, test.labels, task_seed)
+    yield Task(support, test.inputs, test.labels, task_seed, Texts(test.texts) if test.texts is not None else None)
 
 
 def episodic_tasks(pool: LabelledData, index: ClassIndex, n_way: int, k_shot: int, n_query: int,
@@ -71,6 +80,10 @@ def episodic_tasks(pool: LabelledData, index: ClassIndex, n_way: int, k_shot: in
         classes = torch.randperm(pool.num_classes, generator=generator)[:n_way].tolist()
         picked = torch.stack([index.members[c][torch.randperm(len(index.members[c]), generator=generator)
                                                [:k_shot + n_query]] for c in classes])  # [N, K+Q] pool rows
-        support = LabelledData(pool.inputs[picked[:, :k_shot].flatten()], support_labels,
-                               tuple(pool.classes[c] for c in classes), f"{pool.name} episode {episode}")
-        yield Task(support, pool.inputs[picked[:, k_shot:].flatten()], query_labels, episode_seed)
+        support_rows, query_rows = picked[:, :k_shot].flatten(), picked[:, k_shot:].flatten()
+        texts = pool.texts
+        support = LabelledData(pool.inputs[support_rows], support_labels, tuple(pool.classes[c] for c in classes),
+                               f"{pool.name} episode {episode}",
+                               None if texts is None else tuple(texts[i] for i in support_rows.tolist()))
+        yield Task(support, pool.inputs[query_rows], query_labels, episode_seed,
+                   None if texts is None else Texts(texts[i] for i in query_rows.tolist()))

@@ -80,7 +80,8 @@ def relabelled(data: LabelledData, classes: tuple) -> LabelledData:
         mapping[index[name]] = target_label
     labels = mapping[data.labels]
     keep = torch.nonzero(labels >= 0).squeeze(1)
-    return LabelledData(data.inputs[keep], labels[keep], tuple(classes), f"{data.name} (as target classes)")
+    texts = None if data.texts is None else tuple(data.texts[i] for i in keep.tolist())
+    return LabelledData(data.inputs[keep], labels[keep], tuple(classes), f"{data.name} (as target classes)", texts)
 
 
 class SourceVal(Protocol):

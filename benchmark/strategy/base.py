@@ -43,6 +43,10 @@ class Strategy:
     # other it is skipped, with the reason recorded. Images only by default, so a plugin written for
     # pixels is never handed token ids; one that only trains ctx.model's trunk can declare both.
     modalities: ClassVar[frozenset[str]] = frozenset({"image"})
+    # Whether it reads raw texts: on a text pair, its support set carries ``texts`` (the raw strings, row
+    # for row with the token ids) and its predictor is called with the queries' raw texts
+    # (``benchmark.data.text.Texts``, a tuple of str) instead of token ids. Only text pairs have them.
+    wants_texts: ClassVar[bool] = False
     # Hyperparameters that make a smoke run take seconds: used by check_strategy and tests.
     quick_hparams: ClassVar[dict] = {}
     # Whether pretrain needs a source split; None: it does when the class overrides pretrain.
@@ -79,6 +83,8 @@ class Strategy:
         """None when the strategy can run this task, else the reason it is skipped."""
         if task.protocol not in cls.protocols:
             return f"{cls.name} does not run the {task.protocol} protocol"
+        if cls.wants_texts and task.modality != "text":
+            return f"{cls.name} reads raw texts; this pair's inputs are {task.modality}s"
         if task.modality not in cls.modalities:
             return f"{cls.name} does not handle {task.modality} inputs (it handles {', '.join(sorted(cls.modalities))})"
         needs_source = cls.needs_source if cls.needs_source is not None else cls.pretrain is not Strategy.pretrain
