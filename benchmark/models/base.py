@@ -116,6 +116,11 @@ class ModelProvider:
     kind: ClassVar[str] = "image"       # what the trunk's inputs are: "image" [N, C, H, W] floats, or
                                         # "text" [N, 2, L] token ids + mask (benchmark.data.text), with a tokenizer
     how_to_get: ClassVar[str] = ""      # shown when a checkpoint is missing
+    # Adaptation defaults that suit this family of models, {hyperparameter: value}: a strategy that has the
+    # hyperparameter uses the value unless the suite or a search sets it, and its records say so
+    # (record["selection"]["model_recipe"]). ``recipe_source``: the paper or model card they come from.
+    recipe: ClassVar[dict] = {}
+    recipe_source: ClassVar[str] = ""
 
     def __init__(self, name: str | None = None, weights: str | None = None, base_dir: str = "."):
         self.model_name, self.weights, self.base_dir = name, weights, Path(base_dir)

@@ -63,6 +63,7 @@ def cell_record(settings: Settings, job: Job, prepared: PreparedPair, budget, ou
     """
     pair = prepared.pair
     selection = job.selection.describe() if job.selection is not None else {"protocol": "fixed"}
+    selection = {**selection, **(job.recipe or {})}  # values a model family's recipe set (benchmark.run.runner)
     return records.make(
         suite=settings.suite, **setup_fields(settings, prepared),
         pair=pair.name, source=pair.source.describe() if pair.source else None, target=pair.target.describe(),

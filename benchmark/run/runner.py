@@ -56,6 +56,21 @@ class Summary:
         return 1 if self.failed else 0
 
 
+def model_recipe(cls, model, chosen) -> dict:
+    """The pair's model family's recipe (``ModelProvider.recipe``) for the hyperparameters ``cls`` has
+    that are not ``chosen`` (set by the suite, or searched); {} for a pair without a model."""
+    recipe = getattr(model.provider, "recipe", {}) if model is not None else {}
+    names = cls.param_names()
+    return {key: value for key, value in recipe.items() if key in names and key not in chosen}
+
+
+def recipe_note(recipe: dict, model) -> dict | None:
+    """What records say of the values a recipe set: {"model_recipe": {name: value}, "recipe_source": ...}."""
+    if not recipe:
+        return None
+    return {"model_recipe": dict(recipe), "recipe_source": getattr(model.provider, "recipe_source", "")}
+
+
 class Runner:
     """The driver: plans jobs, hands them to an executor, and alone appends their records."""
 
@@ -153,26 +168,29 @@ class Runner:
             elif remaining:
                 jobs.append(remaining)
 
-        for provided in strategies:
+        for provided, (name, prepared) in itertools.product(strategies, pairs.items()):
             overrides = strategy_overrides(self.suite, provided)
+            searched = set(provided.cls.search_space) if self.suite.selection.searches else set()
+            recipe = model_recipe(provided.cls, prepared.model, overrides.keys() | searched)  # what the suite leaves
             try:
-                strategy = provided.cls(**overrides)
+                strategy = provided.cls(**{**recipe, **overrides})
                 hparams, identity = strategy.get_params(), strategy.pretrain_identity()
                 # Budgets share one pretrain unless it reads the task's shape (e.g. MAML's episodes).
-                groups = {name: self.budget_groups(strategy, prepared) for name, prepared in pairs.items()}
+                groups = self.budget_groups(strategy, prepared)
             except STRATEGY_FAILURES as error:  # plugin code: it fails its own cells, not the suite
-                for name, seed in itertools.product(pairs, self.suite.seeds):
+                for seed in self.suite.seeds:
                     add(Job(provided, dict(overrides), name, seed, self.suite.budgets, (), None,
-                            model_identity(pairs[name]), setup=setup_fields(self.settings, pairs[name])), error)
+                            model_identity(prepared), setup=setup_fields(self.settings, prepared)), error)
                 continue
-            for (name, prepared), seed in itertools.product(pairs.items(), self.suite.seeds):
+            for seed in self.suite.seeds:
                 setup = setup_fields(self.settings, prepared)
                 plan = selection.job_plan(self.suite, provided, hparams, name, seed, self.recorded_trials,
                                           records.setup_key(setup))
-                for task_key, budgets in groups[name].items():
+                for task_key, budgets in groups.items():
                     add(Job(provided, hparams, name, seed, budgets, task_key,
                             self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key),
-                            model=model_identity(prepared), selection=plan, setup=setup))
+                            model=model_identity(prepared), selection=plan, setup=setup,
+                            recipe=recipe_note(recipe, prepared.model)))
         return jobs, broken, already
 
     def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:

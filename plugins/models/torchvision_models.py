@@ -43,6 +43,9 @@ class TorchvisionModels(ModelProvider):
     name = "torchvision"
     description = "torchvision.models builders; weights from torchvision's cache ($TORCH_HOME/hub/checkpoints)."
     library = "torchvision"
+    recipe = {"adapt_lr": 1e-4, "pretrain_lr": 1e-4}  # as timm's ImageNet CNNs (plugins/models/timm_models.py)
+    recipe_source = ("Li et al. 2020, Rethinking the Hyperparameters for Fine-tuning (ICLR): fine-tuning rates "
+                     "an order below from-scratch ones; Adam 1e-4")
 
     def __init__(self, name, weights=None, base_dir="."):
         super().__init__(name, weights, base_dir)

@@ -37,6 +37,10 @@ class TransformersModels(ModelProvider):
     description = ("AutoModel.from_pretrained(DIR, local_files_only=True): vision encoders + AutoImageProcessor, "
                    "text encoders + AutoTokenizer.")
     library = "transformers"
+    # BERT-family encoders: Devlin et al.'s fine-tuning grid (lr 5e-5 / 3e-5 / 2e-5, batch 16 / 32, weight decay 0.01)
+    recipe = {"adapt_lr": 5e-5, "pretrain_lr": 5e-5, "batch_size": 16, "weight_decay": 0.01}
+    recipe_source = ("Devlin et al. 2019, BERT (NAACL), appendix A.3: fine-tuning with Adam at 5e-5, 3e-5 or 2e-5, "
+                     "batch 16 or 32, weight decay 0.01")
     how_to_get = ("Save the model there on a machine with internet: AutoModel.from_pretrained(ID).save_pretrained(DIR) "
                   "and AutoImageProcessor.from_pretrained(ID).save_pretrained(DIR), or "
                   "`hf download ID --local-dir DIR`.")
