@@ -6,8 +6,7 @@ same order); for any other pair it says so and the cell is recorded as skipped.
 frozen pretrained trunk (plugins/source_training.py).
 """
 
-from benchmark import hookimpl
-from benchmark.models.features import CachedFeatureClassifier
+from benchmark import CachedFeatureClassifier, hookimpl
 from plugins.source_training import SourceTrained
 
 

@@ -20,10 +20,8 @@ import optuna.distributions as D
 import torch
 import torch.nn.functional as F
 
-from benchmark import NotApplicable, Strategy, epochs_to_steps, hookimpl
-from benchmark.models.features import CachedFeatureClassifier
-from benchmark.toolkit.probe import fit_probe
-from benchmark.toolkit.training import adam, minibatches
+from benchmark import CachedFeatureClassifier, NotApplicable, Strategy, adam, epochs_to_steps, fit_probe, hookimpl, \
+    minibatches
 from plugins.finetune import source_head_rows
 from plugins.source_training import SOURCE_TRAINING, new_classifier
 

@@ -11,8 +11,7 @@ the pretrain cache.
 """
 
 from benchmark import Classifier, Context, LabelledData, NotApplicable, Strategy, build_classifier, \
-    epochs_to_steps, fit
-from benchmark.toolkit.probe import fit_probe
+    epochs_to_steps, fit, fit_probe
 
 SOURCE_TRAINING = ("full", "head")
 

@@ -19,8 +19,7 @@ The record's ``adapt_notes`` say which C and how.
 import numpy as np
 import torch
 
-from benchmark import NotApplicable, Strategy, hookimpl
-from benchmark.toolkit.probe import C_GRID, FIXED_C, MAX_FOLDS
+from benchmark import C_GRID, FIXED_C, MAX_FOLDS, NotApplicable, Strategy, hookimpl
 
 TRAIN_ON = ("support", "source", "source+support")
 

@@ -3,7 +3,6 @@ features: the same predictions and the same objective for the same C; C cross-va
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits

@@ -108,6 +108,10 @@ def load_suite(path, assets_manifest: Path | None = None) -> Suite:
     strategies = raw.get("strategies")
     if strategies is not None and not (isinstance(strategies, list) and all(isinstance(n, str) for n in strategies)):
         check.fail('strategies must be a list of names, e.g. ["finetune", "maml"]', "strategies")
+    for name in hparams:  # a variant's table without its entry would never run (benchmark.suite.check)
+        if ":" in name and name not in (strategies or ()):
+            check.fail(f'[hparams."{name}"] sets a variant the suite does not run: add "{name}" to strategies',
+                       f"hparams.{name}")
     selection = parse_selection(raw.get("selection"), check)
     if selection.searches and protocol != "transfer":
         check.fail(f"[selection] protocol '{selection.protocol}' needs the transfer protocol", "selection")
