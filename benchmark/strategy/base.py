@@ -6,7 +6,7 @@ state lives on the instance. The runner makes a fresh instance per cell and call
 
     strategy.pretrain(source, ctx)            # once; may do nothing
     predictor = strategy.adapt(support, ctx)  # once per task (1, or E episodes)
-    scores = predictor(query_inputs)          # [n_query, n_support_classes]
+    scores = predictor(query_inputs)          # [n_query, n_support_classes]; raw texts if wants_texts
 
 and scores the predictions itself: a strategy never receives query or test labels.
 ``adapt`` must leave what ``pretrain`` learned unchanged, because episodes are

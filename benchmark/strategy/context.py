@@ -11,7 +11,8 @@ import torch
 if TYPE_CHECKING:  # for the annotation only: models import the toolkit, which imports strategies' seeding
     from benchmark.models.loaded import PretrainedModel
 
-Predictor = Callable[[torch.Tensor], torch.Tensor]  # [N, C, H, W] -> [N, n_classes] scores
+# [N, C, H, W] images or [N, 2, L] token ids (or N raw texts, for a strategy that wants_texts) -> [N, n_classes]
+Predictor = Callable[[torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
