@@ -2,9 +2,6 @@
 check_strategy and run on real VADER tweets (the vader asset the setup command fetches)."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,29 +12,18 @@ VADER = REPO / "data" / "vader" / "tweets_GroundTruth.csv.gz"
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """pip-install the example (its vaderSentiment comes with the test extra) into its own directory."""
+def installed(pip_install_example):
     pytest.importorskip("vaderSentiment", reason="vaderSentiment is in the test extra: bash scripts/setup.sh")
-    target = tmp_path_factory.mktemp("site")
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                          "--no-index", "--quiet", "--target", str(target), str(EXAMPLE)],
-                         capture_output=True, text=True, timeout=300)
-    assert pip.returncode == 0, pip.stderr
-    return {**os.environ, "PYTHONPATH": str(target)}
+    return pip_install_example(EXAMPLE)
 
 
-def transferbench(env, *args):
-    script = Path(sys.executable).parent / "transferbench"
-    return subprocess.run([str(script), *args], capture_output=True, text=True, env=env, timeout=300)
-
-
-def test_it_passes_the_contract_on_texts(installed):
-    result = transferbench(installed, "check", "vader")
+def test_it_passes_the_contract_on_texts(installed, transferbench_cli):
+    result = transferbench_cli(installed, "check", "vader")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all checks passed" in result.stdout
 
 
-def test_it_scores_real_tweets_from_their_raw_text(installed, tmp_path):
+def test_it_scores_real_tweets_from_their_raw_text(installed, tmp_path, transferbench_cli):
     if not VADER.is_file():
         pytest.skip(f"the vader asset is not at {VADER.parent}: transferbench fetch vader")
     suite = tmp_path / "tweets.toml"
@@ -57,7 +43,7 @@ target = {{ provider = "vader", name = "tweets", split = "pool", test_split = "t
 ''')
     if not (REPO.parent / "shared" / "data" / "wordllama").is_dir():
         pytest.skip("texts are tokenised by a pair's model: needs ../shared/data/wordllama")
-    result = transferbench(installed, "run", str(suite), "--out", str(tmp_path), "--data-root", str(REPO / "data"),
+    result = transferbench_cli(installed, "run", str(suite), "--out", str(tmp_path), "--data-root", str(REPO / "data"),
                            "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     records = {r["strategy"]: r for r in map(json.loads, (tmp_path / "tweets" / "records.jsonl").open())}

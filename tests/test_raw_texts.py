@@ -4,17 +4,12 @@ reach a predictor; and the tfidf built-in runs on them (every train_on, a shared
 import json
 
 import pytest
-import torch
-from tokenizers import Tokenizer, models, pre_tokenizers
 
 from benchmark.checks.contract import check_strategy
 from benchmark.discovery.registry import discover
 from benchmark.run.runner import Runner
 from benchmark.suite.load import load_suite
 from plugins.tfidf import TfIdf
-
-WORDS = {"spam": "cheap pills win money offer click free prize".split(),
-         "ham": "meeting lunch noon report project team agenda notes".split()}
 
 SPY = '''
 import torch
@@ -56,22 +51,8 @@ def transferbench_strategies():
 
 
 @pytest.fixture
-def text_suite(tmp_path):
-    vocabulary = {"[PAD]": 0, "[UNK]": 1}
-    for word in WORDS["spam"] + WORDS["ham"]:
-        vocabulary.setdefault(word, len(vocabulary))
-    tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="[UNK]"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.save(str(tmp_path / "tok.json"))
-    from safetensors.torch import save_file
-    save_file({"embedding.weight": torch.randn(len(vocabulary), 8)}, str(tmp_path / "emb.safetensors"))
-    draw = torch.Generator().manual_seed(0)
-    for split in ("old", "new"):
-        with open(tmp_path / f"{split}.jsonl", "w") as out:
-            for i in range(40):
-                label = "spam" if i % 2 else "ham"
-                picks = torch.randint(0, 8, (6,), generator=draw).tolist()
-                out.write(json.dumps({"text": " ".join(WORDS[label][p] for p in picks), "label": label}) + "\n")
+def text_suite(text_files):
+    tmp_path = text_files  # tok.json, emb.safetensors, old/new.jsonl (tests/conftest.py)
     (tmp_path / "spy.py").write_text(SPY)
 
     def write(strategies, extra=""):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import save_file
-from tokenizers import Tokenizer, models, pre_tokenizers
+from tokenizers import pre_tokenizers
 
 from benchmark import ModelError
 from benchmark.models.base import MissingModelError
@@ -14,28 +14,10 @@ from plugins.models.static_embedding import StaticEmbeddingModels
 
 SUITES = Path(__file__).resolve().parent.parent / "suites"
 
-WORDS = {"spam": "cheap pills win money offer click free prize".split(),
-         "ham": "meeting lunch noon report project team agenda notes".split()}
-
 
 @pytest.fixture
-def files(tmp_path):
-    vocabulary = {"[PAD]": 0, "[UNK]": 1}
-    for words in WORDS.values():
-        for word in words:
-            vocabulary.setdefault(word, len(vocabulary))
-    tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="[UNK]"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.save(str(tmp_path / "tok.json"))
-    save_file({"embedding.weight": torch.randn(len(vocabulary), 8)}, str(tmp_path / "emb.safetensors"))
-    draw = torch.Generator().manual_seed(0)
-    for split in ("old", "new"):
-        with open(tmp_path / f"{split}.jsonl", "w") as out:
-            for i in range(40):
-                label = "spam" if i % 2 else "ham"
-                picks = torch.randint(0, 8, (6,), generator=draw).tolist()
-                out.write(json.dumps({"text": " ".join(WORDS[label][p] for p in picks), "label": label}) + "\n")
-    return tmp_path
+def files(text_files):
+    return text_files
 
 
 def provider(files, **options):
