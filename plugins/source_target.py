@@ -20,8 +20,8 @@ import optuna.distributions as D
 import torch
 import torch.nn.functional as F
 
-from benchmark import CachedFeatureClassifier, NotApplicable, Strategy, adam, epochs_to_steps, fit_probe, hookimpl, \
-    minibatches
+from benchmark import CachedFeatureClassifier, Classifier, NotApplicable, Strategy, adam, epochs_to_steps, \
+    fit_probe, hookimpl, minibatches
 from plugins.finetune import source_head_rows
 from plugins.source_training import SOURCE_TRAINING, new_classifier
 
@@ -68,24 +68,26 @@ class SourceTarget(Strategy):
             raise NotApplicable("source+target with source_training = \"head\" probes a pretrained trunk's features; "
                                 "this pair has no [model] (use source_training = \"full\")")
         self.source_ = source  # read only, as every input (benchmark.strategy.base)
+        if self.source_training == "head":  # the checkpoint's trunk, never trained: one copy for every cell
+            self.trunk_ = new_classifier(ctx, 1, None).trunk.to(ctx.device).eval()
 
     def adapt(self, support, ctx):
         self.check_pretrained("source_")
         source = self.source_
         rows = torch.tensor([source.classes.index(c) for c in support.classes], device=support.labels.device)
         support_labels = rows[support.labels]  # [S] support labels as source class indices
-        model = new_classifier(ctx, source.num_classes, self.backbone).to(ctx.device)
         if self.source_training == "head":
-            model.eval()
-            features = torch.cat([ctx.model.features.features(ctx.model.key, model.trunk, data.inputs)
+            features = torch.cat([ctx.model.features.features(ctx.model.key, self.trunk_, data.inputs)
                                   for data in (source, support)])  # [N_source + S, D]
             probe = fit_probe(features, torch.cat([source.labels, support_labels]), source.num_classes,
                               ctx.generator, C=self.C)
             self.notes_ = probe.notes()
-            model.head = probe.linear()
-            head = source_head_rows(model, source.classes, support.classes)
-            return CachedFeatureClassifier(model.trunk, head, ctx.model.features, ctx.model.key).eval()
+            union = Classifier(self.trunk_, ctx.model.feature_dim, source.num_classes)
+            union.head = probe.linear()
+            head = source_head_rows(union, source.classes, support.classes)
+            return CachedFeatureClassifier(self.trunk_, head, ctx.model.features, ctx.model.key).eval()
         self.notes_ = {}
+        model = new_classifier(ctx, source.num_classes, self.backbone).to(ctx.device)
         self.fit_union(model, source, support.inputs, support_labels, ctx)
         model.head = source_head_rows(model, source.classes, support.classes)
         return model.eval()
