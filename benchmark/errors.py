@@ -31,6 +31,11 @@ class MissingAssetError(MissingDataError):
     """A declared asset's files are missing or altered under the data root; ``transferbench fetch`` lays them out."""
 
 
+class WriteError(TransferbenchError):
+    """A results file that cannot be written (disk full, a file-size limit, a read-only directory):
+    the run stops; what was recorded before stays readable and a rerun resumes from it."""
+
+
 class NotApplicable(Exception):
     """Raised by a strategy that finds, once it sees the cell's model or data, that it cannot run
     there (e.g. bitfit on a trunk without biases). Its cells are recorded as skipped, with this

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark.data.files import write_atomically
+from benchmark.data.files import write_cache_file
 from benchmark.data.labelled import LabelledData
 
 CACHE_ENV = "TRANSFERBENCH_DATASET_CACHE"
@@ -99,9 +99,8 @@ class FileDigests:
     def save(self) -> None:
         if self.memo_path is None or not self.changed:
             return
-        self.memo_path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.memo_path, lambda handle: handle.write(json.dumps(self.memo).encode()))
-        self.changed = False
+        if write_cache_file(self.memo_path, lambda handle: handle.write(json.dumps(self.memo).encode())):
+            self.changed = False
 
 
 def cache_key(*parts) -> str:
@@ -135,7 +134,6 @@ class TensorCache:
     def put(self, key: str | None, data: LabelledData, fingerprint: str) -> None:
         if self.directory is None or key is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
         entry = {"inputs": data.inputs.cpu(), "labels": data.labels.cpu(), "classes": list(data.classes),
                  "texts": list(data.texts) if data.texts is not None else None, "fingerprint": fingerprint}
-        write_atomically(self.path(key), lambda handle: torch.save(entry, handle))
+        write_cache_file(self.path(key), lambda handle: torch.save(entry, handle))

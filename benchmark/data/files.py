@@ -5,6 +5,7 @@ import hashlib
 import importlib.util
 import os
 import tempfile
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +26,19 @@ def write_atomically(path: Path, write) -> None:
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def write_cache_file(path: Path, write) -> bool:
+    """``write_atomically`` for a cache: a cache is only a shortcut, so a file the system refuses
+    (disk full, a size limit, a read-only directory) is a warning naming it, and the run goes on
+    without it. False when it was not written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, write)
+        return True
+    except OSError as error:
+        warnings.warn(f"{path}: not cached ({error.strerror or error}); going on without it")
+        return False
 
 
 @lru_cache(maxsize=None)

@@ -2,7 +2,10 @@
 
 One JSON object per line, one line per cell. Appends hold an exclusive file lock and
 are flushed and fsynced, so a crash loses at most the line being written; that
-partial line is repaired (with a warning) before the next append. A runner keeps a
+partial line is repaired (with a warning) before the next append. An append the system
+refuses (disk full, a file-size limit, a read-only directory) is cut back to the last whole
+line and raises ``WriteError`` naming the file and the cause: the run stops, nothing recorded
+is lost, and a rerun resumes once the cause is gone. A runner keeps a
 ``Log``: it re-reads only what other runners appended and never writes a cell twice.
 """
 
@@ -15,20 +18,46 @@ from pathlib import Path
 
 import orjson
 
-from benchmark.errors import did_you_mean
+from benchmark.errors import WriteError, did_you_mean
 from benchmark.records.identity import CELL_FIELDS, cell_key
+
+
+def write_error(path: Path, error: OSError) -> WriteError:
+    """One line: the file, what the system said and what to do; for any results file that cannot be written."""
+    where = error.filename if getattr(error, "filename", None) else path
+    return WriteError(f"{where}: cannot write ({error.strerror or error}); every record written before is "
+                      f"kept; free space or make it writable and run again to resume")
+
+
+@contextmanager
+def writing(path: Path):
+    """Turn an OSError while writing ``path`` (or its lock file, or its folder) into ``WriteError``."""
+    try:
+        yield
+    except OSError as error:
+        raise write_error(path, error) from None
 
 
 @contextmanager
 def locked(path: Path):
     """An exclusive lock on ``path``'s lock file, so two runners never interleave lines."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as handle:
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(path.name + ".lock"), "a")
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def check_writable(path: Path) -> None:
+    """Raise ``WriteError`` now if ``path`` (records.jsonl) could not be appended to: its folder
+    or lock file cannot be created, or the file exists read-only. Creates no records file."""
+    with locked(path), writing(path):
+        if path.exists():
+            open(path, "ab").close()
 
 
 def _repair_partial_last_line(path: Path) -> None:
@@ -54,16 +83,31 @@ def to_line(record: dict) -> str:
 
 
 def _write_locked(path: Path, line: bytes) -> None:
-    """One write of one whole line, flushed and fsynced; the caller holds the lock."""
-    with open(path, "ab") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+    """One write of one whole line, flushed and fsynced; the caller holds the lock.
+
+    When the system refuses part of it (ENOSPC, EFBIG under a file-size limit; Python ignores
+    SIGXFSZ, so the limit is an OSError here), the file is cut back to its size before, so it
+    ends in a whole line, and ``WriteError`` is raised.
+    """
+    with writing(path), open(path, "ab", buffering=0) as handle:  # unbuffered: nothing left to flush at close
+        before = handle.tell()
+        try:
+            written = 0
+            while written < len(line):  # a raw write may take only part of the line
+                written += handle.write(line[written:])
+            os.fsync(handle.fileno())
+        except OSError:
+            try:
+                os.ftruncate(handle.fileno(), before)  # shrinking needs no space and passes any size limit
+            except OSError:
+                pass  # a torn last line, which every reader skips and the next append repairs
+            raise
 
 
 def append(path: Path, record: dict) -> None:
     with locked(path):
-        _repair_partial_last_line(path)
+        with writing(path):
+            _repair_partial_last_line(path)
         _write_locked(path, to_line(record).encode("utf-8"))
 
 
@@ -152,7 +196,8 @@ class Log:
         """Append ``record``; False (nothing written) when its cell was already done."""
         line = to_line(record).encode("utf-8")
         with locked(self.path):
-            _repair_partial_last_line(self.path)
+            with writing(self.path):
+                _repair_partial_last_line(self.path)
             self.refresh()
             if cell_key(record) in self.done:
                 return False

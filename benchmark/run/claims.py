@@ -12,6 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from benchmark.records.store import writing
+
 
 class Claims:
     def __init__(self, directory: Path):
@@ -27,8 +29,9 @@ class Claims:
 
     def acquire(self, job) -> bool:
         """True when this runner now holds ``job``; False when another runner does."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle = open(self._path(job), "a")
+        with writing(self.directory):  # a read-only results folder: one line, not a traceback
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = open(self._path(job), "a")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 import benchmark
-from benchmark.data.files import code_fingerprint, write_atomically
+from benchmark.data.files import code_fingerprint, write_cache_file
 from benchmark.strategy.base import Strategy
 from benchmark.strategy.context import TaskSpec
 
@@ -108,6 +108,6 @@ class PretrainCache:
         state_path, meta_path = self._paths(key_of(payload))
         meta = {"payload": payload, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
                 **({"pretrain": pretrain} if pretrain else {})}
-        self.root.mkdir(parents=True, exist_ok=True)
-        write_atomically(state_path, lambda handle: handle.write(blob))
-        write_atomically(meta_path, lambda handle: handle.write(json.dumps(meta, indent=1, sort_keys=True).encode()))
+        # The state first: a .json is written only beside a whole state (a cache write may fail: a warning).
+        if write_cache_file(state_path, lambda handle: handle.write(blob)):
+            write_cache_file(meta_path, lambda handle: handle.write(json.dumps(meta, indent=1, sort_keys=True).encode()))

@@ -123,6 +123,8 @@ class Runner:
     def _prepare(self, bar: Progress) -> tuple[list, dict[str, PreparedPair], records.Log]:
         """The suite's assets verified, the suite checked against the plugins, its models resolved, its pairs
         loaded, its records read."""
+        # A results folder that cannot be written stops the run before hours of training, not after.
+        records.check_writable(self.records_path)
         # Before anything else reads the data root: a missing or altered asset stops the run in one line.
         self.settings = replace(self.settings, assets=check_assets(self.suite, self.loader.data_root))
         strategies = check_strategies(self.suite, self.registry)
