@@ -5,7 +5,10 @@
 
 Class names are the folder names, sorted (torchvision's ``ImageFolder`` rules, which
 also decide the image extensions). Images of different sizes are resized one by one
-to the pair's declared size as they are read.
+to the pair's declared size as they are read. Files are read as a person sees them
+(``plugins.datasets.images``: 16-bit PNGs, palettes, CMYK, EXIF orientation), not through
+torchvision's loader, whose ``convert("RGB")`` clips 16-bit images at 255; a file that
+cannot be read stops the load with one line naming it.
 """
 
 from pathlib import Path
@@ -13,7 +16,7 @@ from pathlib import Path
 import torch
 
 from benchmark import DataError, DatasetProvider, LabelledData
-from plugins.datasets.images import stack_images, to_chw
+from plugins.datasets.images import read_image_file, stack_images
 
 
 class ImageFolderTree(DatasetProvider):
@@ -36,13 +39,16 @@ class ImageFolderTree(DatasetProvider):
 
     def load(self, split, root, size) -> LabelledData:
         from torchvision.datasets import ImageFolder
-        from torchvision.datasets.folder import pil_loader
 
         tree = self.tree(split, root)
         try:
-            folder = ImageFolder(str(tree), loader=pil_loader)
+            # The tree's classes and files by torchvision's rules; each file is read below, by read_image_file.
+            folder = ImageFolder(str(tree), loader=lambda path: None)
         except (FileNotFoundError, OSError) as error:  # e.g. "Found no valid file for the classes ..."
             raise DataError(f"imagefolder {tree}: {error}") from None
-        images = [to_chw(folder.loader(path)) for path, _ in folder.samples]
+        try:
+            images = [read_image_file(path) for path, _ in folder.samples]
+        except DataError as error:
+            raise DataError(f"imagefolder {tree}: {error}") from None
         labels = torch.tensor(folder.targets, dtype=torch.long)
         return LabelledData(stack_images(images, size), labels, tuple(folder.classes), f"imagefolder:{tree.name}")

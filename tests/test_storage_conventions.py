@@ -1,0 +1,199 @@
+"""Images are handed out as a person sees them, whatever the way a library or a file format stores them.
+
+Each case writes real files in the convention at fault (with PIL, Hugging Face's save_to_disk,
+or the raw IDX files torchvision reads) and checks the provider's tensor against the same
+pixels read the ordinary way: integer arrays of any dtype against PIL images, 16-bit PNGs
+against 8-bit ones, EMNIST's transposed files against MNIST's upright digits, BMP's BGR,
+palette, CMYK, grey+alpha and EXIF-rotated files against the RGB a viewer shows.
+"""
+
+import numpy as np
+import pytest
+import torch
+from tiny_formats import write_idx
+
+from benchmark import DataError
+from plugins.datasets.hf import HuggingFace
+from plugins.datasets.imagefolder import ImageFolderTree
+from plugins.datasets.images import stack_images, to_chw
+from plugins.datasets.mnist import MNIST, read_idx
+from plugins.datasets.torchvision_datasets import TorchvisionDatasets
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """scikit-learn's digits as 8-bit pixels: uint8 [1797, 8, 8] (its 0..16 scaled to 0..255), labels [1797]."""
+    from sklearn.datasets import load_digits
+
+    loaded = load_digits()
+    return np.round(loaded.images * 255 / 16).astype(np.uint8), loaded.target
+
+
+def save_hf(path, images, labels, image_feature=None):
+    """A Dataset {image, label} written with save_to_disk; image_feature None: as the values come (arrays)."""
+    import datasets
+
+    features = None
+    if image_feature is not None:
+        features = datasets.Features({"image": image_feature, "label": datasets.Value("int64")})
+    datasets.Dataset.from_dict({"image": list(images), "label": labels.tolist()}, features=features) \
+        .save_to_disk(str(path))
+    return path
+
+
+# --- integer arrays: the same pixels as the PIL copy -------------------------------------------------------------
+
+@pytest.mark.parametrize("as_stored", [np.uint8, np.int64, np.int32, np.uint16])
+def test_hf_integer_array_images_read_as_the_same_pixels_as_the_pil_images(tmp_path, digits, as_stored):
+    """The field report: digits stored as datasets.Image() and as integer arrays (read back as nested lists
+    of ints) must be one dataset; the array copy was read as floats 0..255 instead of pixels 0..255."""
+    import datasets
+    from PIL import Image
+
+    images, labels = digits
+    pil = save_hf(tmp_path / "pil", [Image.fromarray(image, "L") for image in images], labels, datasets.Image())
+    arrays = save_hf(tmp_path / "arrays", images.astype(as_stored), labels)
+    expected = HuggingFace().load("all", pil, (8, 8)).inputs
+    read = HuggingFace().load("all", arrays, (8, 8)).inputs
+    assert expected.dtype == torch.uint8 and expected.shape == (1797, 1, 8, 8)
+    assert read.dtype == torch.uint8 and torch.equal(read, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint16, np.uint32, np.int16])
+def test_integer_arrays_of_any_dtype_with_8_bit_values_are_the_uint8_pixels(dtype):
+    pixels = np.random.default_rng(0).integers(0, 256, (3, 5, 6, 3), dtype=np.uint8)
+    expected = stack_images([to_chw(p) for p in pixels], (5, 6))
+    assert torch.equal(stack_images([to_chw(p.astype(dtype)) for p in pixels], (5, 6)), expected)
+    assert torch.equal(stack_images([to_chw(torch.from_numpy(p.astype(np.int64))) for p in pixels], (5, 6)), expected)
+
+
+def test_integer_arrays_with_16_bit_values_are_scaled_by_65535_as_one_set():
+    """One rule for the set: a dark 16-bit image (every value <= 255) beside bright ones is 16-bit too."""
+    bright = np.array([[0, 65535], [32768, 1000]], dtype=np.uint16)
+    dark = np.array([[0, 255], [100, 1]], dtype=np.uint16)
+    stacked = stack_images([to_chw(bright), to_chw(dark.astype(np.int64))], (2, 2))
+    assert stacked.dtype == torch.float32
+    assert torch.allclose(stacked[:, 0], torch.from_numpy(np.stack([bright, dark]) / 65535.0).float())
+
+
+@pytest.mark.parametrize("values", [[-1, 3], [0, 70000]])
+def test_integer_arrays_outside_0_to_65535_have_no_known_scale(values):
+    with pytest.raises(DataError, match=rf"values {values[0]}\.\.{values[1]} has no known scale"):
+        to_chw(np.array([values, values], dtype=np.int64))
+
+
+def test_floats_stay_in_0_to_1_and_bools_are_0_or_255():
+    assert torch.equal(to_chw(np.array([[0.0, 0.5]], dtype=np.float64)), torch.tensor([[[0.0, 0.5]]]))
+    assert torch.equal(to_chw(np.array([[False, True]])), torch.tensor([[[0, 255]]], dtype=torch.uint8))
+
+
+# --- 16-bit PNGs --------------------------------------------------------------------------------------------------
+
+def write_folder(root, images, labels, mode=None, suffix=".png", **save):
+    """root/<label>/<i><suffix>: each image written by PIL (from its array, in ``mode`` when given)."""
+    from PIL import Image
+
+    for i, (image, label) in enumerate(zip(images, labels)):
+        (root / str(label)).mkdir(parents=True, exist_ok=True)
+        pil = image if isinstance(image, Image.Image) else Image.fromarray(image, mode) if mode else \
+            Image.fromarray(image)
+        pil.save(root / str(label) / f"{i:04d}{suffix}", **save)
+    return root
+
+
+def test_a_16_bit_png_is_read_as_a_person_sees_it_not_clipped_at_255(tmp_path, digits):
+    """PIL opens a 16-bit PNG as mode "I;16" and its convert("L") clips at 255, which made every inked pixel
+    white; the same digits as 8-bit and as 16-bit PNGs (value * 257) must be the same picture."""
+    from PIL import Image
+
+    images, labels = digits[0][:40], digits[1][:40]
+    eight = write_folder(tmp_path / "eight", images, labels)
+    sixteen = write_folder(tmp_path / "sixteen", images.astype(np.uint16) * 257, labels)
+    assert Image.open(next(sixteen.rglob("*.png"))).mode == "I;16"  # a real 16-bit file
+    expected = ImageFolderTree().load("all", eight, (8, 8)).inputs.float() / 255
+    read = ImageFolderTree().load("all", sixteen, (8, 8)).inputs
+    assert read.dtype == torch.float32 and torch.allclose(read, expected, atol=1e-6)
+
+
+def test_16_bit_png_values_keep_their_16_bits_through_the_folder_and_hf_providers(tmp_path):
+    import datasets
+
+    ramp = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1021 + 7)   # not multiples of 257: real 16-bit data
+    folder = write_folder(tmp_path / "folder", [ramp, ramp[::-1]], [0, 1])
+    expected = torch.from_numpy(np.stack([ramp, ramp[::-1]]) / 65535.0).float()[:, None]
+    assert torch.allclose(ImageFolderTree().load("all", folder, (8, 8)).inputs, expected)
+    from PIL import Image
+
+    hf = save_hf(tmp_path / "hf", [Image.fromarray(ramp), Image.fromarray(ramp[::-1])], np.array([0, 1]),
+                 datasets.Image())
+    assert torch.allclose(HuggingFace().load("all", hf, (8, 8)).inputs, expected)
+
+
+# --- file formats whose stored pixels are not the RGB a viewer shows -----------------------------------------------
+
+@pytest.fixture
+def rgb():
+    """Six distinct colours as uint8 [2, 3, 3] RGB: no two channels equal, so any channel swap shows."""
+    return np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]],
+                     [[250, 120, 10], [10, 200, 90], [60, 30, 220]]], dtype=np.uint8)
+
+
+def read_folder(tmp_path, pil_image, suffix, **save):
+    """One image written by PIL into an image folder, read back by the imagefolder provider: [C, H, W]."""
+    write_folder(tmp_path / "tree", [pil_image], [0], suffix=suffix, **save)
+    data = ImageFolderTree().load("all", tmp_path / "tree", pil_image.size[::-1])
+    return data.inputs[0]
+
+
+def test_bmp_stores_bgr_and_is_handed_out_as_rgb(tmp_path, rgb):
+    from PIL import Image
+
+    image = read_folder(tmp_path, Image.fromarray(rgb), ".bmp")
+    stored = (tmp_path / "tree" / "0" / "0000.bmp").read_bytes()
+    offset = int.from_bytes(stored[10:14], "little")                   # pixel data; rows bottom-up, padded to 4
+    assert tuple(stored[offset:offset + 3]) == tuple(rgb[1, 0, ::-1])  # the file really is BGR
+    assert torch.equal(image, torch.from_numpy(rgb).permute(2, 0, 1))
+
+
+def test_palette_images_are_handed_out_in_their_palette_colours(tmp_path, rgb):
+    import warnings
+
+    from PIL import Image
+
+    palette = rgb.reshape(-1, 3)
+    indices = np.array([[5, 4, 3], [2, 1, 0]], dtype=np.uint8)
+    image = Image.fromarray(indices, "P")
+    image.putpalette(palette.flatten().tolist())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                # PIL warns when transparency is dropped badly
+        read = read_folder(tmp_path, image, ".png", transparency=0)
+    assert torch.equal(read, torch.from_numpy(palette[indices]).permute(2, 0, 1))  # colours, not indices
+
+
+def test_cmyk_is_handed_out_as_rgb(tmp_path):
+    from PIL import Image
+
+    inks = np.array([[[255, 0, 0, 0], [0, 255, 0, 0], [0, 0, 255, 0], [0, 0, 0, 0], [0, 0, 0, 255]]], np.uint8)
+    read = read_folder(tmp_path, Image.fromarray(inks, "CMYK"), ".tiff")
+    cyan, magenta, yellow, white, black = [0, 255, 255], [255, 0, 255], [255, 255, 0], [255] * 3, [0] * 3
+    assert read.permute(1, 2, 0).tolist() == [[cyan, magenta, yellow, white, black]]
+
+
+def test_grey_with_alpha_is_grey(tmp_path):
+    from PIL import Image
+
+    grey = np.array([[0, 80], [160, 255]], dtype=np.uint8)
+    alpha = np.array([[255, 0], [128, 255]], dtype=np.uint8)
+    read = read_folder(tmp_path, Image.fromarray(np.stack([grey, alpha], -1), "LA"), ".png")
+    assert torch.equal(read, torch.from_numpy(grey)[None])
+
+
+def test_exif_orientation_is_applied(tmp_path, rgb):
+    """A camera stores the sensor's rows and an EXIF Orientation tag; 6 = turn 90 degrees clockwise to view."""
+    from PIL import Image
+
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(rgb, k=1)))  # upright turned a quarter anticlockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    read = read_folder(tmp_path, stored, ".png", exif=exif.tobytes())
+    assert torch.equal(read, torch.from_numpy(rgb).permute(2, 0, 1))
