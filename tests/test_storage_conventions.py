@@ -197,3 +197,91 @@ def test_exif_orientation_is_applied(tmp_path, rgb):
     exif[0x0112] = 6
     read = read_folder(tmp_path, stored, ".png", exif=exif.tobytes())
     assert torch.equal(read, torch.from_numpy(rgb).permute(2, 0, 1))
+
+
+# --- image files that cannot be read: one line naming the file ----------------------------------------------------
+
+@pytest.fixture
+def damaged_folder(tmp_path):
+    """An image folder of good PNGs, and what goes wrong with folders: a cut-off file, a file that is not an
+    image, a link to a file since removed. Returns (root, {case: path})."""
+    from tiny_formats import write_imagefolder
+
+    root = tmp_path / "office"
+    write_imagefolder(root, ["bike", "mug"], per_class=2, sizes=((12, 12),))
+    whole = (root / "bike" / "frame_0000.png").read_bytes()
+    cases = {"truncated": root / "bike" / "frame_0002.png", "garbage": root / "mug" / "frame_0002.png",
+             "dangling": root / "mug" / "frame_0003.png"}
+    cases["truncated"].write_bytes(whole[:len(whole) // 2])
+    cases["garbage"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    cases["dangling"].symlink_to(tmp_path / "removed.png")
+    return root, cases
+
+
+@pytest.mark.parametrize("case, reason", [("truncated", "image file is truncated"),
+                                          ("garbage", "not an image file PIL can identify"),
+                                          ("dangling", "a link to .*removed.png, which does not exist")])
+def test_an_unreadable_image_in_an_image_folder_is_a_data_error_naming_the_file(damaged_folder, case, reason):
+    root, cases = damaged_folder
+    for other, path in cases.items():  # one damaged file at a time, so the message is this case's
+        if other != case:
+            path.unlink()
+    with pytest.raises(DataError) as error:
+        ImageFolderTree().load("all", root, (12, 12))
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(f"imagefolder {root}: cannot read image {cases[case]}: ")
+    assert __import__("re").search(reason, message), message
+
+
+def test_run_on_an_image_folder_with_a_dangling_link_ends_in_one_line(damaged_folder, tmp_path, capsys):
+    from benchmark.cli import main
+
+    root, cases = damaged_folder
+    cases["truncated"].unlink()
+    cases["garbage"].unlink()
+    suite = tmp_path / "office.toml"
+    suite.write_text('name = "office"\nseeds = [0]\nbudgets = [1]\nstrategies = ["target-only"]\n'
+                     'input = { channels = 3, size = [12, 12] }\n[[pairs]]\nname = "p"\n'
+                     f'source = {{ provider = "imagefolder", root = "{root}", split = "all" }}\n'
+                     f'target = {{ provider = "imagefolder", root = "{root}", split = "all", test_split = "all" }}\n',
+                     encoding="utf-8")
+    code = main(["run", str(suite), "--out", str(tmp_path / "out"), "--no-progress", "--threads", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("transferbench: error: ") and f"cannot read image {cases['dangling']}: a link to" in err
+
+
+def test_hf_local_image_folder_with_a_damaged_file_or_a_dangling_link_is_one_line(damaged_folder, tmp_path,
+                                                                                 monkeypatch):
+    """The hf provider reads image folders too (load_dataset on a local directory); the library's own decoding
+    ended in a traceback, and its file listing silently skipped a dangling link, losing that image."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # keep ~/.cache clean
+    root, cases = damaged_folder
+    with pytest.raises(DataError, match=rf"^hf {root}: cannot read {cases['dangling']}: a link to .*removed.png, "
+                                        r"which does not exist$"):
+        HuggingFace().load("train", root, (12, 12))
+    cases["dangling"].unlink()
+    cases["truncated"].unlink()
+    with pytest.raises(DataError, match=rf"^hf {root} split 'train' row \d+: cannot read image {cases['garbage']}: "
+                                        r"not an image file PIL can identify$"):
+        HuggingFace().load("train", root, (12, 12))
+
+
+def test_hf_saved_images_decode_with_their_declared_mode_and_damaged_bytes_name_their_row(tmp_path):
+    import io
+
+    import datasets
+    from PIL import Image
+
+    grey = np.arange(16, dtype=np.uint8).reshape(4, 4) * 16
+    png = io.BytesIO()
+    Image.fromarray(grey).save(png, format="PNG")
+    rows = [{"bytes": png.getvalue(), "path": None}, {"bytes": png.getvalue()[:-30], "path": None}]
+    saved = save_hf(tmp_path / "saved", rows, np.array([0, 1]), datasets.Image(mode="RGB"))
+    with pytest.raises(DataError, match=r"split 'all' row 1: cannot read image \(bytes of row 1\): "):
+        HuggingFace().load("all", saved, (4, 4))
+    first = HuggingFace().load("all", save_hf(tmp_path / "one", rows[:1], np.array([0]), datasets.Image(mode="RGB")),
+                               (4, 4)).inputs
+    assert torch.equal(first, torch.from_numpy(grey).expand(1, 3, 4, 4))  # mode "RGB": three equal channels

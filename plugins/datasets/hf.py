@@ -11,13 +11,14 @@ The Hub is never contacted: loading runs with Hugging Face's offline switches on
 once instead of retrying a network that is not there.
 """
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
 from benchmark import DataError, DatasetProvider, LabelledData, TextData, did_you_mean
-from plugins.datasets.images import stack_images, to_chw
+from plugins.datasets.images import read_image_file, stack_images, to_chw
 
 
 @contextmanager
@@ -41,6 +42,16 @@ def offline():
 
 def is_saved_to_disk(path: Path) -> bool:
     return (path / "dataset_dict.json").exists() or (path / "state.json").exists()
+
+
+def refuse_dangling_links(root: Path) -> None:
+    """A link under ``root`` to a file that is gone is a DataError naming it: the library's file
+    listing skips such links, so a local image folder would silently lose those images."""
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder) / name
+            if path.is_symlink() and not path.exists():
+                raise DataError(f"hf {root}: cannot read {path}: a link to {path.readlink()}, which does not exist")
 
 
 class HuggingFace(DatasetProvider):
@@ -78,6 +89,8 @@ class HuggingFace(DatasetProvider):
                     if split not in splits:  # a saved single Dataset is one split, "all"
                         raise DataError(f"hf {root}: no split '{split}'; it has {splits}")
                     return loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
+                if root is not None and root.is_dir():
+                    refuse_dangling_links(root)
                 return datasets.load_dataset(str(root) if root is not None else self.dataset, self.config,
                                              split=split)
             except DataError:
@@ -109,6 +122,25 @@ class HuggingFace(DatasetProvider):
                 raise DataError(f"hf {root or self.dataset} split '{split}': row {empty} has an empty "
                                 f"'{self.text_column}'")
             return TextData(texts, torch.tensor(labels, dtype=torch.long), classes, name)
-        images = stack_images((to_chw(row[self.image_column]) for row in dataset.select_columns([self.image_column])),
-                              size)
-        return LabelledData(images, torch.tensor(labels, dtype=torch.long), classes, name)
+        return LabelledData(self.images(dataset, split, root, size), torch.tensor(labels, dtype=torch.long), classes,
+                            name)
+
+    def images(self, dataset, split, root, size) -> torch.Tensor:
+        """The image column as [N, C, H, W] (``stack_images``). Image features are decoded here, not by the
+        library, so that a damaged or missing file is one line naming it (and its row), not a traceback."""
+        import datasets
+
+        feature = dataset.features[self.image_column]
+        column = dataset.select_columns([self.image_column])
+        if not isinstance(feature, datasets.Image) or not feature.decode:  # arrays, nested lists, tensors
+            return stack_images((to_chw(row[self.image_column]) for row in column), size)
+        column = column.cast_column(self.image_column, datasets.Image(decode=False))  # {"bytes", "path"}
+
+        def decoded(index, stored):
+            path = stored["path"] or f"(bytes of row {index})"
+            try:
+                return read_image_file(path, stored["bytes"], feature.mode)
+            except DataError as error:
+                raise DataError(f"hf {root or self.dataset} split '{split}' row {index}: {error}") from None
+
+        return stack_images((decoded(index, row[self.image_column]) for index, row in enumerate(column)), size)
