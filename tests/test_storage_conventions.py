@@ -129,6 +129,24 @@ def test_16_bit_png_values_keep_their_16_bits_through_the_folder_and_hf_provider
     assert torch.allclose(HuggingFace().load("all", hf, (8, 8)).inputs, expected)
 
 
+# --- EMNIST: stored transposed ------------------------------------------------------------------------------------
+
+def test_torchvision_emnist_hands_out_the_digits_upright(tmp_path, shared_data):
+    """MNIST's real test digits stored the EMNIST way (each image transposed, in the unzipped IDX files
+    torchvision's EMNIST reads) come out of the torchvision provider equal to MNIST's upright digits."""
+    mnist = MNIST().load("test", shared_data / "mnist")
+    pixels = read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")[:500]
+    labels = read_idx(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz")[:500]
+    raw = tmp_path / "EMNIST" / "raw"
+    raw.mkdir(parents=True)
+    stored = np.ascontiguousarray(pixels.transpose(0, 2, 1))           # column-major, as EMNIST's files hold them
+    write_idx(raw / "emnist-digits-test-images-idx3-ubyte", stored, compress=False)
+    write_idx(raw / "emnist-digits-test-labels-idx1-ubyte", labels, compress=False)
+    data = TorchvisionDatasets(dataset="EMNIST", kwargs={"split": "digits"}).load("test", tmp_path, (28, 28))
+    assert torch.equal(data.inputs, mnist.inputs[:500]) and torch.equal(data.labels, mnist.labels[:500])
+    assert not torch.equal(data.inputs, torch.from_numpy(stored)[:, None])  # the digits are not symmetric
+
+
 # --- file formats whose stored pixels are not the RGB a viewer shows -----------------------------------------------
 
 @pytest.fixture

@@ -12,6 +12,11 @@ for QMNIST (its "train", "test", "test10k", "test50k", "nist"), else ``split=`` 
 class takes one, ``train=`` for "train" / "test", ``background=`` for Omniglot's
 "background" / "evaluation"; a class with no split takes split "all". ``kwargs`` may not
 set the argument the split decides. Nothing is ever downloaded.
+
+Images are handed out as a person sees them (``plugins.datasets.images``), including where a
+class hands them out as stored: EMNIST's files, and torchvision's class, keep every image
+transposed (column-major, as NIST's originals were converted), so its letters and digits
+would lie on their side; they are transposed back here.
 """
 
 import inspect
@@ -21,6 +26,13 @@ import torch
 
 from benchmark import DataError, DatasetProvider, LabelledData, did_you_mean
 from plugins.datasets.images import class_names, stack_images, to_chw
+
+def stored_transposed(cls) -> bool:
+    """Whether ``cls`` hands out images transposed, H and W swapped (EMNIST: see the module doc)."""
+    import torchvision.datasets
+
+    return issubclass(cls, torchvision.datasets.EMNIST)
+
 
 BOOLEAN_SPLITS = {"train": {"train": True, "test": False}, "background": {"background": True, "evaluation": False}}
 
@@ -98,12 +110,13 @@ class TorchvisionDatasets(DatasetProvider):
                             f"{self.how_to_get}") from None
         except (TypeError, ValueError) as error:  # a missing or unknown argument, e.g. EMNIST without its variant
             raise DataError(f"torchvision {self.dataset}: cannot be built with {arguments}: {error}") from None
-        images, labels = [], []
+        images, labels, transposed = [], [], stored_transposed(cls)
         for index in range(len(dataset)):
             image, label = dataset[index]
             if not isinstance(label, numbers.Integral) and not (torch.is_tensor(label) and label.numel() == 1):
                 raise DataError(f"torchvision {self.dataset}: targets must be class indices, got {type(label).__name__}")
-            images.append(to_chw(image))
+            image = to_chw(image)                          # [C, H, W]
+            images.append(image.transpose(1, 2) if transposed else image)
             labels.append(int(label))
         labels = torch.tensor(labels, dtype=torch.long)
         if len(labels) and int(labels.min()) < 0:  # e.g. STL10's "unlabeled" split marks every image -1
