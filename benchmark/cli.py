@@ -155,7 +155,8 @@ def cmd_run(args) -> int:
     cache_dir = args.pretrain_cache or os.environ.get("TRANSFERBENCH_PRETRAIN_CACHE")
     runner = Runner(suite, registry, Path(args.out), data_root(args), device=args.device,
                     show_progress=not args.no_progress, executor=args.executor, workers=args.workers,
-                    threads=args.threads, cell_timeout=args.cell_timeout,
+                    threads=args.threads, cell_timeout=args.cell_timeout, max_deaths=args.max_deaths,
+                    retries=args.retries,
                     pretrain_cache=not args.no_pretrain_cache, pretrain_cache_dir=Path(cache_dir) if cache_dir else None,
                     dataset_cache_dir=args.dataset_cache)
     if is_published(Path(args.out)):
@@ -297,9 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-root", help="where datasets live (default: $TRANSFERBENCH_DATA, else ./data)")
     run.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--executor", default="local", choices=("local", "ray"),
-                     help="local: in this process (default); ray: cells as Ray tasks ($RAY_ADDRESS, else a local Ray)")
-    run.add_argument("--workers", type=int, help="Ray tasks at once (default: the cluster's CPUs / --threads)")
+    run.add_argument("--executor", default="local", choices=("local", "process", "ray"),
+                     help="local: in this process (default); process: in a pool of worker processes, so a cell "
+                          "that kills its process (a segfault, the OOM killer) is a failed record at once; "
+                          "ray: cells as Ray tasks ($RAY_ADDRESS, else a local Ray)")
+    run.add_argument("--workers", type=int, help="worker processes or Ray tasks at once (default: 1 process; "
+                     "Ray: the cluster's CPUs / --threads)")
+    run.add_argument("--retries", type=int, metavar="N", help="Ray: runs again a task lost to a dead worker or "
+                     "node, up to N times (default 3); a strategy's own exception is never retried")
+    run.add_argument("--max-deaths", type=int, default=2, metavar="N",
+                     help="local executor: record a cell that took the whole process down N times as failed and "
+                          "go on (default 2; the journal results/<suite>/.journal.jsonl counts them)")
     run.add_argument("--threads", type=int, help="torch threads of each Ray task (default 1), or of the "
                      "in-process run (default: torch's)")
     run.add_argument("--cell-timeout", type=float, metavar="SECONDS",
@@ -385,6 +394,13 @@ def main(argv=None) -> int:
             return args.func(args)
     except TransferbenchError as error:
         print(f"transferbench: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.filename is None:  # not about a file: a bug, whose traceback is worth reporting
+            raise
+        # A file a command opens that is a directory, a socket or unreadable (a records.jsonl, a
+        # checkpoint, a cache): named in one line, as every other bad input is.
+        print(f"transferbench: error: {error.filename}: {error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, Terminated)

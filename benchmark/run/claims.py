@@ -20,6 +20,10 @@ class Claims:
         self.directory = Path(directory)
         self._held = {}  # job -> open lock file
 
+    def name(self, job) -> str:
+        """The file name of ``job``'s claim (one per strategy, pair, hyperparameters, seed and task key)."""
+        return self._path(job).name
+
     def _path(self, job) -> Path:
         # Not the budgets: two runners may plan different budgets for one group (one had some
         # recorded already) and must still see each other's claim. A task-shaped pretrain

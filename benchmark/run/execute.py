@@ -26,18 +26,23 @@ from benchmark.run.timeout import time_limit
 from benchmark.run.trials import selected_cell
 
 
-def run_job(job: Job, prepared: PreparedPair, settings: Settings, progress=None):
+def run_job(job: Job, prepared: PreparedPair, settings: Settings, progress=None, started=None):
     """Yield one record per cell of ``job`` (and per trial of a search), each as soon as it is scored.
 
-    ``progress`` (optional, in-process only): an object with ``phase(text, fraction=None)``
-    that shows what runs now (``benchmark.run.progress.Progress``).
+    ``progress`` (optional): an object with ``phase(text, fraction=None)`` that shows what runs
+    now (``benchmark.run.progress.Progress``). ``started`` (optional): called as
+    ``started("pretrain", job.budgets)`` before the pretraining and ``started("cell", (budget,))``
+    before each cell, so that whoever watches the process knows which cells its death would take
+    (``benchmark.run.journal``, ``benchmark.run.process_executor``).
     """
+    started = started or (lambda phase, budgets: None)
     if settings.threads:
         torch.set_num_threads(settings.threads)
     show = progress.phase if progress is not None else (lambda text, fraction=None: None)
     what = f"{job.provided.name} / {job.pair} / seed {job.seed}"
     show(f"pretrain {what}")
-    started = time.perf_counter()
+    started("pretrain", job.budgets)
+    began = time.perf_counter()
     try:
         with time_limit(settings.cell_timeout, f"pretrain of {what}"):
             strategy, ctx, cache_status, cost = pretrained_with_cost(
@@ -46,14 +51,15 @@ def run_job(job: Job, prepared: PreparedPair, settings: Settings, progress=None)
         yield from (cell_record(settings, job, prepared, budget, skipped(job, reason)) for budget in job.budgets)
         return
     except STRATEGY_FAILURES as error:
-        wall = time.perf_counter() - started
+        wall = time.perf_counter() - began
         yield from (cell_record(settings, job, prepared, budget, failure(error, wall), failed_pretraining(wall))
                     for budget in job.budgets)
         return
-    share = (time.perf_counter() - started) / len(job.budgets)
+    share = (time.perf_counter() - began) / len(job.budgets)
     for budget in job.budgets:
         label = f"cell {job.describe(budget)}"
         show(label)
+        started("cell", (budget,))
         ctx.progress = lambda fraction, label=label: show(label, fraction)  # a strategy's ctx.progress in adapt
         ticks = (lambda n, label=label: show(f"{label}: {n}/{settings.episodes} episodes")) \
             if settings.protocol == "episodic" else None

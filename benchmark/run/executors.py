@@ -2,12 +2,15 @@
 
     while ...:
         if executor.has_room(): executor.submit(job)
-        for job, records in executor.finished(): ...   # waits for at least one job
+        for job, records, done in executor.finished(): ...   # waits a while for news of a job
+                                                              # done: the job has no cell left to record
 
 ``local`` (the default) runs each job in this process as its records are read, so every
-cell is appended the moment it is scored. ``ray`` (``benchmark.run.ray_executor``, imported
-only when asked for) runs jobs as Ray tasks. Resume, claims and the records format are
-the driver's, so they are the same for both.
+cell is appended the moment it is scored; a journal (``benchmark.run.journal``) lets a rerun
+get past a cell that killed the process. ``process`` (``benchmark.run.process_executor``) runs
+jobs in a pool of worker processes: a cell that kills its worker is a failed record at once.
+``ray`` (``benchmark.run.ray_executor``, imported only when asked for) runs jobs as Ray tasks.
+Resume, claims and the records format are the driver's, so they are the same for all three.
 """
 
 from collections import deque
@@ -17,14 +20,14 @@ import torch
 from benchmark.errors import TransferbenchError
 from benchmark.run.execute import run_job
 
-EXECUTORS = ("local", "ray")
+EXECUTORS = ("local", "process", "ray")
 
 
 class LocalExecutor:
     """One job at a time, in this process, on ``settings.threads`` torch threads (default: torch's)."""
 
-    def __init__(self, pairs: dict, settings, progress=None):
-        self.pairs, self.settings, self.progress = pairs, settings, progress
+    def __init__(self, pairs: dict, settings, progress=None, journal=None):
+        self.pairs, self.settings, self.progress, self.journal = pairs, settings, progress, journal
         self._queue = deque()
         self._threads_before = None
 
@@ -47,9 +50,12 @@ class LocalExecutor:
 
     def finished(self):
         while self._queue:
-            job = self._queue[0]
-            yield job, run_job(job, self.pairs[job.pair], self.settings, self.progress)
-            self._queue.popleft()
+            job = self._queue.popleft()
+
+            def produced(started, job=job):
+                return run_job(job, self.pairs[job.pair], self.settings, self.progress, started)
+
+            yield job, self.journal.records(job, produced) if self.journal else produced(None), True
 
 
 def check_executor(name: str, workers: int | None) -> None:
@@ -57,15 +63,22 @@ def check_executor(name: str, workers: int | None) -> None:
     if name not in EXECUTORS:
         raise TransferbenchError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")
     if name == "local" and workers not in (None, 1):
-        raise TransferbenchError(f"--workers {workers} needs --executor ray (the local executor runs one cell "
-                                 f"at a time on all cores)")
+        raise TransferbenchError(f"--workers {workers} needs --executor process or ray (the local executor runs "
+                                 f"one cell at a time on all cores)")
 
 
-def make_executor(name: str, pairs: dict, settings, workers: int | None = None, progress=None):
-    """``progress`` (benchmark.run.progress.Progress) shows each job's phase; in-process jobs only."""
+def make_executor(name: str, pairs: dict, settings, workers: int | None = None, progress=None, journal=None,
+                  retries: int | None = None):
+    """``progress`` (benchmark.run.progress.Progress) shows each job's phase (local and process);
+    ``journal`` (benchmark.run.journal.Journal): the local executor's record of the cells it starts;
+    ``retries``: Ray's reruns of a task lost to a dead worker or node (None: ``ray_executor.RETRIES``)."""
     check_executor(name, workers)
     if name == "ray":
-        from benchmark.run.ray_executor import RayExecutor  # only here: the local executor never imports ray
+        from benchmark.run.ray_executor import RETRIES, RayExecutor  # only here: the others never import ray
 
-        return RayExecutor(pairs, settings, workers)
-    return LocalExecutor(pairs, settings, progress)
+        return RayExecutor(pairs, settings, workers, RETRIES if retries is None else retries)
+    if name == "process":
+        from benchmark.run.process_executor import ProcessExecutor
+
+        return ProcessExecutor(pairs, settings, workers, progress)
+    return LocalExecutor(pairs, settings, progress, journal)

@@ -8,6 +8,12 @@ plugin importable here is importable there (a ``--plugin`` file's classes are se
 packages (and the same data root) on every node. Put ``--pretrain-cache`` on storage all
 nodes share, or each node keeps its own cache (still correct: entries are keyed by content).
 
+A task lost to the system (its worker process or its node died) is run again, up to ``retries``
+times (``--retries``, default 3), by Ray itself; a strategy's own exception is never retried
+(``retry_exceptions=False``): it is a failed record at once. A retried task cannot duplicate a
+record: the driver alone writes them, when a task returns. A task still lost after its retries
+becomes failed records naming Ray's error (``NodeDiedError``, ``WorkerCrashedError``).
+
 Ray is an optional extra: ``pip install 'transferbench[ray]'``.
 """
 
@@ -34,8 +40,11 @@ def send_by_value(provided) -> None:
         ray.cloudpickle.register_pickle_by_value(module)
 
 
+RETRIES = 3  # runs of a task lost to a dead worker or node, after the first
+
+
 class RayExecutor:
-    def __init__(self, pairs: dict, settings, workers: int | None):
+    def __init__(self, pairs: dict, settings, workers: int | None, retries: int = RETRIES):
         if ray is None:
             raise TransferbenchError("--executor ray needs Ray: pip install 'transferbench[ray]'")
         self.pairs, self.threads = pairs, settings.threads or 1
@@ -45,7 +54,7 @@ class RayExecutor:
             ray.init(**self.init_options(workers), logging_level=logging.WARNING, include_dashboard=False)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = workers or max(1, cpus // self.threads)
-        self._task = ray.remote(num_cpus=self.threads, max_retries=0)(run_job_to_list)
+        self._task = ray.remote(num_cpus=self.threads, max_retries=retries, retry_exceptions=False)(run_job_to_list)
         self._pair_refs = {name: ray.put(prepared) for name, prepared in pairs.items()}  # sent once, not per task
         self._running = {}  # ObjectRef -> job
 
@@ -87,4 +96,4 @@ class RayExecutor:
             except Exception as error:  # the worker itself died (killed, out of memory, a crash in C code)
                 cause = getattr(error, "cause", None) or error
                 produced = failed_records(job, self.pairs[job.pair], self.settings, cause)
-            yield job, produced
+            yield job, produced, True

@@ -8,7 +8,9 @@
         -> records, appended by this driver alone, one locked + fsynced line per cell
 
 Strategies are called directly, not through hooks, so an exception, bad scores or a
-timeout become a ``failed`` record and the suite goes on. A second runner on the same
+timeout become a ``failed`` record and the suite goes on. A cell that kills its process does
+too: in a worker process (``--executor process``) at once; in-process, after it has done so
+``max_deaths`` times (``benchmark.run.journal``). A second runner on the same
 results directory takes other jobs (``benchmark.run.claims``) and never duplicates a line.
 """
 
@@ -29,6 +31,7 @@ from benchmark.run.cell import STRATEGY_FAILURES
 from benchmark.run.claims import Claims
 from benchmark.run.executors import check_executor, make_executor
 from benchmark.run.jobs import Job, Settings, setup_fields
+from benchmark.run.journal import Journal, ProcessDied, cell_id, died_message
 from benchmark.run.prepare import PreparedPair, prepare_pairs
 from benchmark.run.pretrain_cache import caches_state, key_of, key_payload
 from benchmark.run.progress import Progress
@@ -40,6 +43,7 @@ from benchmark.suite.spec import Suite
 
 PRETRAIN_CACHE_DIR = ".pretrain-cache"  # under the results directory: shared by every suite written there
 CLAIM_POLL_S = 0.5  # how often a runner looks again at jobs another runner holds
+MAX_DEATHS = 2  # in-process: a cell that took the process down this often is recorded as failed
 
 
 @dataclass
@@ -77,7 +81,8 @@ class Runner:
     def __init__(self, suite: Suite, registry, out_dir: Path, data_root: Path, device="cpu",
                  show_progress: bool = True, log=print, executor: str = "local", workers: int | None = None,
                  threads: int | None = None, cell_timeout: float | None = None, pretrain_cache: bool = True,
-                 pretrain_cache_dir: Path | None = None, dataset_cache_dir: Path | None = None):
+                 pretrain_cache_dir: Path | None = None, dataset_cache_dir: Path | None = None,
+                 max_deaths: int = MAX_DEATHS, retries: int | None = None):
         self.suite, self.registry = suite, registry
         out_dir = Path(out_dir).absolute()  # workers may run elsewhere: no path relative to our cwd
         self.records_path = out_dir / suite.name / "records.jsonl"
@@ -89,7 +94,10 @@ class Runner:
         self.recorded_trials = {}  # trials recorded before this run, read by run() (benchmark.selection)
         if cell_timeout is not None and cell_timeout <= 0:
             raise TransferbenchError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout:g}")
-        for option, value in (("--workers", workers), ("--threads", threads)):
+        self.max_deaths, self.retries = max_deaths, retries
+        if retries is not None and retries < 0:
+            raise TransferbenchError(f"--retries must be 0 or more, got {retries}")
+        for option, value in (("--workers", workers), ("--threads", threads), ("--max-deaths", max_deaths)):
             if value is not None and value < 1:
                 raise TransferbenchError(f"{option} must be at least 1, got {value}")
         check_executor(executor, workers)
@@ -148,8 +156,13 @@ class Runner:
             for record in failed_records(job, pairs[job.pair], self.settings, error):
                 self.write(log, record, summary, bar)
         claims = Claims(self.records_path.parent / ".claims")
-        try:  # the local executor shows each job's phase (pretrain fraction, cell); Ray jobs run elsewhere
-            with make_executor(self.executor, pairs, self.settings, self.workers, progress=bar) as executor:
+        # In-process, a cell that kills the process kills the run: the journal lets a rerun get past it.
+        journal = Journal(self.records_path.parent, claims) if self.executor == "local" else None
+        if journal is not None:
+            jobs = self.past_deaths(jobs, journal.deaths(), pairs, log, summary, bar)
+        try:  # local and process executors show each job's phase (pretrain fraction, cell); Ray's run elsewhere
+            with make_executor(self.executor, pairs, self.settings, self.workers, progress=bar,
+                               journal=journal, retries=self.retries) as executor:
                 self.drive(deque(jobs), pairs, log, claims, executor, summary, bar)
         finally:
             claims.release_all()
@@ -195,6 +208,30 @@ class Runner:
                             recipe=recipe_note(recipe, prepared.model)))
         return jobs, broken, already
 
+    def past_deaths(self, jobs: list[Job], deaths: dict, pairs, log, summary: Summary, bar) -> list[Job]:
+        """``jobs`` without the cells that took the process down ``max_deaths`` times (``deaths``:
+        ``Journal.deaths()``), each of those recorded as failed; a cell that died fewer times runs
+        again, with a note saying so."""
+        kept = []
+        for job in jobs:
+            alive = []
+            for budget in job.budgets:
+                died = deaths.get(cell_id(job.cell_key(budget)), [])
+                if len(died) >= self.max_deaths:
+                    error = ProcessDied(died_message(died, self.max_deaths))
+                    for record in failed_records(replace(job, budgets=(budget,)), pairs[job.pair], self.settings,
+                                                 error):
+                        self.write(log, record, summary, bar)
+                    continue
+                if died:
+                    bar.write(f"note: {job.describe(budget)} took the process down {len(died)} time(s) before "
+                              f"({died[-1].describe()}); running it again, recorded as failed after "
+                              f"{self.max_deaths} (--max-deaths)")
+                alive.append(budget)
+            if alive:
+                kept.append(job if len(alive) == len(job.budgets) else replace(job, budgets=tuple(alive)))
+        return kept
+
     def budget_groups(self, strategy, prepared: PreparedPair) -> dict[tuple, tuple]:
         """The suite's budgets grouped by what of the task the strategy's pretrain reads."""
         groups = {}
@@ -235,11 +272,12 @@ class Runner:
                 computing[runnable] = key
                 executor.submit(runnable)
             if executor.busy():
-                for job, produced in executor.finished():
+                for job, produced, done in executor.finished():
                     for record in produced:
                         self.write(log, record, summary, bar)
-                    claims.release(job)
-                    computing.pop(job, None)
+                    if done:
+                        claims.release(job)
+                        computing.pop(job, None)
             elif pending:
                 time.sleep(CLAIM_POLL_S)  # every job left is another runner's: wait until it records or dies
 
