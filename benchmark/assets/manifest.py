@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from benchmark.errors import AssetError, did_you_mean
+from benchmark.user_files import read_text
 
 ASSET_KEYS = {"description", "licence", "citation", "size", "sources", "files"}
 PYPI_KEYS = {"pypi", "version", "sha256", "members"}
@@ -80,9 +81,7 @@ def load(path: Path | None = None) -> dict[str, Asset]:
     """
     path = Path(path) if path is not None else default_path()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AssetError(f"{path}: no such asset manifest") from None
+        raw = tomllib.loads(read_text(path, "asset manifest", AssetError))
     except tomllib.TOMLDecodeError as error:
         raise AssetError(f"{path}: not valid TOML: {error}") from None
     return {name: parse_asset(path, name, table) for name, table in raw.items()}

@@ -70,8 +70,12 @@ def load_plugin(spec: str) -> LocalPlugin:
 
 
 def _exec_file(spec: str, path: Path) -> ModuleType:
+    if path.is_dir():
+        raise PluginError(f"--plugin {spec}: is a directory, not a Python file (a package: name its module, "
+                          f"e.g. --plugin my_pkg.strategies, with my_pkg importable)")
     if not path.is_file():
-        raise PluginError(f"--plugin {spec}: no such file")
+        gone = f" (a link to {path.readlink()}, which does not exist)" if path.is_symlink() else ""
+        raise PluginError(f"--plugin {spec}: {'not a regular file' if path.exists() else 'no such file'}{gone}")
     if path.suffix != ".py":
         raise PluginError(f"--plugin {spec}: not a Python file (.py)")
     name = path.stem
@@ -81,7 +85,10 @@ def _exec_file(spec: str, path: Path) -> ModuleType:
     if already is not None and Path(getattr(already, "__file__", "") or "").resolve() != path.resolve():
         raise PluginError(f"--plugin {spec}: a module named '{name}' is already imported "
                           f"(from {getattr(already, '__file__', None) or 'a built-in'}); rename the file")
-    source = path.read_bytes()
+    try:
+        source = path.read_bytes()  # bytes: compile() reads the file's own coding declaration
+    except OSError as error:         # permission denied, an I/O error
+        raise PluginError(f"--plugin {spec}: cannot read it: {error.strerror or error}") from None
     module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path))
     # In sys.modules under its name, as an import would put it: pickling its classes (the cache,
     # the executors) and dataclasses defined in it look it up there. Loading the same file again

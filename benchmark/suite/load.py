@@ -34,16 +34,14 @@ from benchmark.errors import SuiteError, did_you_mean
 from benchmark.selection.config import parse_search, parse_selection
 from benchmark.suite.check import SuiteChecker, is_count, parse_assets, parse_budgets
 from benchmark.suite.spec import DATASET_KEYS, PAIR_KEYS, SUITE_KEYS, TARGET_KEYS, TASK_PROTOCOLS, Pair, Suite
+from benchmark.user_files import read_text
 
 
 def load_suite(path, assets_manifest: Path | None = None) -> Suite:
     """Read and validate a suite file; its ``assets`` are checked against ``assets_manifest``
     (default: ``benchmark.assets.manifest.default_path()``)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SuiteError(f"{path}: no such suite file") from None
+    text = read_text(path, "suite file", SuiteError, suffix=".toml")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
