@@ -402,13 +402,6 @@ def main(argv=None) -> int:
         # checkpoint, a cache): named in one line, as every other bad input is.
         print(f"transferbench: error: {error.filename}: {error.strerror or error}", file=sys.stderr)
         return 2
-    except OSError as error:
-        if error.filename is None:  # not about a file: a bug, whose traceback is worth reporting
-            raise
-        # A file a command opens that is a directory, a socket or unreadable (a records.jsonl, a
-        # checkpoint, a cache): named in one line, as every other bad input is.
-        print(f"transferbench: error: {error.filename}: {error.strerror or error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, Terminated)
         kept = "; every finished cell is recorded, a pretraining that was running is not kept" \
