@@ -172,14 +172,23 @@ class ModelProvider:
                                  f"{how or self.how_to_get}".rstrip())
 
     def identity(self) -> dict:
-        """Provenance for records; ``key`` is what tells two models apart in cell keys and leaderboards."""
+        """Provenance for records; ``key`` is what tells two models apart in cell keys and leaderboards.
+
+        ``weights`` says what the trunk starts from: the suite's weights tag (e.g. "IMAGENET1K_V2"), else
+        the name of the checkpoint file or directory read (with ``checkpoint`` and ``sha256``), else
+        "none", which means random initialisation and nothing else.
+        """
         path = self.checkpoint()
         digest = sha256_of(path) if path is not None else None
-        weights = self.weights or "none"
+        weights = self.weights or (path.name if path is not None else "none")
+        # The key keeps the spelling it had before ``weights`` named the file ("none" then the sha256 for a
+        # checkpoint given without a tag): a changed key would make every published cell of such a model
+        # another cell. The sha256 in it is what tells a loaded checkpoint from random initialisation.
+        tag = self.weights or "none"
         return {"provider": self.name, "name": self.model_name, "weights": weights,
                 "checkpoint": str(path) if path is not None else None, "sha256": digest,
                 "library": self.library, "library_version": library_version(self.library) if self.library else None,
-                "key": f"{self.name}:{self.model_name}:{weights}" + (f":{digest[:16]}" if digest else "")}
+                "key": f"{self.name}:{self.model_name}:{tag}" + (f":{digest[:16]}" if digest else "")}
 
 
 def feature_dim_of(trunk: nn.Module, shape: tuple[int, ...]) -> int:

@@ -84,11 +84,16 @@ class StaticEmbeddingModels(ModelProvider):
         return trunk, trunk.feature_dim
 
     def identity(self):
-        """The base identity plus the tokenizer's sha256 and whether the embedding trains; both enter ``key``."""
+        """The base identity plus the tokenizer's sha256, whether the embedding trains and the tensor read;
+        all enter ``key`` (the tensor only when the suite names one: a file's only tensor is the file)."""
         identity = super().identity()
         tokenizer = self.tokenizer().identity
-        key = f"{identity['key']}:tok-{tokenizer['sha256'][:16]}" + ("" if self.trainable else ":frozen")
-        return {**identity, "tokenizer": tokenizer, "trainable": self.trainable, "key": key}
+        with safe_open(str(self.matrix_file()), "pt") as handle:
+            tensor = self.tensor_name(handle)
+        # Two tensors of one file are two models: without the name their cells were one cell.
+        key = f"{identity['key']}:tok-{tokenizer['sha256'][:16]}" + ("" if self.trainable else ":frozen") + \
+            (f":tensor-{tensor}" if self.key is not None else "")
+        return {**identity, "tokenizer": tokenizer, "trainable": self.trainable, "tensor": tensor, "key": key}
 
     def preprocessing(self):
         return Preprocessing(2, (1, 1), source="the model's tokenizer")
