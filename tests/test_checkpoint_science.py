@@ -70,6 +70,174 @@ def timm_checkpoint(tmp_path, name="test_resnet", rename=None, seed=0) -> Path:
     return path
 
 
+# -- 1. strict loading, in every provider ---------------------------------------------------------------------
+
+@pytest.mark.skipif(not LITE0.is_file(), reason=NO_LITE0)
+def test_the_lite0_wheel_in_its_own_names_given_to_timm_stops_the_run_in_one_line(registry, tmp_path, capsys):
+    """The issue's case: EfficientNet-Lite0 in efficientnet_pytorch's names (_conv_stem, _blocks.N), as
+    ``file`` to timm with no key mapping. The run stops before any data is read; no cell is recorded."""
+    suite = suite_file(tmp_path, f'[model]\nprovider = "timm"\nname = "tf_efficientnet_lite0"\nfile = "{LITE0}"')
+    code = main(["run", str(suite), "--out", str(tmp_path / "out"), "--no-progress"])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(error) == 1 and len(error[0]) < 600, error
+    assert "own.toml:" in error[0] and "does not fit the architecture" in error[0]
+    assert "missing keys: conv_stem.weight" in error[0] and "unexpected keys: _conv_stem.weight" in error[0]
+    assert not (tmp_path / "out" / "own" / "records.jsonl").exists() or \
+        not records.read(tmp_path / "out" / "own" / "records.jsonl")
+
+
+def test_a_renamed_timm_checkpoint_is_refused_when_the_model_is_resolved(registry, tmp_path):
+    path = timm_checkpoint(tmp_path, rename=lambda key: f"backbone.{key}")  # timm itself strips only "module."
+    with pytest.raises(ModelError) as caught:  # at resolve time: before any data is read or any cell runs
+        load_model(spec("timm", "test_resnet", file=str(path)), registry)
+    assert "suite.toml:7" in one_line(caught) and "missing keys: conv1.0.weight" in one_line(caught)
+
+
+def test_torchvision_refuses_a_cache_file_whose_keys_do_not_fit(registry, tmp_path, monkeypatch):
+    import torchvision
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    weights = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
+    path = tmp_path / "torch" / "hub" / "checkpoints" / Path(weights.url).name
+    path.parent.mkdir(parents=True)
+    state = torchvision.models.resnet18().state_dict()
+    state["layer1.0.conv1.weight"] = torch.zeros(64, 64, 1, 1)  # a shape that does not fit
+    torch.save(state, path)
+    with pytest.raises(ModelError) as caught:
+        load_model(spec("torchvision", "resnet18", "IMAGENET1K_V1"), registry)
+    assert "layer1.0.conv1.weight (64, 64, 1, 1) vs (64, 64, 3, 3)" in one_line(caught)
+
+
+def test_torchvision_densenet_weights_load_as_torchvision_loads_them(registry, tmp_path, monkeypatch):
+    """Neighbour: strict loading must not refuse a checkpoint torchvision itself reads. DenseNet's
+    published files use the old key names (norm.1, conv.1) that torchvision renames on load."""
+    import torchvision
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    weights = torchvision.models.DenseNet121_Weights.IMAGENET1K_V1
+    path = tmp_path / "torch" / "hub" / "checkpoints" / Path(weights.url).name
+    path.parent.mkdir(parents=True)
+    torch.manual_seed(0)
+    state = torchvision.models.densenet121().state_dict()
+    # as the published file: old names, and no BatchNorm step counters (saved before PyTorch 0.4.1)
+    old = {key.replace("norm1.", "norm.1.").replace("conv1.", "conv.1.").replace("norm2.", "norm.2.")
+           .replace("conv2.", "conv.2.") if ".denselayer" in key else key: value for key, value in state.items()
+           if not key.endswith("num_batches_tracked")}
+    assert old != state
+    torch.save(old, path)
+    trunk = load_model(spec("torchvision", "densenet121", "IMAGENET1K_V1"), registry).trunk()
+    assert all(torch.equal(value, state[key]) for key, value in trunk.state_dict().items())
+
+
+@pytest.fixture
+def vit_dirs(tmp_path):
+    """Tiny ViTs saved with save_pretrained: ``base`` (a ViTModel), ``classifier`` (a ViTForImageClassification,
+    whose checkpoint has no pooler), ``renamed`` (base's tensors under other names), ``wider`` (one shape off)."""
+    from safetensors.torch import load_file, save_file
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor, ViTModel
+
+    torch.manual_seed(0)
+    config = ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37,
+                       image_size=32, patch_size=8, num_labels=3)
+    dirs = {name: tmp_path / name for name in ("base", "classifier", "renamed", "wider")}
+    ViTModel(config).save_pretrained(dirs["base"])
+    ViTForImageClassification(config).save_pretrained(dirs["classifier"])
+    for name in ("renamed", "wider"):
+        ViTModel(config).save_pretrained(dirs[name])
+    for directory in dirs.values():
+        ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(directory)
+    state = load_file(str(dirs["renamed"] / "model.safetensors"))
+    save_file({f"x.{k}": v for k, v in state.items()}, str(dirs["renamed"] / "model.safetensors"),
+              metadata={"format": "pt"})
+    state = load_file(str(dirs["wider"] / "model.safetensors"))
+    key = next(k for k in state if k.endswith(("o_proj.weight", "output.dense.weight")))
+    state[key] = torch.zeros(32, 33)
+    save_file(state, str(dirs["wider"] / "model.safetensors"), metadata={"format": "pt"})
+    return dirs
+
+
+def test_transformers_refuses_what_from_pretrained_would_initialise_at_random(registry, vit_dirs):
+    """from_pretrained only logs the weights it had to initialise at random; here each is a one-line error."""
+    for name, expected in (("renamed", r"missing keys: \S+.*unexpected keys: x\."),
+                           ("classifier", r"missing keys: pooler\.dense\.(weight|bias)"),
+                           ("wider", r"shape mismatch .*\(32, 33\) vs \(32, 32\)")):
+        with pytest.raises(ModelError, match=expected) as caught:
+            load_model(spec("transformers", name, base_dir=vit_dirs[name].parent), registry)
+        assert "does not fit the architecture" in one_line(caught) and "partial = true" in one_line(caught)
+    # A checkpoint's own task head (the classifier's 'classifier.*') is dropped as timm drops its classifier:
+    # that alone is no error; the missing pooler is.
+    loaded = load_model(spec("transformers", "base", base_dir=vit_dirs["base"].parent), registry)
+    assert "partial" not in loaded.identity
+
+
+def test_a_declared_partial_load_is_recorded_in_the_model_identity(registry, vit_dirs):
+    with pytest.warns(UserWarning, match=r"partial = true: 2 tensors it lacks start from random initialisation "
+                                         r"\(pooler\.dense\.bias, pooler\.dense\.weight\), 2 of its tensors are not used"):
+        model = load_model(spec("transformers", "classifier", base_dir=vit_dirs["classifier"].parent,
+                                partial=True), registry)
+    strict = load_model(spec("transformers", "base", base_dir=vit_dirs["base"].parent), registry)
+    assert model.identity["partial"] is True and model.identity["key"].endswith(":partial")
+    assert strict.identity["key"] != model.identity["key"].removesuffix(":partial")  # other files anyway
+    assert model.trunk().eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 32)
+
+
+def test_a_text_encoder_with_renamed_weights_is_refused(registry, tmp_path):
+    """The text side reads through the same from_pretrained: a BERT saved under other names is an error."""
+    from safetensors.torch import load_file, save_file
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    directory = tmp_path / "bert"
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=8, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=20)).save_pretrained(directory)
+    (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\nb\nc\n")
+    BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt")).save_pretrained(directory)
+    assert load_model(spec("transformers", str(directory)), registry).provider.kind == "text"
+    state = load_file(str(directory / "model.safetensors"))
+    save_file({k.replace("encoder.", "enc."): v for k, v in state.items()}, str(directory / "model.safetensors"),
+              metadata={"format": "pt"})
+    with pytest.raises(ModelError, match=r"missing keys: encoder\.layer\.0.*unexpected keys: enc\.") as caught:
+        load_model(spec("transformers", str(directory)), registry)
+    one_line(caught)
+
+
+@pytest.mark.skipif(not (MINILM / "model.safetensors").is_file(), reason=f"{MINILM} absent: transferbench fetch "
+                    "all-minilm-l6-v2")
+def test_the_real_minilm_loads_strictly_and_its_renamed_copy_does_not(registry, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    model = load_model(spec("transformers", str(MINILM), pooling="mean"), registry)
+    assert model.feature_dim == 384 and model.identity["weights"] == "all-minilm-l6-v2"
+    copy = tmp_path / "minilm-renamed"
+    shutil.copytree(MINILM, copy, ignore=shutil.ignore_patterns("model.safetensors"))
+    state = load_file(str(MINILM / "model.safetensors"))
+    save_file({k.replace("encoder.", "enc.", 1): v for k, v in state.items()},
+              str(copy / "model.safetensors"), metadata={"format": "pt"})
+    with pytest.raises(ModelError, match="missing keys: encoder.layer.0") as caught:
+        load_model(spec("transformers", str(copy), pooling="mean"), registry)
+    one_line(caught)
+
+
+def test_the_file_provider_keeps_an_architecture_s_own_head_keys(registry, tmp_path):
+    """Neighbour: ``file`` set apart every 'head.' key as an exported classifier, so an architecture whose
+    trunk has head.* tensors (timm's ConvNeXt: head.norm) could never load strictly. Only keys the trunk
+    does not have are set apart."""
+    import timm
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    net = timm.create_model("test_convnext")
+    net.reset_classifier(0)
+    state = {**net.state_dict(), "head.fc.weight": torch.zeros(5, 8), "head.fc.bias": torch.zeros(5)}
+    save_file(state, str(tmp_path / "convnext.safetensors"))
+    model = load_model(spec("file", base_dir=tmp_path, path="convnext.safetensors",
+                            architecture={"provider": "timm", "name": "test_convnext", "weights": "none"}), registry)
+    trunk = model.trunk().state_dict()
+    assert "head.norm.weight" in trunk and all(torch.equal(v, state[k]) for k, v in trunk.items())
+
+
 # -- 2. what the records say was loaded ---------------------------------------------------------------------
 
 def test_records_of_a_timm_checkpoint_name_the_file_not_none(registry, tmp_path):

@@ -89,18 +89,36 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def mismatch(what: str, missing, unexpected, shapes, hint: str = "") -> str | None:
+    """The one-line error of a checkpoint that does not fit its architecture, or None when it fits.
+
+    ``missing`` / ``unexpected``: key names; ``shapes``: "key (checkpoint shape) vs (model shape)" strings.
+    Names the first three of each kind, so a file in another library's naming stays one short line.
+    """
+    problems = [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+                for label, keys in (("missing keys", list(missing)), ("unexpected keys", list(unexpected)),
+                                    ("shape mismatch (checkpoint vs model)", list(shapes))) if keys]
+    if not problems:
+        return None
+    return f"{what} does not fit the architecture: {'; '.join(problems)}" + (f"; {hint}" if hint else "")
+
+
 def load_matching(module: nn.Module, state: dict, what: str) -> None:
-    """``module.load_state_dict(state)`` after a check that names the first mismatched keys in one line."""
+    """``module.load_state_dict(state)`` strictly, after a check that names the first mismatched keys in one line.
+
+    Raises ModelError unless every key of the module is in ``state`` (a BatchNorm's ``num_batches_tracked``
+    may be absent, as torch allows), every shape equal and no key extra:
+    a checkpoint that does not fit is never loaded in part and presented as the pretrained network.
+    """
     own = module.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
     shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in own
               if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    problems = [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
-                for label, keys in (("missing keys", missing), ("unexpected keys", unexpected),
-                                    ("shape mismatch (checkpoint vs model)", shapes)) if keys]
-    if problems:
-        raise ModelError(f"{what} does not fit the architecture: {'; '.join(problems)}")
+    # torch's own strict load fills a BatchNorm's step counter a file predates (checkpoints saved before
+    # PyTorch 0.4.1 have none); it counts steps and holds no weight, so its absence is no mismatch.
+    missing = [k for k in own if k not in state and not k.endswith(".num_batches_tracked")]
+    problem = mismatch(what, missing, [k for k in state if k not in own], shapes)
+    if problem:
+        raise ModelError(problem)
     module.load_state_dict(state)
 
 
@@ -165,6 +183,10 @@ class ModelProvider:
         if not beside.exists() and self.data_root is not None and (Path(self.data_root) / path).exists():
             return (Path(self.data_root) / path).resolve()
         return beside
+
+    # For providers whose library loads the weights itself (transformers' from_pretrained): the same
+    # one-line message as load_matching, from the library's own list of missing and unexpected keys.
+    mismatch = staticmethod(mismatch)
 
     def missing(self, path, how: str = "") -> MissingModelError:
         what = f"{self.name} model '{self.model_name}'" + (f" weights '{self.weights}'" if self.weights else "")

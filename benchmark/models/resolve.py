@@ -24,12 +24,21 @@ def provider_for(spec: ModelSpec, registry):
 
 
 def load_model(spec: ModelSpec, registry, data_root=None) -> PretrainedModel:
-    """Check the table and the checkpoint's presence (fast: no weights are read), then describe it."""
+    """Check the table and the checkpoint's presence, describe the model, then read its weights once.
+
+    The weights are read here, not in the first cell: a checkpoint that does not fit its architecture
+    (strict loading: benchmark.models.base.load_matching) stops the run in one line, naming the suite's
+    [model] line, before any data is read, instead of failing every cell. The loaded trunk is the
+    template later cells copy, so it is read once either way (a Ray worker reads it again itself).
+    Raises ModelError / MissingModelError.
+    """
     provider = provider_for(spec, registry)
     provider.data_root = data_root
     try:
         provider.check()
-        return PretrainedModel(provider, provider.identity(), provider.preprocessing())
+        model = PretrainedModel(provider, provider.identity(), provider.preprocessing())
+        model.feature_dim  # noqa: B018  (builds the template: reads and checks the weights)
+        return model
     except ModelError as error:
         raise type(error)(f"{spec.where or '[model]'}: {error}") from None
 

@@ -8,8 +8,9 @@
 
 ``.safetensors`` (preferred) are read with ``safetensors.torch.load_file``; ``.pt``/``.pth``
 state dicts with ``torch.load(weights_only=True)`` only: a file that needs pickle is
-refused, because unpickling runs arbitrary code. Keys are the trunk's ``state_dict`` keys;
-keys starting with ``head.`` (an exported classifier head) are kept apart.
+refused, because unpickling runs arbitrary code. Keys are the trunk's ``state_dict`` keys, loaded
+strictly (every key, every shape, nothing else: else a one-line error naming the first mismatched
+keys); keys starting with ``head.`` that the trunk lacks (an exported classifier head) are kept apart.
 """
 
 import json
@@ -91,7 +92,11 @@ class FileModels(ModelProvider):
     def build(self, pretrained=True):
         trunk, dim = self.inner().build(pretrained=False)
         if pretrained and self.weights != "none":
-            state = {k: v for k, v in read_state(self.checkpoint()).items() if not k.startswith(HEAD_PREFIX)}
+            own = trunk.state_dict()
+            # An exported classifier (head.*) is set apart; an architecture's own head.* tensors (timm's
+            # ConvNeXt keeps head.norm in its trunk) are the trunk's and must load like every other key.
+            state = {k: v for k, v in read_state(self.checkpoint()).items()
+                     if not k.startswith(HEAD_PREFIX) or k in own}
             load_matching(trunk, state, f"checkpoint {self.checkpoint()}")
         return trunk, dim
 

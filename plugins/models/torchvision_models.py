@@ -5,9 +5,10 @@
     name = "resnet50"
     weights = "IMAGENET1K_V2"    # a member of the builder's weights enum; "none": random initialisation
 
-The weights are read exactly as ``weights.get_state_dict()`` reads them, from torchvision's
-cache ``$TORCH_HOME/hub/checkpoints/<file name of weights.url>`` (``torch.hub.get_dir()``),
-and checked to exist first: nothing is downloaded. Preprocessing comes from the weights'
+The weights are loaded by the builder itself (``builder(weights=...)``: strictly, with what
+torchvision renames first), from torchvision's cache ``$TORCH_HOME/hub/checkpoints/<file name of
+weights.url>`` (``torch.hub.get_dir()``), checked to exist first: nothing is downloaded. A file that
+does not fit is a one-line error naming the first mismatched keys. Preprocessing comes from the weights'
 own ``transforms()`` (crop size, mean, std). The trunk is the network with its classifier
 replaced by ``nn.Identity`` (``fc``, ``classifier`` or ``heads``), so it returns the
 features the classifier read.
@@ -88,10 +89,16 @@ class TorchvisionModels(ModelProvider):
         builder = torchvision.models.get_model_builder(self.model_name)
         if weights is None:
             return strip_classifier(builder(weights=None))
-        self.check()
-        net = builder(weights=None, num_classes=len(weights.meta["categories"]))
-        # torchvision's own reader (load_state_dict_from_url: the cache file, torch.load weights_only)
-        load_matching(net, weights.get_state_dict(progress=False, check_hash=False), f"checkpoint {self.checkpoint()}")
+        self.check()  # the file is there: torchvision reads it and never downloads (nor checks its hash)
+        try:
+            # The builder loads as torchvision means its files to be loaded, strictly, including what it
+            # renames or drops first (DenseNet's old 'norm.1' keys, GoogLeNet's and Inception's aux heads).
+            net = builder(weights=weights, progress=False)
+        except RuntimeError as error:  # torch's strict load: every key on many lines; ours names the first
+            load_matching(builder(weights=None, num_classes=len(weights.meta["categories"])),
+                          weights.get_state_dict(progress=False, check_hash=False), f"checkpoint {self.checkpoint()}")
+            raise ModelError(f"checkpoint {self.checkpoint()} does not fit the architecture: "
+                             f"{str(error).splitlines()[0][:200]}") from None
         return strip_classifier(net)
 
     def preprocessing(self):

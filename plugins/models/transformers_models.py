@@ -3,8 +3,11 @@
     [model]
     provider = "transformers"
     name = "checkpoints/vit-base-patch16-224"   # a directory holding config.json and the weights
+    # partial = true: load a checkpoint that covers only part of the model, on purpose (recorded)
 
-Loaded as ``AutoModel.from_pretrained(dir, local_files_only=True)``; preprocessing from
+Loaded as ``AutoModel.from_pretrained(dir, local_files_only=True)``, strictly: a weight the
+checkpoint lacks, a shape that differs or a key outside the checkpoint's own task head is a one-line
+error (``plugins/models/transformers_strict.py``), never a partly random network. Preprocessing from
 ``AutoImageProcessor.from_pretrained(dir, local_files_only=True)`` (size, mean, std). The
 trunk returns the encoder's pooled output, or the first token of its last hidden state
 when it has no pooler ([N, hidden size]). A directory with a tokenizer and no image processor
@@ -14,6 +17,7 @@ is a text encoder (``kind = "text"``): see ``plugins/models/transformers_text.py
 from torch import nn
 
 from benchmark import ModelError, ModelProvider, Preprocessing, feature_dim_of
+from plugins.models.transformers_strict import load_strictly
 from plugins.models.transformers_text import TextEncoder, check_text, is_text_encoder, text_tokenizer
 
 
@@ -45,9 +49,10 @@ class TransformersModels(ModelProvider):
                   "and AutoImageProcessor.from_pretrained(ID).save_pretrained(DIR), or "
                   "`hf download ID --local-dir DIR`.")
 
-    def __init__(self, name, weights=None, base_dir=".", pooling="cls"):
+    def __init__(self, name, weights=None, base_dir=".", pooling="cls", partial=False):
         super().__init__(name, weights, base_dir)
         self.pooling = pooling  # text encoders: "cls" or "mean" (plugins/models/transformers_text.py)
+        self.partial = bool(partial)  # the suite loads a checkpoint that covers part of the model, on purpose
 
     @property
     def kind(self) -> str:
@@ -76,7 +81,7 @@ class TransformersModels(ModelProvider):
 
         self.check()
         if pretrained and self.weights != "none":
-            model = AutoModel.from_pretrained(self.checkpoint(), local_files_only=True)
+            model = load_strictly(self.checkpoint(), self.partial)
         else:
             model = AutoModel.from_config(AutoConfig.from_pretrained(self.checkpoint(), local_files_only=True))
         if self.kind == "text":
@@ -89,6 +94,8 @@ class TransformersModels(ModelProvider):
 
     def identity(self):
         identity = super().identity()
+        if self.partial:  # another model than the strict load of the same files: another key
+            identity = {**identity, "partial": True, "key": f"{identity['key']}:partial"}
         if self.kind != "text":
             return identity
         return {**identity, "pooling": self.pooling, "key": f"{identity['key']}:{self.pooling}"}
