@@ -27,6 +27,7 @@ import torch
 from benchmark import DataError, DatasetProvider, LabelledData, did_you_mean
 from plugins.datasets.images import class_names, stack_images, to_chw
 
+
 def stored_transposed(cls) -> bool:
     """Whether ``cls`` hands out images transposed, H and W swapped (EMNIST: see the module doc)."""
     import torchvision.datasets
