@@ -273,3 +273,61 @@ def test_static_embedding_s_chosen_tensor_is_part_of_the_model_s_key(registry, t
     keys = {name: load_model(spec("static-embedding", base_dir=text_files, path="two.safetensors",
                                   tokenizer="tok.json", key=name), registry).identity for name in "ab"}
     assert keys["a"]["key"] != keys["b"]["key"] and keys["a"]["tensor"] == "a"
+
+
+# -- 3. an input size far from the weights' own ---------------------------------------------------------------
+
+def test_an_input_far_from_the_weights_size_warns_once_and_is_recorded(registry, tmp_path):
+    path = timm_checkpoint(tmp_path)
+    table = f'[model]\nprovider = "timm"\nname = "test_resnet"\nfile = "{path.name}"'
+    with pytest.warns(UserWarning) as caught:
+        assert run(suite_file(tmp_path, table, name="small", size=32), registry, tmp_path / "out").ok == 1
+    said = [str(w.message) for w in caught if "weights" in str(w.message)]
+    assert len(said) == 1 and "32x32" in said[0] and "160x160" in said[0] and "5.0x" in said[0], said
+    shape = records.read(tmp_path / "out" / "small" / "records.jsonl")[0]["input"]
+    assert shape["size"] == [32, 32] and shape["weights_size"] == [160, 160] and "160x160" in shape["size_note"]
+
+    with warnings.catch_warnings():  # near the weights' own size (within the factor): no warning, no note
+        warnings.simplefilter("error")
+        assert run(suite_file(tmp_path, table, name="near", size=128), registry, tmp_path / "out").ok == 1
+    shape = records.read(tmp_path / "out" / "near" / "records.jsonl")[0]["input"]
+    assert shape["weights_size"] == [160, 160] and "size_note" not in shape
+
+
+def test_the_warning_is_one_line_on_stderr_from_the_cli(registry, tmp_path, capsys):
+    path = timm_checkpoint(tmp_path)
+    suite = suite_file(tmp_path, f'[model]\nprovider = "timm"\nname = "test_resnet"\nfile = "{path.name}"',
+                       name="cli", size=64)
+    assert main(["run", str(suite), "--out", str(tmp_path / "out"), "--no-progress", "--dry-run"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "weights" in line]
+    assert len(said) == 1 and said[0].startswith("transferbench: warning: ") and "64x64" in said[0], said
+
+
+def test_random_init_has_no_weights_size_to_be_far_from(registry, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        suite = suite_file(tmp_path, '[model]\nprovider = "timm"\nname = "test_resnet"\nweights = "none"',
+                           name="random", size=32)
+        assert run(suite, registry, tmp_path / "out").ok == 1
+    assert "weights_size" not in records.read(tmp_path / "out" / "random" / "records.jsonl")[0]["input"]
+
+
+@pytest.mark.skipif(not LITE0.is_file(), reason=NO_LITE0)
+def test_why_it_matters_lite0_misnames_a_real_photo_at_64_px(registry):
+    """The science behind the warning: the real ImageNet Lite0 names scikit-image's coffee photo at its
+    own 224 px and no longer at 64 px (the issue saw daisy -> acorn on a flower)."""
+    skimage_data = pytest.importorskip("skimage.data", reason="scikit-image is not installed (the test extra)")
+    import timm
+    from PIL import Image
+    from timm.data import ImageNetInfo
+
+    net = timm.create_model("tf_efficientnet_lite0").eval()
+    net.load_state_dict(dict(zip(net.state_dict(), torch.load(LITE0, map_location="cpu", weights_only=True)
+                                 .values())))
+    top = {}
+    for size in (224, 64):
+        image = Image.fromarray(skimage_data.coffee()).resize((size, size), Image.BICUBIC)
+        pixels = (torch.from_numpy(__import__("numpy").array(image)).permute(2, 0, 1).float() / 255 - 0.5) / 0.5
+        with torch.no_grad():
+            top[size] = ImageNetInfo().index_to_description(int(net(pixels[None]).argmax()))
+    assert top[224] == "espresso" and top[64] != "espresso", top

@@ -1,10 +1,12 @@
 """From a suite's model tables to ``PretrainedModel`` objects, checked before any data is read."""
 
+import warnings
 from dataclasses import replace
 
 from benchmark.data.providers import InputSpec
 from benchmark.errors import PluginError, SuiteError
 from benchmark.models.base import ModelError, ModelSpec
+from benchmark.models.input_size import size_note
 from benchmark.models.loaded import PretrainedModel
 from benchmark.suite.check import check_model_options, input_problem
 
@@ -89,6 +91,9 @@ def resolve_models(suite, registry, data_root=None) -> tuple:
         if problem:  # the suite's keys and the weights' preprocessing may disagree (3 means, 1 channel)
             raise SuiteError(f"{pair.model.where or suite.path}: pair '{pair.name}': input.{problem[1]} "
                              f"(input from {origin})")
+        note = size_note(model, shape)
+        if note:  # still run: a suite may mean it (small images, a quick test), but the table must say so
+            warnings.warn(f"{pair.model.where or suite.path}: pair '{pair.name}': {note}", stacklevel=2)
         pairs.append(replace(pair, input=shape))
         models[pair.name] = (model, origin)
     return replace(suite, pairs=tuple(pairs)), models
