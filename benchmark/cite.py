@@ -39,8 +39,9 @@ def what_ran(path: Path) -> tuple[str, dict, set, set]:
         suite = load_suite(path)
         providers = {spec.provider for pair in suite.pairs for spec in (pair.source, pair.target, pair.target_test)
                      if spec is not None}  # a pair that starts from its model has no source
-        return f"suite {suite.name} ({path})", {name: None for name in suite.strategies or ()}, providers, \
-            set(suite.assets)
+        # "name:variant" runs strategy 'name' again with other hyperparameters: it cites 'name'
+        strategies = {name.partition(":")[0]: None for name in suite.strategies or ()}
+        return f"suite {suite.name} ({path})", strategies, providers, set(suite.assets)
     found = records.read(records_path)
     if not found and path.is_dir() and records.suite_folders(path):  # results/ rather than results/<suite>
         raise TransferbenchError(records.no_records_here(path, "cite"))

@@ -331,3 +331,19 @@ def test_why_it_matters_lite0_misnames_a_real_photo_at_64_px(registry):
         with torch.no_grad():
             top[size] = ImageNetInfo().index_to_description(int(net(pixels[None]).argmax()))
     assert top[224] == "espresso" and top[64] != "espresso", top
+
+
+# -- 4. cite on every shipped suite ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suite", sorted(p.name for p in (REPO / "suites").glob("*.toml")))
+def test_cite_works_on_every_shipped_suite_and_knows_every_strategy(suite, registry, capsys):
+    assert main(["cite", str(REPO / "suites" / suite)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"% BibTeX for suite {suite.removesuffix('.toml')}")
+    assert "not installed here" not in text  # a "name:variant" entry is the installed strategy 'name'
+
+
+def test_cite_of_the_shipped_no_source_suite_names_its_datasets(registry, capsys):
+    assert main(["cite", str(REPO / "suites" / "pretrained-digits.toml")]) == 0
+    text = capsys.readouterr().out
+    assert "% dataset provider 'usps'" in text and "% dataset provider 'kmnist'" in text
