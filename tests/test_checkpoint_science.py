@@ -347,3 +347,54 @@ def test_cite_of_the_shipped_no_source_suite_names_its_datasets(registry, capsys
     assert main(["cite", str(REPO / "suites" / "pretrained-digits.toml")]) == 0
     text = capsys.readouterr().out
     assert "% dataset provider 'usps'" in text and "% dataset provider 'kmnist'" in text
+
+
+# -- 5. captions of pairs without a source -----------------------------------------------------------------------
+
+PUBLISHED = REPO / "results" / "pretrained-digits" / "records.jsonl"
+
+
+def test_a_no_source_pair_s_caption_says_the_strategy_starts_from_the_pretrained_model(tmp_path):
+    from benchmark.leaderboard import write_leaderboard
+
+    (tmp_path / "records.jsonl").write_bytes(PUBLISHED.read_bytes())
+    write_leaderboard(tmp_path, formats=("md",))
+    text = (tmp_path / "leaderboard.md").read_text(encoding="utf-8")
+    assert "source-only scores as is" not in text and "source head reused in 0" not in text
+    assert "bitfit starts from the pretrained model itself with a new head (no source to train it on) " \
+           "in its 18 cells here." in text
+
+
+def test_a_board_of_both_kinds_of_pair_words_each_kind_apart():
+    from benchmark.leaderboard.selected import starts_from_note
+
+    def cell(source, head):
+        return {"status": "ok", "strategy": "finetune", "source": source,
+                "adapt_notes": {"starts_from": "source-only", "head": head}}
+    note = starts_from_note([cell({"provider": "x"}, "reuse"), cell({"provider": "x"}, "new"), cell(None, "new")])
+    assert note == ("finetune starts from the model source-only scores as is (source head reused in 1 of its 2 "
+                    "cells with a source here), and from the pretrained model itself with a new head (no source "
+                    "to train it on) in its 1 cell without a source.")
+
+
+def no_source_folders() -> list[str]:
+    """Published results folders with a strategy that noted a start on a pair without a source."""
+    found = []
+    for path in sorted((REPO / "results").glob("*/records.jsonl")):
+        if any(r.get("source") is None and (r.get("adapt_notes") or {}).get("starts_from")
+               for r in records.read(path)):
+            found.append(path.parent.name)
+    return found
+
+
+@pytest.mark.parametrize("folder", no_source_folders())
+def test_published_leaderboards_of_no_source_pairs_carry_today_s_captions(folder, tmp_path):
+    """The published tables were rendered with the caption this issue found false: they are rendered again
+    (`transferbench leaderboard results/FOLDER`) from their unchanged records."""
+    from benchmark.leaderboard import write_leaderboard
+
+    (tmp_path / "records.jsonl").write_bytes((REPO / "results" / folder / "records.jsonl").read_bytes())
+    write_leaderboard(tmp_path, formats=("md",))
+    published = (REPO / "results" / folder / "leaderboard.md").read_text(encoding="utf-8")
+    assert published == (tmp_path / "leaderboard.md").read_text(encoding="utf-8"), \
+        f"results/{folder}/leaderboard.md is stale: run `transferbench leaderboard results/{folder}`"

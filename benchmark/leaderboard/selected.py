@@ -75,14 +75,37 @@ def caption(records: list[dict]) -> str:
 
 
 def starts_from_note(records: list[dict]) -> str:
-    """'finetune starts from the model source-only scores as is (head reused in 30 of 45 cells).'"""
-    starts, reused, total = {}, Counter(), Counter()
+    """'finetune starts from the model source-only scores as is (source head reused in 30 of its 45 cells here).'
+
+    Cells of a pair without a source are worded apart: no source-only model exists there, so the strategy
+    starts from the pretrained model as loaded, with a new head, whatever its ``starts_from`` note says.
+    """
+    starts, counts = {}, {}
     for record in records:
         notes = record.get("adapt_notes") or {}
         if record.get("status") != "ok" or not notes.get("starts_from"):
             continue
         starts[record["strategy"]] = notes["starts_from"]
-        total[record["strategy"]] += 1
-        reused[record["strategy"]] += notes.get("head") == "reuse"
-    return " ".join(f"{name} starts from the model {origin} scores as is (source head reused in "
-                    f"{reused[name]} of its {total[name]} cells here)." for name, origin in sorted(starts.items()))
+        sourced = record.get("source") is not None
+        count = counts.setdefault(record["strategy"], Counter())
+        count["sourced" if sourced else "unsourced"] += 1
+        count["reused" if sourced else "fresh"] += notes.get("head") == ("reuse" if sourced else "new")
+    return " ".join(_start_sentence(name, origin, counts[name]) for name, origin in sorted(starts.items()))
+
+
+def _start_sentence(name: str, origin: str, count: Counter) -> str:
+    def cells(n: int) -> str:
+        return f"{n} cell{'s' if n != 1 else ''}"
+
+    with_source = without = ""
+    if count["sourced"]:
+        where = " with a source" if count["unsourced"] else ""
+        with_source = (f"from the model {origin} scores as is (source head reused in {count['reused']} of its "
+                       f"{cells(count['sourced'])}{where} here)")
+    if count["unsourced"]:
+        head = "with a new head" if count["fresh"] == count["unsourced"] else \
+            f"with a new head in {count['fresh']} of them"
+        where = "without a source" if count["sourced"] else "here"
+        without = f"from the pretrained model itself {head} (no source to train it on) in its " \
+                  f"{cells(count['unsourced'])} {where}"
+    return f"{name} starts {', and '.join(part for part in (with_source, without) if part)}."
