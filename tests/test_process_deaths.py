@@ -182,3 +182,18 @@ def test_the_journal_forgets_nothing_a_live_runner_is_doing(tmp_path):
     assert len(next(iter(journal.deaths().values()))) == 1  # released without an end: it died
     entry.end()
     assert journal.deaths() == {}
+
+
+def test_worker_processes_record_the_same_metrics_as_the_in_process_run(tmp_path):
+    """Isolation changes where a cell runs, not what it computes (same code, same thread count)."""
+    tiny = Path(__file__).parent / "suites" / "tiny.toml"
+    script = Path(sys.executable).parent / "transferbench"
+    found = {}
+    for executor in ("local", "process"):
+        out = tmp_path / executor
+        result = subprocess.run([str(script), "run", str(tiny), "--seeds", "1", "--out", str(out), "--no-progress",
+                                 "--threads", "1", "--executor", executor], capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        found[executor] = {records.cell_key(r): (r["status"], r["metrics"])
+                           for r in records.read(out / "tiny" / "records.jsonl")}
+    assert len(found["local"]) == 12 and found["local"] == found["process"]

@@ -15,22 +15,25 @@ start-up (a Python with torch: seconds) once per worker, not once per cell.
                  ◀──("done",)
       a worker that exits mid-job ──▶ failed records for the phase it was in; the rest resubmitted
 
-Workers are started with the ``spawn`` method, so they inherit nothing of the driver's threads
-(forking a process whose OpenMP pool has run can hang the child) and CUDA works in them. They
-receive the prepared pairs once, at start. A ``--plugin`` file's module is executed again in the
-worker by path before its job is read. Ctrl-C is the driver's: workers ignore SIGINT and are
-stopped by the driver.
+Workers are fresh interpreters (``python -m benchmark.run.process_executor FD``, talking over a
+socket pair), so they inherit nothing of the driver's threads (forking a process whose OpenMP
+pool has run can hang the child), CUDA works in them, and, unlike multiprocessing's ``spawn``,
+they never re-import the driver's ``__main__`` (a script without a ``__main__`` guard would run
+again in each worker). They get the driver's ``sys.path`` and receive the prepared pairs once,
+at start. A ``--plugin`` file's module is executed again in the worker by path before its job is
+read. Ctrl-C is the driver's: workers ignore SIGINT and are stopped by the driver.
 """
 
-import multiprocessing
 import os
 import pickle
 import signal
+import socket
+import subprocess
 import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 
 from benchmark.errors import TransferbenchError
 from benchmark.run.recording import failed_records
@@ -91,12 +94,13 @@ class WorkerProgress:
         send(self.conn, ("phase", text, fraction))
 
 
-def worker_main(conn, pairs_blob: bytes, settings) -> None:
-    """A worker: read jobs until told to stop; send each job's messages (see the module's picture)."""
+def worker_main(conn) -> None:
+    """A worker: read the pairs and settings, then jobs until told to stop; send each job's messages
+    (see the module's picture)."""
     from benchmark.run.execute import run_job
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the driver, which stops us
-    pairs = pickle.loads(pairs_blob)
+    pairs, settings = receive(conn)
     progress = WorkerProgress(conn)
     while True:
         message = receive(conn)
@@ -140,8 +144,8 @@ def peak_rss_mib(pid: int) -> float | None:
 
 @dataclass(eq=False)
 class Worker:
-    process: multiprocessing.Process
-    conn: object
+    process: subprocess.Popen
+    conn: Connection
     owner: object = None             # the driver's job this worker's work belongs to
     job: object = None               # what it runs now: the owner, or its cells left after a death
     phase: tuple = ("pretrain", ())  # the phase it said it is in, and its budgets
@@ -161,8 +165,8 @@ class ProcessExecutor:
         self.workers = workers or 1
         threads = settings.threads or max(1, (os.cpu_count() or 1) // self.workers)
         self.settings = replace(settings, threads=threads)
-        self.context = multiprocessing.get_context("spawn")
-        self._pairs_blob = pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL)  # pickled once, sent per worker
+        # Pickled once, sent to each worker as it starts.
+        self._start_blob = pickle.dumps((pairs, self.settings), protocol=pickle.HIGHEST_PROTOCOL)
         self._idle: list[Worker] = []
         self._running: list[Worker] = []
         self._resubmit = deque()  # (owner, job): cells a dead worker did not reach, for a fresh worker
@@ -172,20 +176,21 @@ class ProcessExecutor:
         return self
 
     def __exit__(self, *exc):
-        for worker in self._idle + self._running:
-            if worker.process.is_alive():
-                try:
-                    send(worker.conn, ("stop",))
-                except OSError:
-                    pass
+        for worker in self._idle:
+            try:
+                send(worker.conn, ("stop",))
+            except OSError:
+                pass
         deadline = time.monotonic() + STOP_GRACE_S
         for worker in self._idle + self._running:
             if worker in self._running:  # mid-job (Ctrl-C, an error in the driver): nothing to wait for
                 worker.process.kill()
-            worker.process.join(max(0.0, deadline - time.monotonic()))
-            if worker.process.is_alive():
+            try:
+                worker.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 worker.process.kill()
-                worker.process.join()
+                worker.process.wait()
+            worker.conn.close()
         self._idle.clear()
         self._running.clear()
 
@@ -196,13 +201,16 @@ class ProcessExecutor:
         return bool(self._running or self._resubmit)
 
     def _start_worker(self) -> Worker:
-        ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=worker_main, args=(theirs, self._pairs_blob, self.settings),
-                                       name=f"transferbench-worker-{self.started}", daemon=True)
-        process.start()
+        ours, theirs = socket.socketpair()
+        # The driver's sys.path, so the worker imports what the driver can (plugins, test modules).
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        process = subprocess.Popen([sys.executable, "-m", "benchmark.run.process_executor", str(theirs.fileno())],
+                                   pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
         theirs.close()
+        conn = Connection(ours.detach())
+        conn.send_bytes(self._start_blob)
         self.started += 1
-        return Worker(process, ours)
+        return Worker(process, conn)
 
     def submit(self, job) -> None:
         self._start(job, job)
@@ -289,7 +297,12 @@ class ProcessExecutor:
 
     def _died(self, worker: Worker):
         """A worker that exited mid-job: the cells of the phase it was in fail; the others go to a fresh worker."""
-        worker.process.join(STOP_GRACE_S)
+        try:
+            worker.process.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:  # the pipe broke but the process lingers: end it
+            worker.process.kill()
+            worker.process.wait()
+        worker.conn.close()
         self._running.remove(worker)
         job = self._left(worker)
         if job is None:
@@ -298,7 +311,7 @@ class ProcessExecutor:
         phase, budgets = worker.phase
         dead = tuple(b for b in job.budgets if phase == "pretrain" or b in budgets)
         memory = f"; its peak memory was {worker.peak_mib:g} MiB" if worker.peak_mib is not None else ""
-        how = worker.killed or signal_text(worker.process.exitcode)
+        how = worker.killed or signal_text(worker.process.returncode)
         error = WorkerDied(f"the worker process died during this cell's {phase} "
                            f"({how}{memory}); the suite went on in a fresh worker")
         wall = time.monotonic() - worker.started_at
@@ -308,3 +321,7 @@ class ProcessExecutor:
         if rest:
             self._resubmit.append((worker.owner, replace(job, budgets=rest)))
         yield from self._owner_done(worker.owner)
+
+
+if __name__ == "__main__":  # a worker, started by ProcessExecutor._start_worker with its socket's descriptor
+    worker_main(Connection(int(sys.argv[1])))
