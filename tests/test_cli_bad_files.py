@@ -170,14 +170,7 @@ path = "{path}"
 name = "digits"
 target = {{ provider = "sklearn-digits", split = "train", test_split = "test" }}
 """
-# The file model provider's own reads (plugins/models/file.py: read_state, sidecar), where a damaged
-# checkpoint or sidecar still raises the library's exception; that file belongs to the model-provider work.
-NOT_YET = pytest.mark.xfail(reason="plugins/models/file.py reads a checkpoint and its sidecar unguarded",
-                            strict=False)
-
-
-@pytest.mark.parametrize("case", ["directory", pytest.param("binary", marks=NOT_YET),
-                                  pytest.param("latin1-sidecar", marks=NOT_YET)])
+@pytest.mark.parametrize("case", ["directory", "binary", "latin1-sidecar"])
 def test_a_checkpoint_that_is_not_a_readable_checkpoint(tmp_path, capsys, case):
     import shutil
 

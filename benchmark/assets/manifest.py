@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from benchmark.errors import AssetError, did_you_mean
-from benchmark.user_files import read_text
+from benchmark.suite.user_file import read_text
 
 ASSET_KEYS = {"description", "licence", "citation", "size", "sources", "files"}
 PYPI_KEYS = {"pypi", "version", "sha256", "members"}

@@ -34,7 +34,7 @@ from benchmark.errors import SuiteError, did_you_mean
 from benchmark.selection.config import parse_search, parse_selection
 from benchmark.suite.check import SuiteChecker, is_count, parse_assets, parse_budgets
 from benchmark.suite.spec import DATASET_KEYS, PAIR_KEYS, SUITE_KEYS, TARGET_KEYS, TASK_PROTOCOLS, Pair, Suite
-from benchmark.user_files import read_text
+from benchmark.suite.user_file import read_text
 
 
 def load_suite(path, assets_manifest: Path | None = None) -> Suite:

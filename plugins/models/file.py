@@ -26,9 +26,13 @@ HEAD_PREFIX = "head."
 def read_state(path: Path) -> dict:
     """The tensors of a checkpoint file, refusing anything that needs pickle."""
     if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        return load_file(str(path))
+        try:
+            return load_file(str(path))
+        except (SafetensorError, OSError) as error:  # truncated, another format, a bad header
+            raise ModelError(f"checkpoint {path}: not a readable safetensors file ({error})") from None
     if path.suffix in (".pt", ".pth", ".bin"):
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
@@ -68,7 +72,10 @@ class FileModels(ModelProvider):
             raise ModelError(f"file model '{self.model_name}': no architecture: add architecture = "
                              f"{{ provider = \"...\", name = \"...\" }} to the [model] table, or put {sidecar} "
                              f"beside the checkpoint (`transferbench export` writes it)")
-        return json.loads(sidecar.read_text(encoding="utf-8"))
+        try:
+            return json.loads(sidecar.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as error:  # unreadable, not UTF-8 (a ValueError too), not JSON
+            raise ModelError(f"{sidecar}: not a readable JSON checkpoint sidecar ({error})") from None
 
     def inner(self) -> ModelProvider:
         """The provider that builds the architecture (random initialisation)."""
