@@ -52,3 +52,14 @@ def transferbench_models():
         and describes the checkpoint for records (provider, name, weights, sha256, library
         version). It must never download: a missing checkpoint is an error naming the path.
     """
+
+
+@hookspec
+def transferbench_estimators():
+    """Return the transferability estimator classes this plugin provides.
+
+    :return: a list of ``benchmark.estimators.base.Estimator`` subclasses, each with a unique
+        ``name``; a suite's ``estimators = [...]`` selects them. An estimator scores a model on a
+        target from the frozen trunk's features of the labelled support (and, where it needs them,
+        the source classifier's probabilities), never from the test split.
+    """

@@ -34,6 +34,7 @@ class Registry:
     strategies: dict[str, Provided] = field(default_factory=dict)
     datasets: dict[str, Provided] = field(default_factory=dict)
     models: dict[str, Provided] = field(default_factory=dict)
+    estimators: dict[str, Provided] = field(default_factory=dict)  # transferability estimators (benchmark.estimators)
     problems: list[str] = field(default_factory=list)  # one line per plugin that failed to load
     plugins: list[tuple[str, str, str]] = field(default_factory=list)  # (plugin, dist, version) loaded
 
@@ -54,6 +55,12 @@ class Registry:
             raise PluginError(f"unknown model provider '{name}'{did_you_mean(name, self.models)}; "
                               f"installed: {', '.join(sorted(self.models)) or 'none'}")
         return self.models[name]
+
+    def estimator(self, name: str) -> Provided:
+        if name not in self.estimators:
+            raise PluginError(f"unknown estimator '{name}'{did_you_mean(name, self.estimators)}; "
+                              f"installed: {', '.join(sorted(self.estimators)) or 'none'}")
+        return self.estimators[name]
 
 
 def dist_of(ep: importlib.metadata.EntryPoint) -> str:
@@ -164,7 +171,8 @@ def discover(disabled=(), plugins=()) -> Registry:
     origin = {plugin: (dist, version) for plugin, dist, version in loaded}
     for hook_name, table in (("transferbench_strategies", registry.strategies),
                              ("transferbench_datasets", registry.datasets),
-                             ("transferbench_models", registry.models)):
+                             ("transferbench_models", registry.models),
+                             ("transferbench_estimators", registry.estimators)):
         # Call each implementation alone so a raising hook is blamed on its own plugin.
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             dist, version = origin.get(impl.plugin_name, ("unknown", "unknown"))

@@ -1,0 +1,1 @@
+"""Transferability estimators: score a model on a target from its frozen features, before any fine-tuning."""
