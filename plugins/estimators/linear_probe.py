@@ -34,12 +34,12 @@ class LinearProbeCV(Estimator):
     citation = CITATION
 
     def score(self, features, labels, source_probs=None) -> float:
-        y = torch.as_tensor(labels, dtype=torch.long)
+        y = torch.tensor(labels, dtype=torch.long)  # a copy: the runner's arrays are read-only
         n_classes = int(y.max()) + 1
         rarest = int(torch.bincount(y, minlength=n_classes).min())
         if rarest < 2:
             raise NotApplicable(f"a class has {rarest} labelled example: too few to cross-validate")
-        x = torch.as_tensor(features, dtype=torch.float64)
+        x = torch.tensor(features, dtype=torch.float64)
         x = x / feature_scale(x)
         n_folds = min(MAX_FOLDS, rarest)
         folds = stratified_folds(y, n_folds, torch.Generator().manual_seed(FOLD_SEED))
