@@ -1,6 +1,6 @@
 """Labelled data and the pipeline that makes it: dataset providers' base and the suite's dataset
 tables (``providers``), loading and preprocessing (``loader``), the content-keyed caches, image
-shifts, text tokenisation, and the train/test overlap check."""
+shifts, text tokenisation, grouped splits (``groups``), and the train/test overlap check."""
 
 from benchmark._moved import moved_names
 

@@ -13,7 +13,7 @@ them (the provider's package and transferbench's, hashed as the pretrain cache d
 So an entry can never be stale: change a file, a shift, the size or the code and the key changes.
 
     <cache dir>/<key>.pt       {"inputs": [N, C, H, W] float32, "labels": [N], "classes", "texts" (or None),
-                                "fingerprint"}
+                                "groups" ([N] or None), "group_source", "fingerprint"}
     <cache dir>/digests.json   path -> (size, mtime_ns, sha256): a file is re-hashed only when it changed
 
 Entries are written to a temporary file and renamed, so a crash never leaves half an
@@ -124,7 +124,9 @@ class TensorCache:
         try:
             entry = torch.load(self.path(key), weights_only=True)
             texts = tuple(entry["texts"]) if entry.get("texts") is not None else None
-            data = LabelledData(entry["inputs"], entry["labels"], tuple(entry["classes"]), name, texts)
+            groups = tuple(entry["groups"]) if entry.get("groups") is not None else None
+            data = LabelledData(entry["inputs"], entry["labels"], tuple(entry["classes"]), name, texts,
+                                groups, entry.get("group_source", ""))
             return data, entry["fingerprint"]
         except Exception as error:  # truncated, corrupt or from an incompatible version: rebuild it
             warnings.warn(f"{self.path(key)}: ignoring an unreadable preprocessing cache entry "
@@ -135,5 +137,7 @@ class TensorCache:
         if self.directory is None or key is None:
             return
         entry = {"inputs": data.inputs.cpu(), "labels": data.labels.cpu(), "classes": list(data.classes),
-                 "texts": list(data.texts) if data.texts is not None else None, "fingerprint": fingerprint}
+                 "texts": list(data.texts) if data.texts is not None else None,
+                 "groups": list(data.groups) if data.groups is not None else None, "group_source": data.group_source,
+                 "fingerprint": fingerprint}
         write_cache_file(self.path(key), lambda handle: torch.save(entry, handle))

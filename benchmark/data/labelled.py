@@ -1,7 +1,7 @@
 """The tensors strategies see: a labelled set of images or texts, and its content fingerprint."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -22,6 +22,13 @@ class LabelledData:
     # Texts only: the raw strings the ids were tokenised from (after the suite's text shifts, before
     # truncation), row for row; strategies that declare ``wants_texts`` get them, no other does.
     texts: tuple[str, ...] | None = None
+    # The group of each example, [N] strings (a solar module, a patient, a speaker), from a provider
+    # that knows them: a percentage slice then takes whole groups and the overlap check counts
+    # groups on both sides (benchmark.data.groups). None: every example is its own group.
+    groups: tuple[str, ...] | None = None
+    # What the groups are, e.g. the manifest column "module": two sets' groups are compared only
+    # when they name the same thing (speaker "1" of one corpus is not speaker "1" of another).
+    group_source: str = ""
 
     def __post_init__(self):
         if self.inputs.dim() != 4 and not (self.inputs.dim() == 3 and self.inputs.shape[1] == 2):
@@ -31,6 +38,8 @@ class LabelledData:
             raise ValueError(f"{self.name or 'data'}: {len(self.inputs)} inputs but labels of shape {tuple(self.labels.shape)}")
         if self.texts is not None and len(self.texts) != len(self.inputs):
             raise ValueError(f"{self.name or 'data'}: {len(self.inputs)} inputs but {len(self.texts)} texts")
+        if self.groups is not None and len(self.groups) != len(self.inputs):
+            raise ValueError(f"{self.name or 'data'}: {len(self.inputs)} inputs but {len(self.groups)} groups")
         if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= len(self.classes)):
             raise ValueError(f"{self.name or 'data'}: labels outside [0, {len(self.classes)})")
 
@@ -54,23 +63,25 @@ class LabelledData:
 
     def subset(self, index: torch.Tensor, name: str | None = None) -> "LabelledData":
         """The rows ``index`` selects (a [M] index or [N] bool mask, on the data's device), same classes."""
-        texts = None
-        if self.texts is not None:
-            rows = torch.nonzero(index).flatten() if index.dtype == torch.bool else index.flatten()
-            texts = tuple(self.texts[i] for i in rows.tolist())
-        return LabelledData(self.inputs[index], self.labels[index], self.classes, name or self.name, texts)
+        texts, groups = self.texts, self.groups
+        if texts is not None or groups is not None:  # row by row: only when there are strings to take
+            rows = (torch.nonzero(index).flatten() if index.dtype == torch.bool else index.flatten()).tolist()
+            texts = None if texts is None else tuple(texts[i] for i in rows)
+            groups = None if groups is None else tuple(groups[i] for i in rows)
+        return replace(self, inputs=self.inputs[index], labels=self.labels[index], name=name or self.name,
+                       texts=texts, groups=groups)
 
     def with_labels(self, labels: torch.Tensor, classes: tuple[str, ...]) -> "LabelledData":
         """The same inputs with other labels [N] and class names."""
-        return LabelledData(self.inputs, labels, classes, self.name, self.texts)
+        return replace(self, labels=labels, classes=classes)
 
     def without_texts(self) -> "LabelledData":
         """The same set with token ids only: what a strategy that does not ask for texts sees."""
-        return self if self.texts is None else LabelledData(self.inputs, self.labels, self.classes, self.name)
+        return self if self.texts is None else replace(self, texts=None)
 
     def to(self, device) -> "LabelledData":
         """Inputs and labels on ``device`` (the same tensors when already there)."""
-        return LabelledData(self.inputs.to(device), self.labels.to(device), self.classes, self.name, self.texts)
+        return replace(self, inputs=self.inputs.to(device), labels=self.labels.to(device))
 
 
 def fingerprint(data: LabelledData) -> str:

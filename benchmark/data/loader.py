@@ -174,7 +174,8 @@ class DatasetLoader:
             elif shape.mean is not None:
                 inputs = (inputs - shape.mean) / (shape.std or 1.0)
         raw_texts = tuple(texts) if shape.modality == "text" else None
-        prepared = LabelledData(inputs.contiguous(), data.labels.clone(), data.classes, name, raw_texts)
+        prepared = LabelledData(inputs.contiguous(), data.labels.clone(), data.classes, name, raw_texts,
+                                data.groups, data.group_source)
         content = fingerprint(prepared)
         self.cache.put(key, prepared, content)
         return self.remember(key, prepared, content)

@@ -15,7 +15,9 @@ provider's constructor.
 examples from a% to b% of that class (in the provider's order) are kept, so two
 slices of one split are disjoint and keep the class balance. Both bounds need their
 ``%`` (either may be left out): ``train[:1000]``, Hugging Face's absolute count, is an
-error here rather than a percentage no one meant.
+error here rather than a percentage no one meant. A dataset whose provider knows the group of
+each example (``LabelledData.groups``: e.g. the manifest provider's ``group_column``) is sliced
+between whole groups instead, so one group is never on both sides (``benchmark.data.groups``).
 """
 
 import re
@@ -26,6 +28,7 @@ from typing import ClassVar
 
 import torch
 
+from benchmark.data.groups import slice_groups
 from benchmark.data.labelled import LabelledData
 from benchmark.errors import DataError, MissingDataError, did_you_mean
 
@@ -63,7 +66,9 @@ class DatasetProvider:
 
         ``size`` is the pair's declared (H, W): a provider whose images differ in size
         resizes each to it (a provider of fixed-size images may ignore it). Must not
-        download: when files are missing raise ``self.missing(split, path)``.
+        download: when files are missing raise ``self.missing(split, path)``. A provider
+        that knows which examples belong together (one patient, one module) sets
+        ``LabelledData.groups``: slices and the overlap check then keep groups apart.
         """
         raise NotImplementedError
 
@@ -162,9 +167,12 @@ def slice_each_class(data: LabelledData, bounds) -> LabelledData:
 
 
 def stratified_slice(data: LabelledData, split: str) -> LabelledData:
+    """The split's ``[a%:b%]`` slice: per class, or between whole groups when the data has groups."""
     if not _SLICE.search(split):
         return data
     _, low, high = parse_split(split)
+    if data.groups is not None:
+        return slice_groups(data, low, high)
     return slice_each_class(data, lambda size: (round(low * size), round(high * size)))
 
 

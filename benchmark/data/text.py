@@ -111,10 +111,14 @@ class TextData:
     labels: torch.Tensor  # [N] int64 indexing classes
     classes: tuple[str, ...]
     name: str = ""
+    groups: tuple[str, ...] | None = None  # [N] group of each text, as LabelledData.groups (e.g. its author)
+    group_source: str = ""                 # what the groups are, as LabelledData.group_source
 
     def __post_init__(self):
         if self.labels.shape != (len(self.texts),):
             raise ValueError(f"{self.name or 'texts'}: {len(self.texts)} texts but labels of shape {tuple(self.labels.shape)}")
+        if self.groups is not None and len(self.groups) != len(self.texts):
+            raise ValueError(f"{self.name or 'texts'}: {len(self.texts)} texts but {len(self.groups)} groups")
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -124,8 +128,11 @@ class TextData:
         return len(self.classes)
 
     def subset(self, index: torch.Tensor, name: str | None = None) -> "TextData":
-        return TextData(tuple(self.texts[i] for i in index.tolist()), self.labels[index], self.classes,
-                        name or self.name)
+        """The rows ``index`` selects (a [M] index or [N] bool mask)."""
+        rows = (torch.nonzero(index).flatten() if index.dtype == torch.bool else index.flatten()).tolist()
+        groups = None if self.groups is None else tuple(self.groups[i] for i in rows)
+        return replace(self, texts=tuple(self.texts[i] for i in rows), labels=self.labels[index],
+                       name=name or self.name, groups=groups)
 
     def with_labels(self, labels: torch.Tensor, classes: tuple[str, ...]) -> "TextData":
         return replace(self, labels=labels, classes=classes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import optuna
 import torch
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from benchmark import records
 from benchmark.data.labelled import LabelledData
@@ -42,10 +42,18 @@ class Plan:
 
 
 def split_source(source: LabelledData, seed: int) -> tuple[LabelledData, LabelledData]:
-    """(train, validation): a stratified ``HOLD_OUT`` share of every class held out (scikit-learn)."""
+    """(train, validation): a stratified ``HOLD_OUT`` share of every class held out (scikit-learn);
+    for a source with two groups or more (``LabelledData.groups``), whole groups: one fold of
+    scikit-learn's StratifiedGroupKFold with 1 / HOLD_OUT folds (fewer with fewer groups), so no
+    group is on both sides."""
     labels = source.labels.numpy()
-    train, held = train_test_split(np.arange(len(labels)), test_size=HOLD_OUT, stratify=labels,
-                                   random_state=seed % 2**32)
+    distinct = len(set(source.groups)) if source.groups is not None else 0
+    if distinct >= 2:
+        folds = StratifiedGroupKFold(min(distinct, round(1 / HOLD_OUT)), shuffle=True, random_state=seed % 2**32)
+        train, held = next(folds.split(labels.reshape(-1, 1), labels, groups=list(source.groups)))
+    else:
+        train, held = train_test_split(np.arange(len(labels)), test_size=HOLD_OUT, stratify=labels,
+                                       random_state=seed % 2**32)
     return (source.subset(torch.as_tensor(np.sort(train)), name=f"{source.name} (source-val train part)"),
             source.subset(torch.as_tensor(np.sort(held)), name=f"{source.name} (source-val held out)"))
 
