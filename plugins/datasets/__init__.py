@@ -10,6 +10,7 @@ from plugins.datasets.hf import HuggingFace
 from plugins.datasets.imagefolder import ImageFolderTree
 from plugins.datasets.kmnist import KMNIST
 from plugins.datasets.learn2learn_datasets import Learn2LearnDatasets
+from plugins.datasets.manifest import Manifest
 from plugins.datasets.mnist import MNIST
 from plugins.datasets.omniglot import Omniglot
 from plugins.datasets.sklearn_digits import SklearnDigits
@@ -23,4 +24,4 @@ from plugins.datasets.vader import VADER
 @hookimpl
 def transferbench_datasets():
     return [SklearnDigits, MNIST, USPS, KMNIST, Omniglot, TorchvisionDatasets, HuggingFace, Learn2LearnDatasets,
-            ImageFolderTree, SpamAssassin, TextFiles, ELPV, VADER]
+            ImageFolderTree, Manifest, SpamAssassin, TextFiles, ELPV, VADER]

@@ -5,6 +5,7 @@
     { provider = "hf", name = "ylecun/mnist", split = "test" } # a Hub id, from the local HF cache only
     options = { config = "cropped_digits", image_column = "image", label_column = "label" }
     options = { text_column = "text", label_column = "label" }  # texts: the pair's input is modality "text"
+    options = { group_column = "speaker_id" }  # slices take whole groups (benchmark.data.groups)
 
 The Hub is never contacted: loading runs with Hugging Face's offline switches on
 (``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``), so data that is not on disk fails at
@@ -61,12 +62,14 @@ class HuggingFace(DatasetProvider):
                   "that path (or copy the Hugging Face cache, $HF_HOME, and name the dataset by its Hub id).")
     default_root = None  # no root: the table's `name` is a Hub id read from the local cache
 
-    def __init__(self, dataset=None, config=None, image_column="image", label_column="label", text_column=None):
+    def __init__(self, dataset=None, config=None, image_column="image", label_column="label", text_column=None,
+                 group_column=None):
         self.dataset = dataset          # a Hub id, from the table's `name`
         self.config = config
         self.image_column = image_column
         self.label_column = label_column
         self.text_column = text_column  # set: a text dataset
+        self.group_column = group_column  # set: the group of each example (a speaker, a patient)
         self.modality = "text" if text_column else "image"
 
     def files(self, split, root):
@@ -101,11 +104,14 @@ class HuggingFace(DatasetProvider):
 
     def load(self, split, root, size) -> LabelledData | TextData:
         dataset = self.open(split, root)
-        for column in (self.text_column or self.image_column, self.label_column):
-            if column not in dataset.column_names:
+        for column in (self.text_column or self.image_column, self.label_column, self.group_column):
+            if column is not None and column not in dataset.column_names:
                 raise DataError(f"hf {root or self.dataset} split '{split}': no column '{column}'"
                                 f"{did_you_mean(column, dataset.column_names)}; it has {dataset.column_names} "
-                                f"(set options {'text' if self.text_column else 'image'}_column / label_column)")
+                                f"(set options {'text' if self.text_column else 'image'}_column / label_column"
+                                f"{' / group_column' if self.group_column else ''})")
+        groups = tuple(str(value) for value in dataset[self.group_column]) if self.group_column else None
+        grouping = {"groups": groups, "group_source": self.group_column or ""}
         feature = dataset.features[self.label_column]
         raw_labels = list(dataset[self.label_column])
         if hasattr(feature, "names"):                        # a ClassLabel: integers with names
@@ -121,9 +127,9 @@ class HuggingFace(DatasetProvider):
             if empty is not None:
                 raise DataError(f"hf {root or self.dataset} split '{split}': row {empty} has an empty "
                                 f"'{self.text_column}'")
-            return TextData(texts, torch.tensor(labels, dtype=torch.long), classes, name)
+            return TextData(texts, torch.tensor(labels, dtype=torch.long), classes, name, **grouping)
         return LabelledData(self.images(dataset, split, root, size), torch.tensor(labels, dtype=torch.long), classes,
-                            name)
+                            name, **grouping)
 
     def images(self, dataset, split, root, size) -> torch.Tensor:
         """The image column as [N, C, H, W] (``stack_images``). Image features are decoded here, not by the
