@@ -214,6 +214,8 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
         if record["status"] == "trial":  # a search's own record: its cost is on the selected cell's record
             trials += 1
             continue
+        if record["status"] == "estimate":  # an estimator's score, not a strategy's run (leaderboard.transferability)
+            continue
         variant = variant_of(record, memo, setups)
         latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
     chosen = list(latest.values())

@@ -46,7 +46,7 @@ def setup_key(record: dict) -> tuple:
 
 def cell_key(record: dict) -> tuple:
     """What makes two records the same cell: rerunning it is skipped. Everything that decides the
-    result: pair, strategy and its plugin version, hyperparameters, seed, budget, model, protocol
+    result: pair, strategy (or estimator) and its plugin version, hyperparameters, seed, budget, model, protocol
     settings and the data's fingerprints.
 
     A cell whose hyperparameters a search selects (benchmark.selection) is identified by what
@@ -55,7 +55,9 @@ def cell_key(record: dict) -> tuple:
     searched = (record.get("selection") or {}).get("cell")
     trial = (record.get("trial") or {}).get("index")
     plugin = record.get("plugin") or {}
-    return (record["pair"], record["strategy"], searched or hparams_key(record["hparams"]), record["seed"],
+    # An estimator's record (status "estimate", benchmark.estimators.run) is never a strategy's cell of the same name.
+    strategy = f"estimate {record['strategy']}" if record.get("status") == "estimate" else record["strategy"]
+    return (record["pair"], strategy, searched or hparams_key(record["hparams"]), record["seed"],
             record["budget"], trial, model_key(record), *setup_key(record),
             plugin.get("dist", "unknown"), str(plugin.get("version", "unknown")))
 

@@ -155,7 +155,8 @@ def read(path: Path) -> list[dict]:
 class Log:
     """records.jsonl as one runner sees it, kept current by reading only what was appended since.
 
-    ``done`` holds the cells with an ok or skipped record (a failed one is retried). ``append``
+    ``done`` holds the cells with an ok, skipped or estimate record (a failed one, or an estimate with an
+    error, is retried). ``append``
     reads the tail again under the lock and refuses a cell another runner recorded meanwhile,
     so two runners on one results directory never interleave or duplicate a line.
     """
@@ -189,7 +190,8 @@ class Log:
         self._offset += len(complete)
 
     def _note(self, record: dict) -> None:
-        if record.get("status") != "failed":
+        # A failed cell is retried, and so is an estimate whose estimator raised (status "estimate", an error).
+        if record.get("status") != "failed" and not (record.get("status") == "estimate" and record.get("error")):
             self.done.add(cell_key(record))
 
     def append(self, record: dict) -> bool:
