@@ -143,7 +143,7 @@ def heatmap_figure(board: Board) -> Figure | None:
     # the scale above the panels, where reading starts, whatever the number of rows below
     inch = 1 / figure.get_figheight()  # the colour bar's sizes are shares of the figure's height
     figure.colorbar(image, ax=list(axes), location="top", label=f"{board.metric} gain (points)", shrink=0.6,
-                    aspect=30, fraction=0.3 * inch, pad=0.05 * inch)
+                    aspect=30, fraction=0.3 * inch, pad=0.12 * inch)
     add_title(figure, f"{text.title(board)}: gain over {board.baseline} ({text.NEGATIVE} negative transfer)")
     unclear = any(e is not None and e.gain is not None and not clear_gain(e)
                   for panel in entries for row in panel for e in row)
