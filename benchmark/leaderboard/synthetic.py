@@ -31,7 +31,7 @@ def record(strategy: str, pair: str, seed: int, budget="all", value: float | Non
         model=None, input=None, assets=None,
         strategy=strategy, plugin={"name": strategy, "dist": "transferbench", "version": version},
         hparams=hparams or {}, selection={"protocol": "fixed"}, transductive=False, device="cpu",
-        status=status, metrics=metrics, trial=None, adapt_notes=None, batched=None,
+        status=status, metrics=metrics, trial=None, adapt_notes=None, batched=None, predictions=None,
         per_episode={"accuracy": [round(float(v), 6) for v in episodes]}
         if episodes is not None and status == "ok" else None,
         error={"type": "RuntimeError", "message": "boom", "traceback": ""} if status == "failed" else None,

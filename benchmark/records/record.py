@@ -54,6 +54,10 @@ class Record(TypedDict):
     status: Status                 # ok; failed (error says why); skipped (reason says why); trial (a search's)
     metrics: dict | None           # ok: {metric: {"mean", "ci95", "n", "ci"}}; else None
     per_episode: dict | None       # episodic ok: {"accuracy": [per-episode values]}, for paired tests
+    # ok: {"file": "predictions/<sha256>.safetensors" (beside records.jsonl), "sha256", "kind": "scores"|"topk",
+    # "examples", "tasks"}: every task's labels and scores, so `leaderboard --metric` computes a metric the
+    # record lacks (benchmark.records.prediction_files); None: not ok, or written before predictions were kept
+    predictions: dict | None
     trial: dict | None             # trial: {"index", "score" (validation), "folds", "params"}
     error: dict | None             # failed: {"type", "message", "traceback" (tail)}
     reason: str | None             # skipped: why the strategy does not run this cell

@@ -6,7 +6,9 @@ partial line is repaired (with a warning) before the next append. An append the 
 refuses (disk full, a file-size limit, a read-only directory) is cut back to the last whole
 line and raises ``WriteError`` naming the file and the cause: the run stops, nothing recorded
 is lost, and a rerun resumes once the cause is gone. A runner keeps a
-``Log``: it re-reads only what other runners appended and never writes a cell twice.
+``Log``: it re-reads only what other runners appended and never writes a cell twice. A record
+whose cell kept its predictions has them written to their own file first
+(``benchmark.records.prediction_files``), so a line never names a file that is not there.
 """
 
 import fcntl
@@ -19,6 +21,7 @@ from pathlib import Path
 import orjson
 
 from benchmark.errors import WriteError, did_you_mean
+from benchmark.records import prediction_files
 from benchmark.records.identity import CELL_FIELDS, cell_key
 
 
@@ -104,11 +107,18 @@ def _write_locked(path: Path, line: bytes) -> None:
             raise
 
 
+def settled(path: Path, record: dict) -> dict:
+    """``record`` with its pending predictions written to their file beside ``path`` (``prediction_files``):
+    the file before the line, so a line never names a file that is not there."""
+    with writing(path):
+        return prediction_files.settle(record, path.parent)
+
+
 def append(path: Path, record: dict) -> None:
     with locked(path):
         with writing(path):
             _repair_partial_last_line(path)
-        _write_locked(path, to_line(record).encode("utf-8"))
+        _write_locked(path, to_line(settled(path, record)).encode("utf-8"))
 
 
 def parse_line(line: bytes | str) -> dict:
@@ -195,14 +205,14 @@ class Log:
             self.done.add(cell_key(record))
 
     def append(self, record: dict) -> bool:
-        """Append ``record``; False (nothing written) when its cell was already done."""
-        line = to_line(record).encode("utf-8")
+        """Append ``record`` (its predictions file first); False (nothing written) when its cell was already done."""
         with locked(self.path):
             with writing(self.path):
                 _repair_partial_last_line(self.path)
             self.refresh()
             if cell_key(record) in self.done:
                 return False
+            line = to_line(settled(self.path, record)).encode("utf-8")
             _write_locked(self.path, line)
             self._offset, self._lines = self._offset + len(line), self._lines + 1
             self._note(record)

@@ -3,6 +3,7 @@
     for task in tasks(pair, budget, seed):            # 1 task (transfer) or E episodes
         predictor = strategy.adapt(task.support, ctx)
         metrics(predictor(task.query_inputs), task.query_labels)
+    the scores and labels of every task, kept: the record's predictions file (benchmark.scoring.predictions)
 
 The runner scores: a strategy never sees query labels. Anything it does wrong (raises, returns
 bad scores, scores queries jointly undeclared, exceeds the cell timeout) becomes a failed
@@ -14,11 +15,12 @@ import time
 import torch
 
 from benchmark.errors import NotApplicable
+from benchmark.records import prediction_files
 from benchmark.run.jobs import Job, Settings
 from benchmark.run.prepare import PreparedPair
 from benchmark.run.recording import Outcome, failure, skipped
 from benchmark.run.timeout import CellTimeout, time_limit
-from benchmark.scoring import episodes, query_independence
+from benchmark.scoring import episodes, predictions, query_independence
 from benchmark.scoring import metrics as metric_fns
 from benchmark.scoring import tasks as task_protocols
 from benchmark.scoring.aggregate import summarise
@@ -76,6 +78,9 @@ def run_cell(strategy, ctx: Context, job: Job, prepared: PreparedPair, settings:
     batched = settings.batched and settings.protocol == "episodic" and episodes.batches_episodes(type(strategy)) \
         and not wants_texts
     checked = bool(getattr(type(strategy), "transductive", False))  # declared: scores jointly on purpose, ranked apart
+    transfer = settings.protocol == "transfer"
+    # What every task was scored from, in task order: scores [Q, C] and labels [Q], kept in the record's file.
+    kept_scores, kept_labels, class_names = [], [], ()
 
     def predict_checked(predictor, inputs, n_classes, device):
         """``predict``; the cell's first task also checks its queries are scored independently (cheap)."""
@@ -86,31 +91,37 @@ def run_cell(strategy, ctx: Context, job: Job, prepared: PreparedPair, settings:
             problem = query_independence.dependence(predictor, inputs, scores, device)
             if problem:
                 raise QueryDependence(problem)
+        kept_scores.append(scores)
         return scores
+
+    def labels_kept(all_tasks):
+        """The tasks, each one's labels kept as it is handed out: a chunk's tasks are scored in the order drawn."""
+        for task in all_tasks:
+            kept_labels.append(task.query_labels)
+            yield task
     try:
         with time_limit(settings.cell_timeout, f"cell {job.describe(budget)}"):
             if batched:
-                per_task = episodes.evaluate_in_chunks(strategy, ctx, tasks(settings, prepared, job.seed, budget), spec,
-                                                       device, episode_chunk(settings, prepared, budget),
+                drawn = labels_kept(tasks(settings, prepared, job.seed, budget))
+                per_task = episodes.evaluate_in_chunks(strategy, ctx, drawn, spec, device,
+                                                       episode_chunk(settings, prepared, budget),
                                                        predict_checked, done)
             else:
-                predicted, labels, margins = [], [], []  # [Q] per task, scored together (episodes.score_episodes)
-                for task in tasks(settings, prepared, job.seed, budget):
+                predicted = []  # [Q] per task, scored together (episodes.score_episodes)
+                for task in labels_kept(tasks(settings, prepared, job.seed, budget)):
                     task_ctx = ctx.fork(task.seed, spec)
                     seed_torch(task.seed, device)
                     support, queries = task.for_strategy(wants_texts)
                     predictor = strategy.adapt(support.to(device), task_ctx)
                     scores = predict_checked(predictor, queries, task.support.num_classes, device)
                     predicted.append(scores.argmax(dim=1))
-                    labels.append(task.query_labels)
-                    margins.append(scores)
                     done(len(predicted))
                 # Per-class recall only where a label is a class (transfer); an episode's are renumbered.
-                transfer = settings.protocol == "transfer"
-                per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(labels),
-                                                   task.support.num_classes, task.support.classes if transfer else None)
+                class_names = tuple(task.support.classes) if transfer else ()
+                per_task = episodes.score_episodes(torch.stack(predicted), torch.stack(kept_labels),
+                                                   task.support.num_classes, class_names or None)
                 if transfer and task.support.num_classes == 2:  # threshold-free, for unequal classes
-                    for metrics, task_scores, task_labels in zip(per_task, margins, labels):
+                    for metrics, task_scores, task_labels in zip(per_task, kept_scores, kept_labels):
                         area = metric_fns.auroc(task_scores, task_labels)
                         if area is not None:
                             metrics["auroc"] = area
@@ -120,6 +131,9 @@ def run_cell(strategy, ctx: Context, job: Job, prepared: PreparedPair, settings:
     except STRATEGY_FAILURES as error:
         return failure(error, time.perf_counter() - started + pretrain_share)
     per_episode = {"accuracy": [round(t["accuracy"], 6) for t in per_task]} if len(per_task) > 1 else None
+    kept = predictions.from_scores(torch.stack(kept_scores).numpy(), torch.stack(kept_labels).cpu().numpy(),
+                                   class_names)  # [T, Q, C], [T, Q]; class names: transfer only
     return Outcome("ok", round(time.perf_counter() - started + pretrain_share, 4), metrics=summarise(per_task),
                    per_episode=per_episode, adapt_notes=notes, batched=batched,
-                   pretrain_s=round(pretrain_share, 4), pretrain_cache=cache_status)
+                   pretrain_s=round(pretrain_share, 4), pretrain_cache=cache_status,
+                   predictions=prediction_files.pending(kept))

@@ -33,6 +33,9 @@ class Outcome:
     batched: bool | None = None
     pretrain_s: float | None = None
     pretrain_cache: str | None = None
+    # ok: the record's "predictions" field with the file's bytes, for the driver to write
+    # (benchmark.records.prediction_files.pending); None: nothing scored, or a trial
+    predictions: dict | None = None
     selection: dict = field(default_factory=dict)  # added to the job's selection: what a search chose, or why none ran
 
 
@@ -81,6 +84,7 @@ def cell_record(settings: Settings, job: Job, prepared: PreparedPair, budget, ou
         status=outcome.status, metrics=outcome.metrics, per_episode=outcome.per_episode, trial=outcome.trial,
         error=outcome.error, reason=outcome.reason, adapt_notes=outcome.adapt_notes, batched=outcome.batched,
         wall_s=outcome.wall_s, pretrain_s=outcome.pretrain_s, pretrain_cache=outcome.pretrain_cache,
+        predictions=outcome.predictions,  # its file is written with its line (records.Log.append)
         **(cost.fields(adapt_s) if cost is not None else {"cost": None, "reported": None}))
 
 
