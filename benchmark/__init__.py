@@ -30,6 +30,7 @@ PUBLIC_NAMES = {
     "load_matching": "benchmark.models.base",
     "sha256_of": "benchmark.models.base",
     "feature_dim_of": "benchmark.models.base",
+    "Metric": "benchmark.scoring.registered",
     # errors a plugin raises or catches
     "TransferbenchError": "benchmark.errors",
     "DataError": "benchmark.errors",
@@ -77,7 +78,9 @@ PUBLIC_NAMES = {
     "token_dropout": "benchmark.data.text",
 }
 # Modules public as a whole: the batched (stacked) training of many episodes' models.
-PUBLIC_MODULES = {"batched": "benchmark.toolkit.batched"}
+PUBLIC_MODULES = {"batched": "benchmark.toolkit.batched",
+                  # the runner's scoring functions (score, auroc), which the built-in metrics reuse
+                  "metrics": "benchmark.scoring.metrics"}
 
 __all__ = sorted([*PUBLIC_NAMES, *PUBLIC_MODULES])
 

@@ -52,6 +52,11 @@ def cmd_list(args) -> int:
                                                                                  key=lambda p: p.name)]
         print()
         print(tabulate(rows, ["model provider", "provided by", "description"], tablefmt="simple"))
+    if args.metrics:
+        rows = [(p.name, f"{p.dist} {short(p.version)}", "higher" if p.cls.higher_is_better else "lower",
+                 p.cls.description) for p in sorted(registry.metrics.values(), key=lambda p: p.name)]
+        print()
+        print(tabulate(rows, ["metric", "provided by", "better", "description"], tablefmt="simple"))
     return 0
 
 
@@ -256,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = verbs.add_parser("list", parents=[common], help="strategies with the distribution providing each")
     listing.add_argument("--datasets", action="store_true", help="also list dataset providers")
     listing.add_argument("--models", action="store_true", help="also list model providers")
+    listing.add_argument("--metrics", action="store_true", help="also list metrics (leaderboard --metric)")
     listing.set_defaults(func=cmd_list)
 
     check = verbs.add_parser("check", parents=[common], help="run the contract battery on one strategy")

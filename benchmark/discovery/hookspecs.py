@@ -63,3 +63,14 @@ def transferbench_estimators():
         target from the frozen trunk's features of the labelled support (and, where it needs them,
         the source classifier's probabilities), never from the test split.
     """
+
+
+@hookspec
+def transferbench_metrics():
+    """Return the metrics this plugin provides.
+
+    :return: a list of ``benchmark.Metric`` (a name, ``fn(labels [N], scores [N, C]) -> float``,
+        ``higher_is_better``, an optional BibTeX ``citation``), each with a unique ``name``.
+        ``transferbench leaderboard --metric NAME`` computes one from every cell's stored
+        predictions where a record does not carry it, without retraining.
+    """

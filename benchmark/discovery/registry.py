@@ -1,4 +1,4 @@
-"""Plugin discovery: entry points of group ``transferbench`` -> strategies, dataset and model providers.
+"""Plugin discovery: entry points of group ``transferbench`` -> strategies, dataset and model providers, metrics.
 
 Built-ins come through the same entry-point group as third-party plugins; nothing
 is registered by import side effect. A plugin that fails to import, or whose hook
@@ -35,6 +35,7 @@ class Registry:
     datasets: dict[str, Provided] = field(default_factory=dict)
     models: dict[str, Provided] = field(default_factory=dict)
     estimators: dict[str, Provided] = field(default_factory=dict)  # transferability estimators (benchmark.estimators)
+    metrics: dict[str, Provided] = field(default_factory=dict)  # cls: the benchmark.Metric itself (scoring.registered)
     problems: list[str] = field(default_factory=list)  # one line per plugin that failed to load
     plugins: list[tuple[str, str, str]] = field(default_factory=list)  # (plugin, dist, version) loaded
 
@@ -172,7 +173,8 @@ def discover(disabled=(), plugins=()) -> Registry:
     for hook_name, table in (("transferbench_strategies", registry.strategies),
                              ("transferbench_datasets", registry.datasets),
                              ("transferbench_models", registry.models),
-                             ("transferbench_estimators", registry.estimators)):
+                             ("transferbench_estimators", registry.estimators),
+                             ("transferbench_metrics", registry.metrics)):
         # Call each implementation alone so a raising hook is blamed on its own plugin.
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             dist, version = origin.get(impl.plugin_name, ("unknown", "unknown"))
