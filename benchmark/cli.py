@@ -205,15 +205,6 @@ def comma_list(value: str | None) -> list[str] | None:
     return [part for part in value.split(",") if part] if value else None
 
 
-def metric_name(value: str) -> str:
-    from benchmark.scoring.metrics import METRICS, is_metric_name
-
-    if not is_metric_name(value):
-        raise argparse.ArgumentTypeError(f"'{value}' is not a metric; choose from {', '.join(METRICS)} "
-                                         "or recall[<class>], e.g. recall[spam]")
-    return value
-
-
 def cmd_leaderboard(args) -> int:
     import warnings
 
@@ -224,7 +215,9 @@ def cmd_leaderboard(args) -> int:
         written, board_warnings = write_leaderboard(
             Path(args.results), metric=args.metric, formats=comma_list(args.format),
             strategies=comma_list(args.strategies), budgets=comma_list(args.budget), seeds=comma_list(args.seeds),
-            out_dir=Path(args.out) if args.out else None)
+            out_dir=Path(args.out) if args.out else None,
+            # discovered only if a record lacks the metric: it is then computed from the stored predictions
+            metrics=lambda: {name: p.cls for name, p in registry_for(args).metrics.items()})
     for message in [str(w.message) for w in caught] + board_warnings:
         print(f"warning: {message}", file=sys.stderr)
     for path in written:
@@ -327,11 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
                      "$XDG_CACHE_HOME/transferbench/datasets, else ~/.cache/transferbench/datasets)")
     run.set_defaults(func=cmd_run)
 
-    board = verbs.add_parser("leaderboard", help="render leaderboards from DIR/records.jsonl (never trains)")
+    board = verbs.add_parser("leaderboard", parents=[common],
+                             help="render leaderboards from DIR/records.jsonl (never trains)")
     board.add_argument("results", help="a results directory, e.g. results/quickstart")
-    board.add_argument("--metric", default="accuracy", type=metric_name,
-                       help="accuracy, macro_f1, macro_recall, or one class's recall in a transfer suite, "
-                            "e.g. 'recall[spam]' (default: accuracy)")
+    board.add_argument("--metric", default="accuracy",
+                       help="a recorded metric (accuracy, macro_f1, macro_recall, auroc, one class's recall in a "
+                            "transfer suite: 'recall[spam]'), or any installed one (list --metrics: "
+                            "balanced_accuracy, ece, ...), computed from the cells' stored predictions where a "
+                            "record lacks it (default: accuracy)")
     board.add_argument("--format", default="md,tex,csv,html,png",
                        help="comma-separated formats of md, tex, csv, html, png (default: all)")
     board.add_argument("--budget", help="comma-separated budgets to show, e.g. 1,5,all (default: every recorded)")

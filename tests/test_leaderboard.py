@@ -199,7 +199,7 @@ def test_bad_records_give_one_line_errors(tmp_path):
     with pytest.raises(LeaderboardError, match=r"records.jsonl \(record 1\): schema 2 was written by a newer"):
         load(tmp_path)
     write(tmp_path / "records.jsonl", [record("a", "p", 0, 1, 0.5)])
-    with pytest.raises(LeaderboardError, match=r"has no metric 'top5'"):
+    with pytest.raises(LeaderboardError, match=r"'top5' is not a metric; choose from .*; the records have accuracy"):
         load(tmp_path, metric="top5")
     (tmp_path / "records.jsonl").write_text("")
     with pytest.raises(LeaderboardError, match=r"records.jsonl: no records to render"):

@@ -1,6 +1,7 @@
 """Leaderboards are a pure function of records.jsonl: regenerating them never trains anything.
 
-    records ──collect.collect──► latest run per variant × pair × budget × seed
+    records ──recompute.complete──► a metric a record lacks, from its stored predictions
+            ──collect.collect──► latest run per variant × pair × budget × seed
             ──summary.build──► Board: per budget, estimates, gains, paired tests, ranks
             ──markdown / latex / tidy / webpage / plots──► files next to the records
 
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmark import records
-from benchmark.leaderboard import latex, markdown, tidy, webpage, wording
+from benchmark.leaderboard import latex, markdown, recompute, tidy, webpage, wording
 from benchmark.leaderboard.collect import LeaderboardError
 from benchmark.leaderboard.summary import Board, build
 
@@ -49,26 +50,32 @@ def gc_paused():
             gc.enable()
 
 
-def load(results_dir: Path, metric: str = "accuracy", strategies=None, budgets=None, seeds=None) -> Board:
+def load(results_dir: Path, metric: str = "accuracy", strategies=None, budgets=None, seeds=None,
+         metrics=None) -> Board:
+    """The board of results_dir/records.jsonl. A metric a record lacks is computed from its stored
+    predictions (``recompute``) with ``metrics()`` -> {name: Metric}, default: the installed plugins'."""
     path = Path(results_dir) / "records.jsonl"
     with gc_paused():
         all_records = records.read(path)
         if not all_records:
             raise LeaderboardError(records.no_records_here(results_dir, "render"))
-        return build(all_records, metric, str(path), strategies, budgets, seeds)
+        all_records, higher = recompute.complete(all_records, metric, Path(results_dir),
+                                                 metrics or recompute.installed_metrics)
+        return build(all_records, metric, str(path), strategies, budgets, seeds, higher_is_better=higher)
 
 
 def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None, strategies=None,
-                      budgets=None, seeds=None, out_dir: Path | None = None) -> tuple[list[Path], list[str]]:
+                      budgets=None, seeds=None, out_dir: Path | None = None,
+                      metrics=None) -> tuple[list[Path], list[str]]:
     """Render ``formats`` (default: all) from results_dir/records.jsonl into ``out_dir`` (default:
     beside the records; created when missing); the files written and warnings.
-    ``strategies`` / ``budgets`` / ``seeds`` keep only those records (None: all)."""
+    ``strategies`` / ``budgets`` / ``seeds`` keep only those records (None: all); ``metrics``: as ``load``."""
     formats = formats or FORMATS
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise LeaderboardError(f"unknown leaderboard format '{unknown[0]}'; choose from {', '.join(FORMATS)}")
     results_dir = Path(results_dir)
-    board = load(results_dir, metric, strategies, budgets, seeds)
+    board = load(results_dir, metric, strategies, budgets, seeds, metrics)
     results_dir = Path(out_dir) if out_dir is not None else results_dir  # where the files go
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []

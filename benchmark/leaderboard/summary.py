@@ -14,6 +14,10 @@ HTML tables and the plots can never disagree with one another.
         flags   results that cannot be right: an accuracy below its test split's majority-class rate
                 (a constant predictor's); a strategy that reused another's model and head and ends
                 below it (its start, by adapt_notes), paired by seed, on the same source training
+
+For a lower-is-better metric (a calibration error: ``benchmark.Metric.higher_is_better``) every
+comparison takes that direction: best is the lowest mean, rank 1 the lowest, a gain CI wholly
+above 0 is negative transfer, ending above the start is flagged.
 """
 
 import math
@@ -133,6 +137,7 @@ class Board:
     notes: str = ""              # e.g. which strategy starts from the model another scores as is
     overlap: dict = field(default_factory=dict)  # pair -> its allowed train/score overlap (leaderboard.overlap)
     majority: dict = field(default_factory=dict)  # pair -> its test split's majority-class rate (records' test_classes)
+    higher_is_better: bool = True  # the metric's direction (benchmark.Metric); False: best and ranks by the lowest
 
 
 def _ns(estimates) -> dict:
@@ -184,7 +189,8 @@ def gain(runs: Runs, baseline: Runs) -> Estimate | None:
     return Estimate(mean, low, high, len(differences), stats.T_OVER_SEEDS if len(differences) > 1 else "")
 
 
-def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | None) -> Entry:
+def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | None, sign: int = 1) -> Entry:
+    """``sign``: 1 where a higher value is better, -1 where a lower one is (negative transfer: a gain CI above 0)."""
     runs = cells.runs[(variant, pair, budget)]
     score = estimate(runs)
     status = ("partial" if runs.failed or runs.skipped else "ok") if score else \
@@ -194,7 +200,8 @@ def entry(cells: Cells, variant: str, pair: str, budget: str, baseline: str | No
     base = cells.runs.get((baseline, pair, budget))
     if score and base is not None and variant != baseline:
         made.gain = gain(runs, base)
-        made.negative_transfer = bool(made.gain and made.gain.has_ci and made.gain.high < 0)
+        made.negative_transfer = bool(made.gain and made.gain.has_ci
+                                      and max(sign * made.gain.low, sign * made.gain.high) < 0)
         made.gain_not_tested = bool(made.gain and not made.gain.has_ci)
     return made
 
@@ -211,7 +218,7 @@ def sections(table: Table) -> list[frozenset]:
     return [frozenset(v for v in ranked if v not in table.transductive), frozenset(v for v in ranked if v in table.transductive)]
 
 
-def compare_with_best(cells: Cells, table: Table) -> None:
+def compare_with_best(cells: Cells, table: Table, sign: int = 1) -> None:
     """Mark each column's best, test every other scored variant against it, Holm across the table;
     per section: a transductive row is never the best of, nor compared with, inductive ones."""
     compared = []
@@ -220,8 +227,8 @@ def compare_with_best(cells: Cells, table: Table) -> None:
         column = [e for e in column if e.score is not None and e.variant in section]
         if len(column) < 2:  # a lone entry is compared with nothing: no bold, no ties
             continue
-        top = max(_rounded(e.score.mean) for e in column)
-        best = [e for e in column if _rounded(e.score.mean) == top]
+        top = max(sign * _rounded(e.score.mean) for e in column)
+        best = [e for e in column if sign * _rounded(e.score.mean) == top]
         for e in best:
             e.best = True
         reference = cells.runs[(best[0].variant, pair, table.budget)]
@@ -237,15 +244,15 @@ def compare_with_best(cells: Cells, table: Table) -> None:
             e.test = ""  # the test that would have run did not
 
 
-def rank(table: Table) -> None:
-    """Per column rank 1 = highest mean; equal means share the average rank."""
+def rank(table: Table, sign: int = 1) -> None:
+    """Per column rank 1 = highest mean (``sign`` -1: lowest); equal means share the average rank."""
     ranks = {v: [] for v in table.rows}
     for pair, section in ((p, s) for s in sections(table) for p in table.pairs):
         column = [e for e in (table.entries.get((v, pair)) for v in table.rows)
                   if e and e.score and e.variant in section]
         if len(column) < 2:  # a rank among one is no rank
             continue
-        for e, r in zip(column, rankdata([-_rounded(e.score.mean) for e in column], method="average")):
+        for e, r in zip(column, rankdata([-sign * _rounded(e.score.mean) for e in column], method="average")):
             e.rank = float(r)
             ranks[e.variant].append(float(r))
     table.mean_rank = {v: float(np.mean(r)) if r else math.nan for v, r in ranks.items()}
@@ -292,7 +299,7 @@ def start_difference(runs: Runs, start: Runs) -> Estimate:
     return Estimate(estimate(runs).mean - estimate(start).mean, math.nan, math.nan, 0, "")
 
 
-def flag(cells: Cells, table: Table, metric: str, majority: dict) -> None:
+def flag(cells: Cells, table: Table, metric: str, majority: dict, sign: int = 1) -> None:
     """Mark each scored cell of the table that cannot be right: below the majority-class rate, or below its start."""
     for e in table.scored():
         rate = majority.get(e.pair)
@@ -302,7 +309,7 @@ def flag(cells: Cells, table: Table, metric: str, majority: dict) -> None:
             e.start = start
             e.start_diff = start_difference(cells.runs[(e.variant, e.pair, table.budget)],
                                             cells.runs[(start, e.pair, table.budget)])
-            e.below_start = _rounded(e.start_diff.mean) < 0  # float noise of equal means is no difference
+            e.below_start = sign * _rounded(e.start_diff.mean) < 0  # float noise of equal means is no difference
 
 
 def starts_named(all_records: list[dict], strategies) -> set:
@@ -323,8 +330,10 @@ def majority_rates(used: list[dict]) -> dict[str, float]:
 
 
 def build(all_records: list[dict], metric: str = "accuracy", where: str = "records",
-          strategies=None, budgets=None, seeds=None) -> Board:
-    """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables, ``seeds`` runs."""
+          strategies=None, budgets=None, seeds=None, higher_is_better: bool = True) -> Board:
+    """The whole leaderboard as data; ``strategies`` / ``budgets`` select rows and tables, ``seeds`` runs;
+    ``higher_is_better`` False ranks the lowest first (a calibration error)."""
+    sign = 1 if higher_is_better else -1
     wanted = None
     if strategies is not None:  # the baseline's records still pair with the shown rows' for gains
         recorded = {r.get("strategy") for r in all_records}
@@ -342,7 +351,7 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
     for budget in cells.budgets:
         pairs = [p for p in cells.pairs if any((v, p, budget) in cells.runs for v in shown)]
         rows = [v for v in shown if any((v, p, budget) in cells.runs for p in pairs)]
-        entries = {(v, p): entry(cells, v, p, budget, baseline) for v in rows for p in pairs
+        entries = {(v, p): entry(cells, v, p, budget, baseline, sign) for v in rows for p in pairs
                    if (v, p, budget) in cells.runs}
         runs = {v: [cells.runs[(v, p, budget)] for p in pairs if (v, p, budget) in cells.runs] for v in rows}
         table = Table(budget, pairs, rows, entries, {}, {v: costs.mean_pretrain(runs[v]) for v in rows},
@@ -350,11 +359,11 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
                       {v: search_cost(cells, v, pairs, budget) for v in rows},
                       frozenset(v for v in rows if cells.variants[v].oracle),
                       frozenset(v for v in rows if cells.variants[v].transductive))
-        rank(table)
-        compare_with_best(cells, table)
-        flag(cells, table, metric, majority)
+        rank(table, sign)
+        compare_with_best(cells, table, sign)
+        flag(cells, table, metric, majority, sign)
         tables.append(table)
     facts, data_warnings = footer(cells)
     return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings,
                  selected.caption(cells.used), any(v.selection != "fixed" for v in cells.variants.values()),
-                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used), majority)
+                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used), majority, higher_is_better)

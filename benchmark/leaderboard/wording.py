@@ -94,8 +94,13 @@ def budget_phrase(board: Board, budget: str) -> str:
         f"k = {budget} labelled target example{'s' if budget != '1' else ''} per class"
 
 
+def metric_phrase(board: Board) -> str:
+    """The metric's name, and its direction where a lower value is better (a calibration error)."""
+    return board.metric if board.higher_is_better else f"{board.metric} (lower is better)"
+
+
 def table_title(board: Board, table: Table) -> str:
-    return f"{board.metric}, {budget_phrase(board, table.budget)}"
+    return f"{metric_phrase(board)}, {budget_phrase(board, table.budget)}"
 
 
 def _n_phrase(ns: dict) -> str:
@@ -110,7 +115,7 @@ def _n_phrase(ns: dict) -> str:
 def caption(board: Board, table: Table) -> str:
     tests = " / ".join(table.tests()) or "paired test"
     ns = table.score_ns()
-    pieces = [f"{board.metric} (%), {budget_phrase(board, table.budget)}: "
+    pieces = [f"{metric_phrase(board)} (%), {budget_phrase(board, table.budget)}: "
               + (f"mean ± half-width of the {_n_phrase(ns)}." if ns else
                  "mean of one run per cell (no interval).")]
     if table.compared:
@@ -124,7 +129,7 @@ def caption(board: Board, table: Table) -> str:
                           f"{';' if board.baseline else '.'}")
         if board.baseline:
             pieces.append(f"{NEGATIVE} negative transfer: the 95% CI of the gain over {BASELINE}, paired, "
-                          f"lies wholly below 0.")
+                          f"lies wholly {'below' if board.higher_is_better else 'above'} 0.")
         pieces.append("Mean rank over the pairs a strategy has a score in (equal means share the average rank).")
     else:
         pieces.append("One strategy per column: nothing is compared, so no best, ties or ranks.")
@@ -178,7 +183,8 @@ def below_start_note(board: Board, table: Table) -> str:
     ns = table.start_ns()
     spread = f"mean ± half-width of the {_n_phrase(ns)}" if ns else "without an interval"
     cells = "; ".join(f"{e.variant} on {e.pair} {start_difference_text(e)} vs {e.start}" for e in flagged)
-    return (f"{BELOW_START} below its start: below the row whose model and source head it reused, on the same "
+    worse = "below" if board.higher_is_better else "worse than (above)"
+    return (f"{BELOW_START} below its start: {worse} the row whose model and source head it reused, on the same "
             f"pair, budget and source training; the difference in percentage points, paired by seed (by episode "
             f"within a single seed), {spread}: {cells}.")
 
@@ -221,7 +227,8 @@ def gain_caption(board: Board, table: Table) -> str:
         "difference of one paired run per cell (no interval)"
     return (f"Gain over {board.baseline} in {board.metric} percentage points, "
             f"{budget_phrase(board, table.budget)}: {spread}, paired by seed (by episode within a single seed). "
-            f"{NEGATIVE} negative transfer (CI wholly below 0); {NOT_RUN}: no paired {BASELINE} run."
+            f"{NEGATIVE} negative transfer (CI wholly {'below' if board.higher_is_better else 'above'} 0); "
+            f"{NOT_RUN}: no paired {BASELINE} run."
             + (f" {NOT_TESTED} a single paired run: no interval, negative transfer not tested."
                if any(e.gain_not_tested for e in table.entries.values()) else "")
             + (f" {overlap_note(board, table)}" if overlap_note(board, table) else ""))
