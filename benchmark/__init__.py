@@ -55,6 +55,7 @@ PUBLIC_NAMES = {
     "epochs_to_steps": "benchmark.toolkit.training",
     "adam": "benchmark.toolkit.training",
     "minibatches": "benchmark.toolkit.training",
+    "step_progress": "benchmark.toolkit.training",
     "linear_probe": "benchmark.models.features",
     "CachedFeatureClassifier": "benchmark.models.features",
     "fit_probe": "benchmark.toolkit.probe",

@@ -30,8 +30,16 @@ from torch import nn
 class Classifier(nn.Module):
     """A trunk and a linear head: inputs -> features [N, D] -> scores [N, num_classes].
 
+    ``Classifier(trunk, feature_dim, num_classes)``: ``trunk`` maps a batch of inputs (images
+    [N, C, H, W], token ids [N, 2, L]) to features [N, feature_dim]; ``head`` is a new
+    ``nn.Linear(feature_dim, num_classes)`` (PyTorch's default initialisation, drawn from torch's
+    global generator: the runner seeds it before each ``adapt``). The output is unnormalised
+    scores (logits) [N, num_classes], what ``fit``'s cross-entropy and the runner expect.
+
     ``trunk`` and ``head`` are attributes, so a strategy can freeze, replace or regularise either
-    (a linear probe trains ``head`` alone; fine-tuning trains both).
+    (a linear probe trains ``head`` alone; fine-tuning trains both; finetune's head "reuse"
+    assigns a copy of source rows to ``head``). ``parameter_groups()`` names their parameters,
+    for a penalty or an optimiser that treats them apart (L2-SP, plugins/l2sp.py).
     """
 
     def __init__(self, trunk: nn.Module, feature_dim: int, num_classes: int):
@@ -41,6 +49,18 @@ class Classifier(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.head(self.trunk(inputs))  # [N, C, H, W] -> [N, D] -> [N, num_classes]
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """{"trunk": the trunk's parameters, "head": the head's}, each in ``named_parameters`` order.
+
+        Read at call time, so a replaced ``head`` or ``trunk`` is the one listed. Every parameter
+        is listed, trainable or not (``requires_grad`` says which: lora and bitfit freeze most of
+        the trunk); the two lists hold all of ``parameters()`` between them. Each list keeps a
+        fixed order: a snapshot ``[w.detach().clone() for w in groups["trunk"]]`` zips with a later
+        call's list, and ``[{"params": ps, "lr": ...} for ps in groups.values()]``
+        gives ``torch.optim`` one parameter group per part.
+        """
+        return {"trunk": list(self.trunk.parameters()), "head": list(self.head.parameters())}
 
 
 NORMS = ("batch", "support", "layer", "none")

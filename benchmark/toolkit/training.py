@@ -67,30 +67,80 @@ def adam(parameters, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
     return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay, fused=fusable or None)
 
 
-def fit(model: nn.Module, data: LabelledData, *, steps: int, lr: float, batch_size: int,
-        generator: torch.Generator, weight_decay: float = 0.0, augment=None, progress=None) -> nn.Module:
-    """Train ``model`` for ``steps`` minibatches; returns it in eval mode.
+PROGRESS_REPORTS = 100  # ctx.progress calls per training loop at most (+ the start): every ~1% of its steps
 
-    ``data`` stays where it is (on the device); batches index into it without copies
-    of the whole set. ``augment`` maps an input batch to an augmented batch.
+
+def step_progress(progress, steps: int, reports: int = PROGRESS_REPORTS):
+    """``tick(done)`` for a loop of ``steps`` steps: passes ``done / steps`` to ``progress`` at
+    ``done`` = 0, every ``steps // reports`` steps and at the last step, so a long loop reports
+    about every 1% and a short one every step; ``progress`` None: a tick does nothing.
+
+    ``ctx.progress`` is cheap, but a million-step loop need not call it a million times. With
+    ``steps`` = 0 the loop is done before it starts: ``tick(0)`` reports 1.0.
+    """
+    if progress is None:
+        return lambda done: None
+    every = max(1, steps // reports)
+
+    def tick(done: int) -> None:
+        if done % every == 0 or done == steps:
+            progress(done / steps if steps else 1.0)
+    return tick
+
+
+def fit(model: nn.Module, data: LabelledData, *, steps: int, lr: float, batch_size: int,
+        generator: torch.Generator, weight_decay: float = 0.0, augment=None, progress=None,
+        regulariser=None) -> nn.Module:
+    """Train ``model`` for ``steps`` minibatches of Adam on cross-entropy; returns it in eval mode.
+
+    ``data`` stays where it is (on the device); batches index into it without copies of the
+    whole set. Each step minimises
+
+        mean cross-entropy of the batch (nats per example) + regulariser(model)
+
+    ``augment``: maps an input batch to an augmented batch. ``weight_decay``: Adam's coupled
+    L2 (``torch.optim.Adam``), on every parameter, besides any regulariser.
+    ``progress``: called with the fraction of the steps done, in [0, 1]: 0 before the first
+    step, then about every 1% of the steps (``step_progress``), 1.0 after the last; pass
+    ``ctx.progress``. ``regulariser``: a function of ``model`` returning a scalar tensor (shape
+    [], on the model's device) in the loss's units, added to each step's loss before the
+    backward pass. It is evaluated every step on the current parameters, so it may read them
+    directly, and its gradient joins the cross-entropy's in the same Adam step: e.g. L2-SP's
+    alpha/2 * ||w_trunk - w0||^2 (plugins/l2sp.py; ``Classifier.parameter_groups`` names the
+    parameters). A regulariser that returns anything but a scalar tensor raises TypeError.
     """
     return fit_tensors(model, data.inputs, data.labels, steps=steps, lr=lr, batch_size=batch_size,
-                       generator=generator, weight_decay=weight_decay, augment=augment, progress=progress)
+                       generator=generator, weight_decay=weight_decay, augment=augment, progress=progress,
+                       regulariser=regulariser)
 
 
 def fit_tensors(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, *, steps: int, lr: float,
                 batch_size: int, generator: torch.Generator, weight_decay: float = 0.0, augment=None,
-                progress=None) -> nn.Module:
+                progress=None, regulariser=None) -> nn.Module:
     """``fit`` on bare tensors: inputs [N, ...] (images, or features for a linear head), labels [N]."""
     model.train()
     optimiser = adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    tick = step_progress(progress, steps)
+    tick(0)
     for step, (batch_inputs, batch_labels) in enumerate(minibatches((inputs, labels), batch_size, steps, generator)):
         if augment is not None:
             batch_inputs = augment(batch_inputs)
-        loss = F.cross_entropy(model(batch_inputs), batch_labels)
+        loss = F.cross_entropy(model(batch_inputs), batch_labels)  # [] mean over the batch
+        if regulariser is not None:
+            loss = loss + penalty_of(regulariser, model)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
-        if progress is not None and step % 50 == 0:
-            progress(step / steps)
+        tick(step + 1)
     return model.eval()
+
+
+def penalty_of(regulariser, model: nn.Module) -> torch.Tensor:
+    """``regulariser(model)``, checked to be a scalar tensor (a shape check: no device sync)."""
+    penalty = regulariser(model)
+    if not isinstance(penalty, torch.Tensor) or penalty.dim() != 0:
+        shape = f"a tensor of shape {list(penalty.shape)}" if isinstance(penalty, torch.Tensor) else \
+            f"a {type(penalty).__name__}"
+        raise TypeError(f"fit's regulariser must return a scalar tensor (shape []) to add to the loss; "
+                        f"{getattr(regulariser, '__name__', type(regulariser).__name__)} returned {shape}")
+    return penalty
