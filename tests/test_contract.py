@@ -24,7 +24,7 @@ def test_every_strategy_passes_the_contract(provided):
 
 
 BUILTINS = {"finetune", "frozen-feature", "maml", "multitask", "augment-only", "target-only", "source-only", "lora",
-            "bitfit", "source+target"}
+            "bitfit", "source+target", "l2sp"}
 
 
 def test_the_builtins_are_discovered_through_entry_points():
