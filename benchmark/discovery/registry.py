@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pluggy
 
 from benchmark.discovery import hookspecs
+from benchmark.discovery.plugin_hint import plugin_hint
 from benchmark.errors import PluginError, did_you_mean
 
 
@@ -41,9 +42,16 @@ class Registry:
 
     def strategy(self, name: str) -> Provided:
         if name not in self.strategies:
-            raise PluginError(f"unknown strategy '{name}'{did_you_mean(name, self.strategies)}; "
-                              f"installed: {', '.join(sorted(self.strategies)) or 'none'}")
+            close = did_you_mean(name, self.strategies)
+            raise PluginError(f"unknown strategy '{name}'{close}; installed: "
+                              f"{', '.join(sorted(self.strategies)) or 'none'}{plugin_hint(name, bool(close))}")
         return self.strategies[name]
+
+    def strategy_hint(self, name: str) -> str:
+        """What may fix a strategy name that is not installed: the close installed one, else
+        ``--plugin`` and the file of the working directory that holds it (``plugin_hint``)."""
+        close = did_you_mean(name, self.strategies)
+        return close + plugin_hint(name, bool(close))
 
     def dataset(self, name: str) -> Provided:
         if name not in self.datasets:

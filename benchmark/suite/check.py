@@ -243,7 +243,7 @@ def check_strategies(suite: Suite, registry) -> list:
     for name, overrides in suite.hparams.items():
         base = name.partition(":")[0]
         if base not in registry.strategies:
-            check.fail(f"[hparams.{name}] names no installed strategy{did_you_mean(base, registry.strategies)}",
+            check.fail(f"[hparams.{name}] names no installed strategy{registry.strategy_hint(base)}",
                        f"hparams.{name}")
         known = registry.strategies[base].cls.param_names()
         for key in overrides:
@@ -280,7 +280,7 @@ def check_search(suite, registry) -> None:
     check = SuiteChecker.of(suite)
     for name, overrides in suite.search.items():
         if name not in registry.strategies:
-            check.fail(f"[search.{name}] names no installed strategy{did_you_mean(name, registry.strategies)}",
+            check.fail(f"[search.{name}] names no installed strategy{registry.strategy_hint(name)}",
                        f"search.{name}")
         try:
             space_for(registry.strategies[name].cls, overrides)
