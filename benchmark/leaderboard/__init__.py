@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmark import records
-from benchmark.leaderboard import latex, markdown, recompute, tidy, webpage, wording
+from benchmark.leaderboard import latex, markdown, recompute, tidy, transferability, webpage, wording
 from benchmark.leaderboard.collect import LeaderboardError
 from benchmark.leaderboard.summary import Board, build
 
@@ -66,16 +66,18 @@ def load(results_dir: Path, metric: str = "accuracy", strategies=None, budgets=N
 
 def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None, strategies=None,
                       budgets=None, seeds=None, out_dir: Path | None = None,
-                      metrics=None) -> tuple[list[Path], list[str]]:
+                      metrics=None, against: str = "finetune") -> tuple[list[Path], list[str]]:
     """Render ``formats`` (default: all) from results_dir/records.jsonl into ``out_dir`` (default:
     beside the records; created when missing); the files written and warnings.
-    ``strategies`` / ``budgets`` / ``seeds`` keep only those records (None: all); ``metrics``: as ``load``."""
+    ``strategies`` / ``budgets`` / ``seeds`` keep only those records (None: all); ``metrics``: as ``load``.
+    With estimate records, transferability.FMT too: estimators ranked against ``against``'s measured metric."""
     formats = formats or FORMATS
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise LeaderboardError(f"unknown leaderboard format '{unknown[0]}'; choose from {', '.join(FORMATS)}")
     results_dir = Path(results_dir)
     board = load(results_dir, metric, strategies, budgets, seeds, metrics)
+    records_path = results_dir / "records.jsonl"
     results_dir = Path(out_dir) if out_dir is not None else results_dir  # where the files go
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -95,4 +97,8 @@ def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None,
                                     "flags": wording.flagged_cells(board)}, indent=2,
                                    ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
+    # Estimators' section, in its own files; the records are read again only when they hold estimates.
+    if b'"estimate"' in records_path.read_bytes():
+        extra, notes = transferability.write(records.read(records_path), results_dir, formats, against, metric)
+        written, board.warnings = written + extra, board.warnings + notes
     return written, board.warnings
