@@ -44,7 +44,7 @@ class Job:
     model: dict | None = None   # the pair's model identity (records' "model"); None: the strategy's own backbone
     selection: Plan | None = None  # trials pick the hyperparameters (benchmark.selection); None: fixed
     setup: dict = field(default_factory=dict)  # setup_fields(): protocol, its settings, the data's fingerprints
-    recipe: dict | None = None  # recipe_note(): the values the model family's recipe set, and its source
+    recipe: dict | None = None  # origin_notes(): values a model family's recipe or [hparams."*"] set (records' selection)
 
     def identity(self, budget) -> dict:
         """The fields of a cell's record that make its key (``records.cell_key``), before it runs."""

@@ -27,7 +27,7 @@ from benchmark.models.base import ModelSpec
 from benchmark.scoring.tasks import ClassIndex
 from benchmark.selection.config import space_for
 from benchmark.strategy.base import init_param_names
-from benchmark.suite.spec import DATASET_KEYS, INPUT_KEYS, Pair, Suite
+from benchmark.suite.spec import DATASET_KEYS, INPUT_KEYS, SUITE_WIDE, Pair, Suite
 
 
 class SuiteChecker:
@@ -41,8 +41,8 @@ class SuiteChecker:
         """A checker of a loaded suite's file, for errors found once the plugins are known."""
         return cls(suite.path, suite.path.read_text(encoding="utf-8") if suite.path.is_file() else "")
 
-    def fail(self, message: str, key: str | None = None):
-        line = self.line_of(key) if key else None
+    def fail(self, message: str, key: str | None = None, line: int | None = None):
+        line = line or (self.line_of(key) if key else None)
         where = f"{self.path}:{line}" if line else str(self.path)
         raise SuiteError(f"{where}: {message}")
 
@@ -51,6 +51,17 @@ class SuiteChecker:
         for number, line in enumerate(self.lines, start=1):
             if pattern.search(line):
                 return number
+        return None
+
+    def line_in_table(self, header: str, key: str) -> int | None:
+        """The line of the first ``key =`` after the table header matching the regex ``header`` (e.g.
+        [hparams."*"]) and before the next table; None when there is none."""
+        start = next((n for n, line in enumerate(self.lines) if re.match(rf"^\s*\[\s*{header}\s*\]", line)), None)
+        for number in range(start + 1, len(self.lines)) if start is not None else ():
+            if self.lines[number].lstrip().startswith("["):
+                return None
+            if re.match(rf"^\s*{re.escape(key)}\s*=", self.lines[number]):
+                return number + 1
         return None
 
     def keys(self, table, allowed: set, where: str):
@@ -231,7 +242,8 @@ def check_strategies(suite: Suite, registry) -> list:
 
     An entry "name:variant" runs strategy ``name`` once more, with [hparams."name:variant"] over
     [hparams.name] (e.g. "frozen-feature:head" with source_training = "head"); its records differ
-    from the plain entry's by those hyperparameters.
+    from the plain entry's by those hyperparameters. [hparams."*"] may set what any strategy of the
+    suite has (``strategy_overrides``); a key none of them has is an error.
     """
     check = SuiteChecker.of(suite)
     names = suite.strategies or sorted(registry.strategies)
@@ -241,6 +253,9 @@ def check_strategies(suite: Suite, registry) -> list:
     except PluginError as error:  # the names came from the suite file (the CLI checks --strategies itself)
         raise SuiteError(f"{suite.path}: {error}") from None
     for name, overrides in suite.hparams.items():
+        if name == SUITE_WIDE:
+            check_suite_wide(check, overrides, chosen, suite.listed or (), registry)
+            continue
         base = name.partition(":")[0]
         if base not in registry.strategies:
             check.fail(f"[hparams.{name}] names no installed strategy{registry.strategy_hint(base)}",
@@ -253,12 +268,54 @@ def check_strategies(suite: Suite, registry) -> list:
     return chosen
 
 
+def check_suite_wide(check: SuiteChecker, overrides: dict, chosen: list, listed, registry) -> None:
+    """Every key of [hparams."*"] is a hyperparameter of some strategy of the suite: those that run, and
+    those its file lists (``--strategies`` may run a few, and the table is still the file's)."""
+    classes = [provided.cls for provided in chosen] + \
+        [registry.strategies[n.partition(":")[0]].cls for n in listed if n.partition(":")[0] in registry.strategies]
+    known = sorted({key for cls in classes for key in cls.param_names()})
+    for key in overrides:
+        if key not in known:
+            close = did_you_mean(key, known)
+            check.fail(f'[hparams."{SUITE_WIDE}"] sets \'{key}\', which none of the suite\'s strategies has'
+                       f"{close or '; theirs: ' + ', '.join(known)}",
+                       line=check.line_in_table(r'hparams\s*\.\s*"\*"', key) or check.line_of('hparams."*"'))
+
+
 def strategy_overrides(suite: Suite, provided) -> dict:
-    """The suite's hyperparameters for one entry: [hparams.name], then [hparams."name:variant"] over them."""
+    """The suite's hyperparameters for one entry (a strategy, or "name:variant"), later tables winning:
+
+        [hparams."*"]              # every strategy of the suite that has the hyperparameter
+        adapt_steps = 30
+        batch_size = 16
+
+        [hparams.finetune]         # this strategy, over "*"
+        adapt_steps = 50
+
+        [hparams."finetune:head"]  # this entry of the suite's strategies, over both
+        source_training = "head"
+
+    A "*" key a strategy does not have is simply not its (source-only has no adapt_steps); a key that
+    no strategy of the suite has is an error naming the closest one. A search's draw and a fixed
+    [search] value win over all of these (benchmark.selection); a model family's recipe fills only what
+    none of them sets (a "*" value counts as set by the suite). Records hold every resolved value in
+    ``hparams``, and ``selection.suite_wide`` names the values the "*" table set.
+    """
+    return {**suite_wide(suite, provided), **own_overrides(suite, provided)}
+
+
+def own_overrides(suite: Suite, provided) -> dict:
+    """[hparams.name], then [hparams."name:variant"] over them."""
     overrides = dict(suite.hparams.get(provided.name, {}))
     if provided.variant:
         overrides.update(suite.hparams.get(f"{provided.name}:{provided.variant}", {}))
     return overrides
+
+
+def suite_wide(suite: Suite, provided) -> dict:
+    """The [hparams."*"] values an entry takes: its own hyperparameters that its own tables leave unset."""
+    own, names = own_overrides(suite, provided), provided.cls.param_names()
+    return {key: value for key, value in suite.hparams.get(SUITE_WIDE, {}).items() if key in names and key not in own}
 
 
 def check_providers(suite: Suite, registry) -> None:
