@@ -47,6 +47,11 @@ def cmd_list(args) -> int:
                                                                                  key=lambda p: p.name)]
         print()
         print(tabulate(rows, ["dataset provider", "provided by", "description"], tablefmt="simple"))
+    if args.estimators:  # a suite's estimators = [...] (benchmark.estimators)
+        rows = [(p.name, f"{p.dist} {short(p.version)}", "yes" if p.cls.needs_source_predictions else "no",
+                 p.cls.description) for p in sorted(registry.estimators.values(), key=lambda p: p.name)]
+        print()
+        print(tabulate(rows, ["estimator", "provided by", "source predictions", "description"], tablefmt="simple"))
     if args.models:
         rows = [(p.name, f"{p.dist} {short(p.version)}", p.cls.description) for p in sorted(registry.models.values(),
                                                                                  key=lambda p: p.name)]
@@ -172,6 +177,7 @@ def cmd_run(args) -> int:
     summary = runner.run()
     print(f"{summary.ok} ok, {len(summary.failed)} failed, {summary.skipped} skipped, "
           f"{f'{summary.trials} trials, ' if summary.trials else ''}"
+          f"{f'{summary.estimates} estimates, ' if summary.estimates else ''}"
           f"{summary.already} already recorded -> {runner.records_path}")
     for note, cells in summary.skip_notes.items():
         print(f"  skipped ({cells} cells): {note}")
@@ -217,7 +223,7 @@ def cmd_leaderboard(args) -> int:
             strategies=comma_list(args.strategies), budgets=comma_list(args.budget), seeds=comma_list(args.seeds),
             out_dir=Path(args.out) if args.out else None,
             # discovered only if a record lacks the metric: it is then computed from the stored predictions
-            metrics=lambda: {name: p.cls for name, p in registry_for(args).metrics.items()})
+            metrics=lambda: {name: p.cls for name, p in registry_for(args).metrics.items()}, against=args.against)
     for message in [str(w.message) for w in caught] + board_warnings:
         print(f"warning: {message}", file=sys.stderr)
     for path in written:
@@ -254,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = verbs.add_parser("list", parents=[common], help="strategies with the distribution providing each")
     listing.add_argument("--datasets", action="store_true", help="also list dataset providers")
     listing.add_argument("--models", action="store_true", help="also list model providers")
+    listing.add_argument("--estimators", action="store_true", help="also list transferability estimators")
     listing.add_argument("--metrics", action="store_true", help="also list metrics (leaderboard --metric)")
     listing.set_defaults(func=cmd_list)
 
@@ -334,6 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--strategies", help="comma-separated strategies to show (default: every recorded)")
     board.add_argument("--seeds", help="comma-separated seeds to use, e.g. 0,1,2 (default: every recorded)")
     board.add_argument("--out", metavar="DIR", help="where the rendered files go (default: beside records.jsonl)")
+    board.add_argument("--against", default="finetune", metavar="STRATEGY", help="the strategy whose measured "
+                       "metric estimators are ranked against in transferability.* (default: finetune)")
     board.set_defaults(func=cmd_leaderboard)
 
     exporting = verbs.add_parser("export", help="a run's pretrained trunk as .safetensors + architecture JSON "

@@ -26,6 +26,8 @@ from benchmark import records
 from benchmark.data.cache import default_dir as default_dataset_cache
 from benchmark.data.loader import DatasetLoader
 from benchmark.errors import TransferbenchError
+from benchmark.estimators.run import run_estimates
+from benchmark.estimators.suite import check as check_estimators
 from benchmark.models.resolve import model_identity, resolve_models
 from benchmark.run.cell import STRATEGY_FAILURES
 from benchmark.run.claims import Claims
@@ -38,7 +40,7 @@ from benchmark.run.progress import Progress
 from benchmark.run.recording import Outcome, cell_record, failed_records
 from benchmark.selection import plan as selection
 from benchmark.suite.check import check_assets, check_providers, check_search, check_strategies, \
-    strategy_overrides, suite_wide
+    strategy_overrides
 from benchmark.suite.spec import Suite
 
 PRETRAIN_CACHE_DIR = ".pretrain-cache"  # under the results directory: shared by every suite written there
@@ -53,6 +55,7 @@ class Summary:
     skipped: int = 0
     already: int = 0
     trials: int = 0   # trial records of hyperparameter searches (benchmark.selection)
+    estimates: int = 0  # estimate records: an estimator's score of a pair's model (benchmark.estimators)
     skip_notes: dict[str, int] = field(default_factory=dict)  # "strategy on pair: reason" -> cells
 
     @property
@@ -73,13 +76,6 @@ def recipe_note(recipe: dict, model) -> dict | None:
     if not recipe:
         return None
     return {"model_recipe": dict(recipe), "recipe_source": getattr(model.provider, "recipe_source", "")}
-
-
-def origin_notes(recipe: dict, model, wide: dict) -> dict | None:
-    """Where values of a record's hparams came from besides the strategy's defaults and its own [hparams]
-    tables, for its ``selection``: ``recipe_note`` and {"suite_wide": {name: value}} of [hparams."*"]."""
-    notes = {**(recipe_note(recipe, model) or {}), **({"suite_wide": dict(wide)} if wide else {})}
-    return notes or None
 
 
 class Runner:
@@ -125,7 +121,7 @@ class Runner:
         jobs, broken, already = self.plan(strategies, pairs, log.done)
         recorded = {}
         for record in records.read(self.records_path):
-            if record.get("status") != "trial":
+            if record.get("status") not in ("trial", "estimate"):
                 recorded[(record["pair"], record["strategy"], record["seed"], record["budget"])] = record
         cells = []
         for job in jobs + [job for job, _ in broken]:
@@ -143,6 +139,7 @@ class Runner:
         # Before anything else reads the data root: a missing or altered asset stops the run in one line.
         self.settings = replace(self.settings, assets=check_assets(self.suite, self.loader.data_root))
         strategies = check_strategies(self.suite, self.registry)
+        check_estimators(self.suite, self.registry)
         check_providers(self.suite, self.registry)
         check_search(self.suite, self.registry)
         # Checkpoints are checked before any data is read.
@@ -162,6 +159,7 @@ class Runner:
         for job, error in broken:
             for record in failed_records(job, pairs[job.pair], self.settings, error):
                 self.write(log, record, summary, bar)
+        run_estimates(self.suite, self.registry, self.settings, pairs, log, summary)  # seconds: in the driver
         claims = Claims(self.records_path.parent / ".claims")
         # In-process, a cell that kills the process kills the run: the journal lets a rerun get past it.
         journal = Journal(self.records_path.parent, claims) if self.executor == "local" else None
@@ -194,7 +192,6 @@ class Runner:
             overrides = strategy_overrides(self.suite, provided)
             searched = set(provided.cls.search_space) if self.suite.selection.searches else set()
             recipe = model_recipe(provided.cls, prepared.model, overrides.keys() | searched)  # what the suite leaves
-            wide = {k: v for k, v in suite_wide(self.suite, provided).items() if k not in searched}
             try:
                 strategy = provided.cls(**{**recipe, **overrides})
                 hparams, identity = strategy.get_params(), strategy.pretrain_identity()
@@ -213,7 +210,7 @@ class Runner:
                     add(Job(provided, hparams, name, seed, budgets, task_key,
                             self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key),
                             model=model_identity(prepared), selection=plan, setup=setup,
-                            recipe=origin_notes(recipe, prepared.model, wide)))
+                            recipe=recipe_note(recipe, prepared.model)))
         return jobs, broken, already
 
     def past_deaths(self, jobs: list[Job], deaths: dict, pairs, log, summary: Summary, bar) -> list[Job]:

@@ -12,10 +12,7 @@
     target = { provider = "sklearn-digits", split = "train[50%:]", test_split = "test",
                shifts = [{ rotate = 90 }] }
 
-    [hparams."*"]                   # every strategy that has the hyperparameter ...
-    batch_size = 32
-
-    [hparams.finetune]              # ... unless its own table (or "finetune:variant"'s) says otherwise
+    [hparams.finetune]
     adapt_steps = 50
 
     assets = ["elpv"]               # optional: files from assets.toml the providers read (transferbench fetch)
@@ -34,6 +31,7 @@ from pathlib import Path
 
 from benchmark.data.providers import DatasetSpec, InputSpec
 from benchmark.errors import SuiteError, did_you_mean
+from benchmark.estimators.suite import parse as parse_estimators
 from benchmark.selection.config import parse_search, parse_selection
 from benchmark.suite.check import SuiteChecker, is_count, parse_assets, parse_budgets
 from benchmark.suite.spec import DATASET_KEYS, PAIR_KEYS, SUITE_KEYS, TARGET_KEYS, TASK_PROTOCOLS, Pair, Suite
@@ -119,11 +117,12 @@ def load_suite(path, assets_manifest: Path | None = None) -> Suite:
     episodes = raw.get("episodes", 600)
     if not is_count(episodes):
         check.fail(f"episodes must be a positive integer, got {episodes!r}", "episodes")
+    estimators, estimator_options = parse_estimators(raw, check)
     return Suite(
         name=raw["name"], path=path, protocol=protocol, pairs=tuple(pairs), seeds=tuple(seeds),
+        estimators=estimators, estimator_options=estimator_options,
         budgets=parse_budgets(raw.get("budgets", ["all"]), protocol, check),
-        strategies=tuple(strategies) if strategies else None, listed=tuple(strategies) if strategies else None,
-        hparams=hparams,
+        strategies=tuple(strategies) if strategies else None, hparams=hparams,
         episodes=episodes, description=raw.get("description", ""), notes=raw.get("notes", ""),
         selection=selection, search=parse_search(raw.get("search"), check),
         assets=parse_assets(raw.get("assets", []), check, assets_manifest),
