@@ -11,13 +11,14 @@ from pathlib import Path
 
 from benchmark.errors import TransferbenchError
 
-DEFAULT_DATA_ROOT = "data"  # relative to the working directory; see --data-root
 DEFAULT_OUT = "runs"        # a user's runs; results/ holds what the repository publishes (written with --out results)
 
 
-def data_root(args) -> Path:
-    """--data-root, then $TRANSFERBENCH_DATA, then ./data."""
-    return Path(args.data_root or os.environ.get("TRANSFERBENCH_DATA") or DEFAULT_DATA_ROOT)
+def data_root(args):
+    """--data-root, then $TRANSFERBENCH_DATA, then ./data, saying which (``benchmark.suite.paths.DataRoot``)."""
+    from benchmark.suite.paths import data_root as chosen
+
+    return chosen(args.data_root)
 
 
 def registry_for(args):
@@ -301,7 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
                      f"ignores; results/ holds what the repository publishes)")
     run.add_argument("--dry-run", action="store_true", help="load the data and say which cells would run; train "
                      "nothing")
-    run.add_argument("--data-root", help="where datasets live (default: $TRANSFERBENCH_DATA, else ./data)")
+    run.add_argument("--data-root", help="where datasets live (default: $TRANSFERBENCH_DATA, else ./data in the "
+                     "working directory): dataset roots and \"{data_root}/...\" paths of the suite are under it; "
+                     "every other relative path of a suite is relative to the suite file")
     run.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--executor", default="local", choices=("local", "process", "ray"),

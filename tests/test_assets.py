@@ -319,8 +319,8 @@ def test_run_stops_in_one_line_before_reading_data_when_an_asset_is_missing_or_a
     error = capsys.readouterr().err.strip()
     said = {"never fetched": "is missing (not fetched into this data root)", "missing": "is missing", "altered": "does not match its sha256 in the manifest",
             "added": "is not one of the asset's files (the manifest lists every one)"}[damage]
-    assert error == f"transferbench: error: asset 'zipped': {target} {said}; " \
-                    f"run `transferbench fetch zipped --data-root {root}`"
+    assert error == f"transferbench: error: asset 'zipped': {target} {said} (looked for under the data root " \
+                    f"{root.absolute()} (from --data-root)); run `transferbench fetch zipped --data-root {root}`"
     with pytest.raises(MissingAssetError):  # a missing-data error, as the providers' are
         verify(asset, root)
 

@@ -59,7 +59,8 @@ def fetch(asset: Asset, data_root: Path, pip_args=(), env: dict | None = None) -
             laid_out = verify(asset, data_root)
             return Fetched(asset.name, "already present", laid_out, time.perf_counter() - started, None)
         except MissingAssetError as error:  # incomplete or altered: laid out again, and swapped in whole
-            replaced = str(error).split("; run `")[0].removeprefix(f"asset '{asset.name}': ")
+            # what was wrong, without the data root (the folder being fetched into) or the fetch command
+            replaced = str(error).split(" (looked for ")[0].split("; run `")[0].removeprefix(f"asset '{asset.name}': ")
     data_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=data_root, prefix=f".{asset.name}.", suffix=".fetching"))
     try:

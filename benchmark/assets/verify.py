@@ -12,6 +12,7 @@ from pathlib import Path
 
 from benchmark.assets.manifest import Asset
 from benchmark.errors import MissingAssetError
+from benchmark.suite.paths import describe_data_root
 
 CHUNK = 1 << 20
 
@@ -56,7 +57,10 @@ def verify(asset: Asset, data_root: Path) -> int:
 
 
 def problem(asset: Asset, data_root: Path, path: Path, what: str) -> str:
-    return f"asset '{asset.name}': {path} {what}; run `{fetch_command(asset, data_root)}`"
+    """One line: the asset, the file, what is wrong, the data root it was looked for under (and where that
+    was chosen: ``benchmark.suite.paths.DataRoot``), and the command that lays it out."""
+    return f"asset '{asset.name}': {path} {what} (looked for {describe_data_root(data_root)}); " \
+           f"run `{fetch_command(asset, data_root)}`"
 
 
 def walk(folder: Path) -> list[str]:

@@ -17,6 +17,7 @@ from benchmark.data.labelled import LabelledData, fingerprint
 from benchmark.data.providers import (DatasetProvider, DatasetSpec, InputSpec, rename_classes, select_classes,
                                       stratified_slice)
 from benchmark.errors import DataError, MissingDataError, did_you_mean
+from benchmark.suite.paths import as_data_root, marked, under_data_root
 from benchmark.strategy.base import init_param_names
 
 DATASET_CACHE_DIR = ".dataset-cache"  # the per-results-directory place of older runs (bench/ scripts still use it)
@@ -49,7 +50,7 @@ class DatasetLoader:
 
     def __init__(self, registry, data_root: Path, cache_dir: Path | None = None):
         self.registry = registry
-        self.data_root = Path(data_root)
+        self.data_root = as_data_root(data_root)  # a path that also says where it was chosen (errors say it)
         self.cache = TensorCache(cache_dir)
         self.digests = FileDigests(Path(cache_dir) / "digests.json" if cache_dir is not None else None)
         self._raw: OrderedDict = OrderedDict()
@@ -72,32 +73,40 @@ class DatasetLoader:
         return cls(**options)
 
     def root(self, spec: DatasetSpec, provider: DatasetProvider) -> Path | None:
+        """The table's ``root`` (else the provider's ``default_root``) under the data root, unless absolute
+        (``benchmark.suite.paths``: the data root is the one exception to paths beside the suite file)."""
         relative = spec.root if spec.root is not None else provider.default_root
-        return None if relative is None else self.data_root / relative
+        return None if relative is None else under_data_root(relative, self.data_root)
 
     def check(self, spec: DatasetSpec, where: str) -> None:
         """Raise at once when the spec's files are missing: nothing is read."""
         provider = self.provider(spec, where)
-        with self.context(where):
+        with self.context(where, spec):
             provider.check(spec.base_split, self.root(spec, provider))
 
     @contextmanager
-    def context(self, where: str):
-        """Prefix a provider's data error with the suite position, and say how to point at the data."""
+    def context(self, where: str, spec: DatasetSpec | None = None):
+        """Prefix a provider's data error with the suite position, and say which base its root was under."""
         try:
             yield
         except MissingDataError as error:
-            raise MissingDataError(f"{where}: {error} (data root: {self.data_root}; set it with --data-root "
-                                   f"or $TRANSFERBENCH_DATA)") from None
+            raise MissingDataError(f"{where}: {error} ({self.base_words(spec)})") from None
         except DataError as error:
             raise DataError(f"{where}: {error}") from None
+
+    def base_words(self, spec: DatasetSpec | None) -> str:
+        """Where a dataset's files were looked for, in words: the data root and how to choose it."""
+        if spec is not None and spec.root is not None and marked(spec.root) is None \
+                and Path(spec.root).expanduser().is_absolute():
+            return "root is an absolute path: the data root is not used"
+        return f"looked for {self.data_root.describe()}; set it with --data-root or $TRANSFERBENCH_DATA"
 
     def raw(self, spec: DatasetSpec, shape: InputSpec, where: str) -> LabelledData:
         provider = self.provider(spec, where)
         root = self.root(spec, provider)
         key = (spec.provider, spec.name, repr(sorted(spec.options.items())), spec.base_split, str(root), shape.size)
         if key not in self._raw:
-            with self.context(where):
+            with self.context(where, spec):
                 provider.check(spec.base_split, root)
                 self._raw[key] = provider.load(spec.base_split, root, tuple(shape.size))
             while len(self._raw) > self.RAW_KEPT:
@@ -122,7 +131,7 @@ class DatasetLoader:
     def cache_key(self, spec: DatasetSpec, shape: InputSpec, where: str) -> str | None:
         provider = self.provider(spec, where)
         root = self.root(spec, provider)
-        with self.context(where):
+        with self.context(where, spec):
             files = provider.files(spec.base_split, root)
         if files is None:
             return None

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from benchmark.errors import TransferbenchError
+from benchmark.suite.paths import base_of, beside_suite
 
 
 class ModelError(TransferbenchError):
@@ -171,27 +172,23 @@ class ModelProvider:
         return None
 
     # -- shared ---------------------------------------------------------------------------------
-    data_root: Path | None = None  # set by the runner: relative paths missing beside the suite are looked up there
+    data_root: Path | None = None  # set by the runner: where "{data_root}/..." paths of the table point
 
     def resolve(self, path) -> Path:
-        """An absolute path as is; a relative one beside the suite file, else under the data root
-        (``--data-root``), where shipped weights such as ``wordllama/...`` live."""
-        path = Path(path).expanduser()
-        if path.is_absolute():
-            return path
-        beside = (self.base_dir / path).resolve()
-        if not beside.exists() and self.data_root is not None and (Path(self.data_root) / path).exists():
-            return (Path(self.data_root) / path).resolve()
-        return beside
+        """A path of the [model] table as ``benchmark.suite.paths`` says: relative to the suite file,
+        under the data root when it begins with ``{data_root}/``, an absolute one as is."""
+        return beside_suite(path, self.base_dir, self.data_root)
 
     # For providers whose library loads the weights itself (transformers' from_pretrained): the same
     # one-line message as load_matching, from the library's own list of missing and unexpected keys.
     mismatch = staticmethod(mismatch)
 
     def missing(self, path, how: str = "") -> MissingModelError:
+        """The error for an absent checkpoint: what, where it was looked for and from which base, how to get it."""
         what = f"{self.name} model '{self.model_name}'" + (f" weights '{self.weights}'" if self.weights else "")
-        return MissingModelError(f"{what}: checkpoint not found at {path}; nothing is downloaded. "
-                                 f"{how or self.how_to_get}".rstrip())
+        base = base_of(path, self.base_dir, self.data_root) if isinstance(path, Path) else ""
+        return MissingModelError(f"{what}: checkpoint not found at {path}{f' ({base})' if base else ''}; nothing is "
+                                 f"downloaded. {how or self.how_to_get}".rstrip())
 
     def identity(self) -> dict:
         """Provenance for records; ``key`` is what tells two models apart in cell keys and leaderboards.

@@ -41,7 +41,7 @@ def load_model(spec: ModelSpec, registry, data_root=None) -> PretrainedModel:
         model = PretrainedModel(provider, provider.identity(), provider.preprocessing())
         model.feature_dim  # noqa: B018  (builds the template: reads and checks the weights)
         return model
-    except ModelError as error:
+    except (ModelError, SuiteError) as error:  # SuiteError: a path the rule of benchmark.suite.paths refuses
         raise type(error)(f"{spec.where or '[model]'}: {error}") from None
 
 

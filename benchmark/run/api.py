@@ -99,6 +99,7 @@ def run_suite(suite, strategies=(), *, out="runs", data_root=None, seeds: int | 
 
     from benchmark import records
     from benchmark.run.runner import Runner
+    from benchmark.suite import paths
     from benchmark.suite.load import load_suite
 
     registry, chosen = registry_with(strategies, plugins, disable)
@@ -108,8 +109,8 @@ def run_suite(suite, strategies=(), *, out="runs", data_root=None, seeds: int | 
     loaded = loaded.with_overrides(seeds=seeds, episodes=episodes, strategies=chosen or None,
                                    selection=selection, trials=trials)
     cache_dir = pretrain_cache_dir or os.environ.get("TRANSFERBENCH_PRETRAIN_CACHE")
-    root = data_root or os.environ.get("TRANSFERBENCH_DATA") or "data"
-    runner = Runner(loaded, registry, Path(out), Path(root), device=device, show_progress=show_progress, log=log,
+    root = paths.data_root(data_root, option="data_root=")
+    runner = Runner(loaded, registry, Path(out), root, device=device, show_progress=show_progress, log=log,
                     cell_timeout=cell_timeout, pretrain_cache=pretrain_cache, threads=threads,
                     pretrain_cache_dir=Path(cache_dir) if cache_dir else None,
                     dataset_cache_dir=Path(dataset_cache_dir) if dataset_cache_dir else None)

@@ -40,7 +40,7 @@ from benchmark.run.progress import Progress
 from benchmark.run.recording import Outcome, cell_record, failed_records
 from benchmark.selection import plan as selection
 from benchmark.suite.check import check_assets, check_providers, check_search, check_strategies, \
-    strategy_overrides
+    strategy_overrides, suite_wide
 from benchmark.suite.spec import Suite
 
 PRETRAIN_CACHE_DIR = ".pretrain-cache"  # under the results directory: shared by every suite written there
@@ -76,6 +76,13 @@ def recipe_note(recipe: dict, model) -> dict | None:
     if not recipe:
         return None
     return {"model_recipe": dict(recipe), "recipe_source": getattr(model.provider, "recipe_source", "")}
+
+
+def origin_notes(recipe: dict, model, wide: dict) -> dict | None:
+    """Where values of a record's hparams came from besides the strategy's defaults and its own [hparams]
+    tables, for its ``selection``: ``recipe_note`` and {"suite_wide": {name: value}} of [hparams."*"]."""
+    notes = {**(recipe_note(recipe, model) or {}), **({"suite_wide": dict(wide)} if wide else {})}
+    return notes or None
 
 
 class Runner:
@@ -192,6 +199,7 @@ class Runner:
             overrides = strategy_overrides(self.suite, provided)
             searched = set(provided.cls.search_space) if self.suite.selection.searches else set()
             recipe = model_recipe(provided.cls, prepared.model, overrides.keys() | searched)  # what the suite leaves
+            wide = {k: v for k, v in suite_wide(self.suite, provided).items() if k not in searched}
             try:
                 strategy = provided.cls(**{**recipe, **overrides})
                 hparams, identity = strategy.get_params(), strategy.pretrain_identity()
@@ -210,7 +218,7 @@ class Runner:
                     add(Job(provided, hparams, name, seed, budgets, task_key,
                             self.pretrain_key(provided, identity, prepared, seed, budgets[0], task_key),
                             model=model_identity(prepared), selection=plan, setup=setup,
-                            recipe=recipe_note(recipe, prepared.model)))
+                            recipe=origin_notes(recipe, prepared.model, wide)))
         return jobs, broken, already
 
     def past_deaths(self, jobs: list[Job], deaths: dict, pairs, log, summary: Summary, bar) -> list[Job]:

@@ -12,7 +12,10 @@
     target = { provider = "sklearn-digits", split = "train[50%:]", test_split = "test",
                shifts = [{ rotate = 90 }] }
 
-    [hparams.finetune]
+    [hparams."*"]                   # every strategy that has the hyperparameter ...
+    batch_size = 32
+
+    [hparams.finetune]              # ... unless its own table (or "finetune:variant"'s) says otherwise
     adapt_steps = 50
 
     assets = ["elpv"]               # optional: files from assets.toml the providers read (transferbench fetch)
@@ -22,6 +25,8 @@
     name = "resnet18"               # optional and its input defaults to what the weights expect
     weights = "IMAGENET1K_V1"
 
+A relative path is relative to the suite file; a dataset's ``root`` is under the data root, and so is
+any other path that begins with "{data_root}/" (``benchmark.suite.paths`` holds the rule).
 Every error names the file (and line where it can) and the key at fault (``benchmark.suite.check``).
 """
 
@@ -122,7 +127,8 @@ def load_suite(path, assets_manifest: Path | None = None) -> Suite:
         name=raw["name"], path=path, protocol=protocol, pairs=tuple(pairs), seeds=tuple(seeds),
         estimators=estimators, estimator_options=estimator_options,
         budgets=parse_budgets(raw.get("budgets", ["all"]), protocol, check),
-        strategies=tuple(strategies) if strategies else None, hparams=hparams,
+        strategies=tuple(strategies) if strategies else None, listed=tuple(strategies) if strategies else None,
+        hparams=hparams,
         episodes=episodes, description=raw.get("description", ""), notes=raw.get("notes", ""),
         selection=selection, search=parse_search(raw.get("search"), check),
         assets=parse_assets(raw.get("assets", []), check, assets_manifest),

@@ -18,6 +18,7 @@ SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies
 PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model", "allow_overlap"}
 DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
 TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
+SUITE_WIDE = "*"  # [hparams."*"]: values for every strategy of the suite that has the hyperparameter
 INPUT_KEYS = {"channels", "size", "mean", "std", "modality", "max_tokens"}
 
 
@@ -45,7 +46,8 @@ class Suite:
     seeds: tuple[int, ...] = (0, 1, 2)
     budgets: tuple[int | None, ...] = (None,)  # None = all labelled target examples
     strategies: tuple[str, ...] | None = None  # None = every installed strategy
-    hparams: dict = field(default_factory=dict)  # {strategy: {hyperparameter: value}}
+    # {strategy: {hyperparameter: value}}; "*": every strategy that has it (benchmark.suite.check.strategy_overrides)
+    hparams: dict = field(default_factory=dict)
     episodes: int = 600
     description: str = ""
     notes: str = ""
@@ -54,6 +56,7 @@ class Suite:
     assets: tuple[str, ...] = ()  # names in assets.toml: verified under the data root before any data is read
     estimators: tuple[str, ...] = ()  # transferability estimators scoring each pair's model (benchmark.estimators)
     estimator_options: dict = field(default_factory=dict)  # {"name" or "name:variant": {option: value}}
+    listed: tuple[str, ...] | None = None  # the file's own strategies, kept when --strategies replaces them
 
     def with_overrides(self, seeds=None, strategies=None, episodes=None, selection=None, trials=None) -> "Suite":
         for option, value in (("--seeds", seeds), ("--episodes", episodes)):

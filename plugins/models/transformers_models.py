@@ -3,6 +3,7 @@
     [model]
     provider = "transformers"
     name = "checkpoints/vit-base-patch16-224"   # a directory holding config.json and the weights
+    # or a name with the directory apart: name = "all-minilm-l6-v2", path = "{data_root}/all-minilm-l6-v2"
     # partial = true: load a checkpoint that covers only part of the model, on purpose (recorded)
 
 Loaded as ``AutoModel.from_pretrained(dir, local_files_only=True)``, strictly: a weight the
@@ -49,8 +50,9 @@ class TransformersModels(ModelProvider):
                   "and AutoImageProcessor.from_pretrained(ID).save_pretrained(DIR), or "
                   "`hf download ID --local-dir DIR`.")
 
-    def __init__(self, name, weights=None, base_dir=".", pooling="cls", partial=False):
+    def __init__(self, name, weights=None, base_dir=".", pooling="cls", partial=False, path=None):
         super().__init__(name, weights, base_dir)
+        self.path = path  # the directory, when the name is not it (benchmark.suite.paths: relative to the suite)
         self.pooling = pooling  # text encoders: "cls" or "mean" (plugins/models/transformers_text.py)
         self.partial = bool(partial)  # the suite loads a checkpoint that covers part of the model, on purpose
 
@@ -61,7 +63,7 @@ class TransformersModels(ModelProvider):
         return "text" if is_text_encoder(self.checkpoint()) else "image"
 
     def checkpoint(self):
-        return self.resolve(self.model_name)
+        return self.resolve(self.path or self.model_name)
 
     def check(self):
         path = self.checkpoint()
