@@ -1,13 +1,16 @@
 """The footer every table carries, built from the records alone (never from the clock or the checkout).
 
 A reader traces each number to: how many records, which schema, transferbench and
-torch versions, git commits, plugin versions, dataset fingerprints, when the records
-were written, how many runs failed or were skipped, and what strategies reported about
-their own pretraining (``ctx.report``, e.g. the episodes a wall-clock budget allowed).
+torch versions, git commits, plugin versions, dataset fingerprints, the licences of what
+was used (``benchmark.leaderboard.licences``), when the records were written, how many runs
+failed or were skipped, and what strategies reported about their own pretraining
+(``ctx.report``, e.g. the episodes a wall-clock budget allowed).
 """
 
 import json
 from collections import Counter, defaultdict
+
+from benchmark.leaderboard.licences import listed, of_records
 
 SHORT_COMMIT = 12
 SHORT_FINGERPRINT = 8
@@ -101,5 +104,6 @@ def footer(cells) -> tuple[dict, list[str]]:
         "plugins": "; ".join(plugins),
         **({"reported by strategies": facts} if (facts := reported_facts(cells.used)) else {}),
         "datasets": "; ".join(data_lines) or "unknown",
+        **({"licences": listed(stated)} if (stated := of_records(cells.used)) else {}),
         "records dated": f"{min(dates)} to {max(dates)}" if dates else "unknown",
     }, data_warnings

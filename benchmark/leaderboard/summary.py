@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import rankdata
 
-from benchmark.leaderboard import costs, selected
+from benchmark.leaderboard import costs, licences, selected
 from benchmark.leaderboard import overlap_note as overlap
 from benchmark.leaderboard.collect import Cells, Runs, collect
 from benchmark.leaderboard.provenance import footer
@@ -138,6 +138,7 @@ class Board:
     overlap: dict = field(default_factory=dict)  # pair -> its allowed train/score overlap (leaderboard.overlap)
     majority: dict = field(default_factory=dict)  # pair -> its test split's majority-class rate (records' test_classes)
     higher_is_better: bool = True  # the metric's direction (benchmark.Metric); False: best and ranks by the lowest
+    licences: dict = field(default_factory=dict)  # {what: licence} of what the cells used (leaderboard.licences)
 
 
 def _ns(estimates) -> dict:
@@ -366,4 +367,5 @@ def build(all_records: list[dict], metric: str = "accuracy", where: str = "recor
     facts, data_warnings = footer(cells)
     return Board(facts["suite"], facts["protocol"], metric, tables, baseline, cells, facts, warnings + data_warnings,
                  selected.caption(cells.used), any(v.selection != "fixed" for v in cells.variants.values()),
-                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used), majority, higher_is_better)
+                 selected.starts_from_note(cells.used), overlap.by_pair(cells.used), majority, higher_is_better,
+                 licences=licences.of_records(cells.used))

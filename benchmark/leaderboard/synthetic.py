@@ -28,7 +28,7 @@ def record(strategy: str, pair: str, seed: int, budget="all", value: float | Non
         target={"provider": "sklearn-digits", "split": "train[50%:]"},
         target_test={"provider": "sklearn-digits", "split": "test"},
         fingerprints=FINGERPRINTS, overlap=None, test_classes=None, n_way=10, budget=str(budget), seed=seed,
-        model=None, input=None, assets=None,
+        model=None, input=None, assets=None, licences=None,
         strategy=strategy, plugin={"name": strategy, "dist": "transferbench", "version": version},
         hparams=hparams or {}, selection={"protocol": "fixed"}, transductive=False, device="cpu",
         status=status, metrics=metrics, trial=None, adapt_notes=None, batched=None, predictions=None,

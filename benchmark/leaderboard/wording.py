@@ -9,6 +9,7 @@ model (and head) it started from. Both exist in the fonts LaTeX math has by defa
 
 import math
 
+from benchmark.leaderboard import licences
 from benchmark.leaderboard import overlap_note as overlap
 from benchmark.leaderboard.summary import ALPHA, BASELINE, Board, Entry, Estimate, Table
 
@@ -143,7 +144,7 @@ def caption(board: Board, table: Table) -> str:
                   "evaluation; not recorded: records older than these fields. "
                   f"failed / skipped: no successful run; {NOT_RUN}: not run.")
     pieces += [board.selection, board.notes, overlap_note(board, table), majority_note(board, table),
-               below_majority_note(board, table), below_start_note(board, table)]
+               below_majority_note(board, table), below_start_note(board, table), licences.caption_note(board.licences)]
     return " ".join(piece for piece in pieces if piece)
 
 

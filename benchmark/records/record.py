@@ -43,6 +43,8 @@ class Record(TypedDict):
     input: dict | None             # the shape and standardisation the inputs were brought to, and from where
     assets: dict | None            # {name: sha256 over its [NAME.files] table} of the suite's assets (assets.toml),
                                    # verified before the run; None: the suite declares none
+    licences: dict | None          # {what: licence} the suite states for the cell's suite, model, datasets and assets
+                                   # (benchmark.suite.credits), e.g. {"asset elpv": "CC-BY-NC-SA-4.0"}; None: none
     # -- which strategy, configured how
     strategy: str                  # the strategy's unique name
     plugin: dict                   # {"name", "dist", "version"}: the plugin that provided it

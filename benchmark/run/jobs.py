@@ -30,6 +30,7 @@ class Settings:
     batched: bool = True               # episodic: hand strategies that implement adapt_episodes chunks of episodes
     episode_chunk: int | None = None   # episodes per chunk; None: as many as benchmark.scoring.episodes' memory bound holds
     assets: dict | None = None         # {name: digest} of the suite's verified assets (records' "assets")
+    licences: dict = field(default_factory=dict)  # {pair: {what: licence}} (records' "licences": suite.credits)
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: the driver tracks jobs in flight

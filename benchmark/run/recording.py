@@ -79,6 +79,7 @@ def cell_record(settings: Settings, job: Job, prepared: PreparedPair, budget, ou
         transductive=bool(getattr(job.provided.cls, "transductive", False)),  # ranked apart from inductive ones
         overlap=prepared.overlap or None,  # allowed by the suite: {"source ∩ target test": examples, ...}
         assets=settings.assets,  # {name: digest} of the assets verified before the run; None: none declared
+        licences=settings.licences.get(pair.name) or None,  # what the suite states (benchmark.suite.credits)
         **model_fields(prepared, job.hparams),
         selection={**selection, **outcome.selection},
         status=outcome.status, metrics=outcome.metrics, per_episode=outcome.per_episode, trial=outcome.trial,

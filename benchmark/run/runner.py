@@ -41,6 +41,7 @@ from benchmark.run.recording import Outcome, cell_record, failed_records
 from benchmark.selection import plan as selection
 from benchmark.suite.check import check_assets, check_providers, check_search, check_strategies, \
     strategy_overrides, suite_wide
+from benchmark.suite.credits import licences_by_pair
 from benchmark.suite.spec import Suite
 
 PRETRAIN_CACHE_DIR = ".pretrain-cache"  # under the results directory: shared by every suite written there
@@ -144,7 +145,8 @@ class Runner:
         # A results folder that cannot be written stops the run before hours of training, not after.
         records.check_writable(self.records_path)
         # Before anything else reads the data root: a missing or altered asset stops the run in one line.
-        self.settings = replace(self.settings, assets=check_assets(self.suite, self.loader.data_root))
+        self.settings = replace(self.settings, assets=check_assets(self.suite, self.loader.data_root),
+                                licences=licences_by_pair(self.suite))
         strategies = check_strategies(self.suite, self.registry)
         check_estimators(self.suite, self.registry)
         check_providers(self.suite, self.registry)

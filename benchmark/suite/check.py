@@ -27,7 +27,7 @@ from benchmark.models.base import ModelSpec
 from benchmark.scoring.tasks import ClassIndex
 from benchmark.selection.config import space_for
 from benchmark.strategy.base import init_param_names
-from benchmark.suite.spec import DATASET_KEYS, INPUT_KEYS, SUITE_WIDE, Pair, Suite
+from benchmark.suite.spec import CREDIT_KEYS, DATASET_KEYS, INPUT_KEYS, SUITE_WIDE, Pair, Suite
 
 
 class SuiteChecker:
@@ -136,7 +136,7 @@ class SuiteChecker:
         headers = [n for n, line in enumerate(self.lines, start=1)
                    if re.search(r'^\s*\[\s*(pairs\.)?model\s*\]|(^|[{,\s])model\s*=', line)]
         line = headers[index] if index < len(headers) else None
-        options = {k: v for k, v in table.items() if k not in ("provider", "name", "weights")}
+        options = {k: v for k, v in table.items() if k not in ("provider", "name", "weights", *CREDIT_KEYS)}
         return ModelSpec(str(table["provider"]), table.get("name"), table.get("weights"), options,
                          base_dir=str(self.path.parent.resolve()),
                          where=f"{self.path}:{line}" if line else f"{self.path}: {where}")

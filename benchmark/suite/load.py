@@ -1,6 +1,8 @@
 """Suites are TOML data files: pairs of datasets, seeds, budgets, strategies, hyperparameters.
 
     name = "quickstart"
+    citation = "@misc{...}"         # optional, here, in a [model] and in a dataset table: BibTeX, and
+    licence = "CC-BY-4.0"           # an SPDX id or free text (benchmark.suite.credits; transferbench cite)
     protocol = "transfer"           # or "episodic"
     seeds = [0, 1, 2]
     budgets = [1, 5, "all"]         # labelled target examples per class (shots when episodic)
@@ -39,7 +41,8 @@ from benchmark.errors import SuiteError, did_you_mean
 from benchmark.estimators.suite import parse as parse_estimators
 from benchmark.selection.config import parse_search, parse_selection
 from benchmark.suite.check import SuiteChecker, is_count, parse_assets, parse_budgets
-from benchmark.suite.spec import DATASET_KEYS, PAIR_KEYS, SUITE_KEYS, TARGET_KEYS, TASK_PROTOCOLS, Pair, Suite
+from benchmark.suite import credits
+from benchmark.suite.spec import PAIR_KEYS, SOURCE_KEYS, SUITE_KEYS, TARGET_KEYS, TASK_PROTOCOLS, Pair, Suite
 from benchmark.suite.user_file import read_text
 
 
@@ -93,13 +96,16 @@ def load_suite(path, assets_manifest: Path | None = None) -> Suite:
             check.fail(f"{where}: allow_overlap must be true or false, got {allow_overlap!r}", "allow_overlap")
         pairs.append(Pair(
             name=name, allow_overlap=allow_overlap,
-            source=DatasetSpec(**check.dataset(table["source"], f"{where}.source", DATASET_KEYS))
+            source=DatasetSpec(**check.dataset(table["source"], f"{where}.source", SOURCE_KEYS))
             if "source" in table else None,
             target=DatasetSpec(**target),
             target_test=DatasetSpec(**{**target, "split": test_split, "stands_in_for": test_note}),
             input=check.input(table.get("input"), f"{where}.input", suite_input, model=model is not None),
             ways=ways, queries=int(table.get("queries", 15)), notes=table.get("notes", ""),
             model=model, input_keys=frozenset(raw.get("input", {})) | frozenset(table.get("input", {})),
+            credits=credits.unique([credits.of_model(table.get("model", raw.get("model")), check.fail),
+                                    *(credits.of_dataset(table[side], check.fail)
+                                      for side in ("source", "target") if side in table)]),
         ))
     hparams = raw.get("hparams", {})
     if not (isinstance(hparams, dict) and all(isinstance(v, dict) for v in hparams.values())):
@@ -128,7 +134,7 @@ def load_suite(path, assets_manifest: Path | None = None) -> Suite:
         estimators=estimators, estimator_options=estimator_options,
         budgets=parse_budgets(raw.get("budgets", ["all"]), protocol, check),
         strategies=tuple(strategies) if strategies else None, listed=tuple(strategies) if strategies else None,
-        hparams=hparams,
+        hparams=hparams, credit=credits.parse(raw, f"suite {raw['name']}", check.fail),
         episodes=episodes, description=raw.get("description", ""), notes=raw.get("notes", ""),
         selection=selection, search=parse_search(raw.get("search"), check),
         assets=parse_assets(raw.get("assets", []), check, assets_manifest),

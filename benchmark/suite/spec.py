@@ -10,14 +10,17 @@ from benchmark.data.providers import DatasetSpec, InputSpec
 from benchmark.errors import SuiteError
 from benchmark.models.base import ModelSpec
 from benchmark.selection.config import Selection, check_selection
+from benchmark.suite.credits import Credit, unique
 
 TASK_PROTOCOLS = ("transfer", "episodic")  # how a cell is scored: one transfer task, or N-way K-shot episodes
 SUITE_KEYS = {"name", "description", "protocol", "seeds", "budgets", "strategies", "episodes",
               "input", "hparams", "pairs", "notes", "model", "selection", "search", "allow_overlap", "assets",
-              "estimators", "estimator_options"}
+              "estimators", "estimator_options", "citation", "licence"}
 PAIR_KEYS = {"name", "source", "target", "input", "ways", "queries", "notes", "model", "allow_overlap"}
 DATASET_KEYS = {"provider", "name", "split", "root", "options", "classes", "rename", "shifts", "stands_in_for"}
-TARGET_KEYS = DATASET_KEYS | {"test_split", "test_stands_in_for"}
+CREDIT_KEYS = {"citation", "licence"}  # the suite, a [model] and a dataset table may state them (benchmark.suite.credits)
+SOURCE_KEYS = DATASET_KEYS | CREDIT_KEYS
+TARGET_KEYS = SOURCE_KEYS | {"test_split", "test_stands_in_for"}
 SUITE_WIDE = "*"  # [hparams."*"]: values for every strategy of the suite that has the hyperparameter
 INPUT_KEYS = {"channels", "size", "mean", "std", "modality", "max_tokens"}
 
@@ -35,6 +38,7 @@ class Pair:
     model: ModelSpec | None = None        # None: each strategy builds its own backbone, as before
     input_keys: frozenset = frozenset()   # input keys the suite set itself (the rest follow the model)
     allow_overlap: bool = False           # score on examples also learned from, on purpose (benchmark.data.overlap)
+    credits: tuple[Credit, ...] = ()      # what its model and dataset tables say to cite, and their licences
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,12 @@ class Suite:
     estimators: tuple[str, ...] = ()  # transferability estimators scoring each pair's model (benchmark.estimators)
     estimator_options: dict = field(default_factory=dict)  # {"name" or "name:variant": {option: value}}
     listed: tuple[str, ...] | None = None  # the file's own strategies, kept when --strategies replaces them
+    credit: Credit | None = None  # the suite's own citation and licence (top-level keys)
+
+    @property
+    def credits(self) -> tuple[Credit, ...]:
+        """Every citation and licence the file states: the suite's own, then its pairs' models' and datasets'."""
+        return unique([self.credit, *(c for pair in self.pairs for c in pair.credits)])
 
     def with_overrides(self, seeds=None, strategies=None, episodes=None, selection=None, trials=None) -> "Suite":
         for option, value in (("--seeds", seeds), ("--episodes", episodes)):
