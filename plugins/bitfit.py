@@ -46,7 +46,7 @@ class BitFit(FineTune):
                                 "BitFit would be a linear probe")
         model = self.start_model(support, ctx, FrozenNorms(trunk))  # finetune's head choice
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
-                   generator=ctx.generator, weight_decay=self.weight_decay)
+                   generator=ctx.generator, weight_decay=self.weight_decay, progress=ctx.progress)
 
 
 @hookimpl

@@ -101,12 +101,16 @@ class FineTune(SourceTrained):
 
     def adapt(self, support, ctx):
         model = self.start_model(support, ctx)  # the pretrained model stays untouched
+        # LP-FT's two loops report as one: each its share of the steps
+        probe_share = self.probe_steps / max(1, self.probe_steps + self.adapt_steps)
         if self.probe_steps:  # LP: the head alone on the frozen trunk's features [S, D]
             features = forward_in_batches(model.trunk.eval(), support.inputs)
             fit_tensors(model.head, features, support.labels, steps=self.probe_steps, lr=self.adapt_lr,
-                        batch_size=self.batch_size, generator=ctx.generator, weight_decay=self.weight_decay)
+                        batch_size=self.batch_size, generator=ctx.generator, weight_decay=self.weight_decay,
+                        progress=lambda fraction: ctx.progress(fraction * probe_share))
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
-                   generator=ctx.generator, weight_decay=self.weight_decay)
+                   generator=ctx.generator, weight_decay=self.weight_decay,
+                   progress=lambda fraction: ctx.progress(probe_share + fraction * (1 - probe_share)))
 
     def adapt_episodes(self, supports, contexts):
         """``adapt`` of every episode, the E fine-tuned copies trained together (benchmark.toolkit.batched)."""

@@ -82,7 +82,7 @@ class LoRA(FineTune):
         trunk = with_lora(copy.deepcopy(self.model_.trunk), self.rank, self.alpha, self.dropout, self.target_modules)
         model = self.start_model(support, ctx, FrozenNorms(trunk))  # finetune's head choice
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
-                   generator=ctx.generator, weight_decay=self.weight_decay)
+                   generator=ctx.generator, weight_decay=self.weight_decay, progress=ctx.progress)
 
 
 @hookimpl

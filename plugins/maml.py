@@ -63,7 +63,8 @@ import io
 import torch
 import torch.nn.functional as F
 
-from benchmark import ClassIndex, Strategy, SupportBatchNorm, batched, build_classifier, episodic_tasks, hookimpl
+from benchmark import ClassIndex, Strategy, SupportBatchNorm, batched, build_classifier, episodic_tasks, hookimpl, \
+    step_progress
 
 SHOTS_FOR_ALL_BUDGET = 10  # budget "all" has no K; meta-train on 10-shot episodes (the support is hundreds)
 NORMS = ("support", "layer", "none")  # "batch" is excluded: see the module docstring
@@ -84,19 +85,23 @@ def meta_learner(model: torch.nn.Module, inner_lr: float, first_order: bool):
 
 
 def adapted(learner, inputs: torch.Tensor, labels: torch.Tensor, steps: int, first_order=None,
-            meta_training: bool = True):
+            meta_training: bool = True, progress=None):
     """A clone of ``learner`` after ``steps`` inner steps on the support set, ready to score queries.
 
     One more pass of the support set in training mode leaves the adapted network's support
     statistics in its SupportBatchNorm layers; the clone is returned in eval mode, so queries
     are normalised with them, each query alone (MetaBN). In meta-training the meta-gradient
     flows through those statistics; at test time they are computed without a graph, so the
-    predictor does not keep the support set's activations alive.
+    predictor does not keep the support set's activations alive. ``progress`` (test time:
+    ``ctx.progress``) is told the fraction of the inner steps done.
     """
     clone = learner.clone(first_order=first_order)
     clone.train()
-    for _ in range(steps):
+    tick = step_progress(progress, steps)
+    tick(0)
+    for step in range(steps):
         clone.adapt(F.cross_entropy(clone(inputs), labels))
+        tick(step + 1)
     if any(isinstance(module, SupportBatchNorm) for module in clone.modules()):
         with torch.set_grad_enabled(meta_training and torch.is_grad_enabled()):
             clone(inputs)
@@ -201,12 +206,13 @@ class ModelAgnosticMetaLearning(Strategy):
         seed = int(torch.randint(2 ** 62, (1,), generator=ctx.generator))
         episodes = source_episodes(source, index, ways, shots, shots, self.meta_iterations * self.meta_batch, seed,
                                    ctx.device)
+        tick = step_progress(ctx.progress, self.meta_iterations)
+        tick(0)
         for iteration in range(self.meta_iterations):
             optimiser.zero_grad(set_to_none=True)
             accumulate_meta_gradient(self.maml_, [next(episodes) for _ in range(self.meta_batch)], self.inner_steps)
             optimiser.step()
-            if iteration % 50 == 0:
-                ctx.progress(iteration / self.meta_iterations)
+            tick(iteration + 1)
 
     def pretrained_state(self):
         return {"state_dict": self.maml_.module.state_dict(), "ways": self.maml_.module.head.out_features}
@@ -227,7 +233,7 @@ class ModelAgnosticMetaLearning(Strategy):
         # Test-time steps need no second-order graph; the clone starts from the meta-learned
         # parameters, which autograd.grad leaves untouched.
         return adapted(self.maml_, support.inputs, support.labels, self.adapt_steps, first_order=True,
-                       meta_training=False)
+                       meta_training=False, progress=ctx.progress)
 
     def adapt_episodes(self, supports, contexts):
         """``adapt`` of every episode, the E inner loops run together (benchmark.toolkit.batched.inner_loop)."""

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark import adam, forward_in_batches, hookimpl, minibatches
+from benchmark import adam, forward_in_batches, hookimpl, minibatches, step_progress
 from plugins.finetune import FineTune
 
 DISTILLATION_TEMPERATURE = 2.0  # Li & Hoiem 2017, section 3
@@ -149,12 +149,15 @@ class MultiTask(FineTune):
                                         self.adapt_steps, ctx.generator)
             source_stream = itertools.repeat(())  # nothing from the source
         model.train()
-        for target_batch, source_batch in zip(target_stream, source_stream):
+        tick = step_progress(ctx.progress, self.adapt_steps)
+        tick(0)
+        for step, (target_batch, source_batch) in enumerate(zip(target_stream, source_stream)):
             target_loss, source_loss = task_losses(model, target_batch, source_batch)
             loss = target_loss + self.source_weight * source_loss
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
+            tick(step + 1)
         return model.eval()
 
 

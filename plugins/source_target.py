@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark import CachedFeatureClassifier, Classifier, NotApplicable, Strategy, adam, epochs_to_steps, \
-    fit_probe, hookimpl, minibatches
+    fit_probe, hookimpl, minibatches, step_progress
 from plugins.finetune import source_head_rows
 from plugins.source_training import SOURCE_TRAINING, new_classifier
 
@@ -80,7 +80,7 @@ class SourceTarget(Strategy):
             features = torch.cat([ctx.model.features.features(ctx.model.key, self.trunk_, data.inputs)
                                   for data in (source, support)])  # [N_source + S, D]
             probe = fit_probe(features, torch.cat([source.labels, support_labels]), source.num_classes,
-                              ctx.generator, C=self.C)
+                              ctx.generator, C=self.C, progress=ctx.progress)
             self.notes_ = probe.notes()
             union = Classifier(self.trunk_, ctx.model.feature_dim, source.num_classes)
             union.head = probe.linear()
@@ -98,6 +98,8 @@ class SourceTarget(Strategy):
         steps = epochs_to_steps(self.epochs, len(source), half)
         optimiser = adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         model.train()
+        tick = step_progress(ctx.progress, steps)
+        tick(0)
         batches = zip(minibatches((source.inputs, source.labels), half, steps, ctx.generator),
                       minibatches((support_inputs, support_labels), half, steps, ctx.generator))
         for step, ((source_x, source_y), (support_x, support_y)) in enumerate(batches):
@@ -106,8 +108,7 @@ class SourceTarget(Strategy):
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
-            if step % 50 == 0:
-                ctx.progress(step / steps)
+            tick(step + 1)
 
     def adapt_notes(self):
         return dict(getattr(self, "notes_", {}))

@@ -38,7 +38,7 @@ def fit_head_on_source(source: LabelledData, ctx: Context) -> Classifier:
                             "to start from (use source_training = \"full\")")
     model = new_classifier(ctx, source.num_classes, None).to(ctx.device).eval()
     features = ctx.model.features.features(ctx.model.key, model.trunk, source.inputs)
-    probe = fit_probe(features, source.labels, source.num_classes, ctx.generator)
+    probe = fit_probe(features, source.labels, source.num_classes, ctx.generator, progress=ctx.progress)
     model.head = probe.linear()
     ctx.report(source_head_C=probe.C, source_head_C_chosen_by=probe.chosen_by)
     return model

@@ -32,7 +32,8 @@ class TargetOnly(Strategy):
     def adapt(self, support, ctx):
         model = self.new_model(support.num_classes, ctx)
         return fit(model, support, steps=self.adapt_steps, lr=self.adapt_lr, batch_size=self.batch_size,
-                   generator=ctx.generator, weight_decay=self.weight_decay, augment=self.augmenter(ctx))
+                   generator=ctx.generator, weight_decay=self.weight_decay, augment=self.augmenter(ctx),
+                   progress=ctx.progress)
 
     def adapt_episodes(self, supports, contexts):
         """``adapt`` of every episode, the E networks trained together (benchmark.toolkit.batched)."""

@@ -47,7 +47,7 @@ def linear_probe(classifier: Classifier, trunk_trained: bool, support, ctx, *, C
     else:
         features = forward_in_batches(trunk, support.inputs)
     probe = fit_probe(features, support.labels, support.num_classes, ctx.generator, C=C,
-                      prior=None if prior is None else prior.weight.detach())
+                      prior=None if prior is None else prior.weight.detach(), progress=ctx.progress)
     if ctx.model is not None:
         return CachedFeatureClassifier(trunk, probe.linear(), ctx.model.features, key).eval(), probe
     model = Classifier(trunk, classifier.feature_dim, support.num_classes)

@@ -60,9 +60,12 @@ def run_job(job: Job, prepared: PreparedPair, settings: Settings, progress=None,
         label = f"cell {job.describe(budget)}"
         show(label)
         started("cell", (budget,))
-        ctx.progress = lambda fraction, label=label: show(label, fraction)  # a strategy's ctx.progress in adapt
         ticks = (lambda n, label=label: show(f"{label}: {n}/{settings.episodes} episodes")) \
             if settings.protocol == "episodic" else None
+        # A strategy's ctx.progress in adapt: the fraction of the cell's one task (transfer). Episodes are
+        # counted by ``ticks``; one episode's own 0..1 would overwrite that count hundreds of times.
+        ctx.progress = (lambda fraction: None) if ticks is not None else \
+            (lambda fraction, label=label: show(label, fraction))
         if job.selection is not None:  # (hyperparameters, outcome) of each trial, then of the selected cell
             produced = selected_cell(strategy, ctx, job, prepared, settings, budget, share, cache_status)
         else:

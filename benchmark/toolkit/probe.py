@@ -110,11 +110,12 @@ def stratified_folds(labels: torch.Tensor, n_folds: int, generator: torch.Genera
 
 
 def cross_validate_C(features, labels, n_classes: int, generator: torch.Generator, grid=C_GRID,
-                     prior=None) -> tuple[float | None, str]:
+                     prior=None, fitted=None) -> tuple[float | None, str]:
     """(the C of ``grid`` with the best held-out accuracy, ties broken by held-out log-loss; how).
 
     Stratified k-fold within the labelled set, k = min(5, the rarest class's count); (None, why)
-    when a class has fewer than 2 examples.
+    when a class has fewer than 2 examples. ``fitted(done, total)``, when given, is told after
+    each L-BFGS fit how many of the k * len(grid) fits are done.
     """
     rarest = int(torch.bincount(labels, minlength=n_classes).min())
     if rarest < 2:
@@ -124,6 +125,7 @@ def cross_validate_C(features, labels, n_classes: int, generator: torch.Generato
     correct = torch.zeros(len(grid), dtype=torch.float64)
     loss = torch.zeros(len(grid), dtype=torch.float64)
     x = features.to(solver_dtype(features.device))
+    fitted = fitted or (lambda done, total: None)
     for fold in range(n_folds):
         train, held = folds != fold, folds == fold
         start = None
@@ -132,6 +134,7 @@ def cross_validate_C(features, labels, n_classes: int, generator: torch.Generato
             logits = x[held] @ start[0].T + start[1]
             correct[i] += (logits.argmax(1) == labels[held]).sum().item()
             loss[i] += F.cross_entropy(logits, labels[held], reduction="sum").item()
+            fitted(fold * len(grid) + i + 1, n_folds * len(grid))
     ordered = sorted(grid)
     best = min(range(len(grid)), key=lambda i: (-correct[i].item(), loss[i].item()))
     return ordered[best], (f"{n_folds}-fold stratified cross-validation on the labelled set over C in "
@@ -150,23 +153,30 @@ def feature_scale(features: torch.Tensor) -> float:
 
 
 def fit_probe(features: torch.Tensor, labels: torch.Tensor, n_classes: int, generator: torch.Generator,
-              C: float | str = "cv", prior=None) -> Probe:
+              C: float | str = "cv", prior=None, progress=None) -> Probe:
     """The probe on ``features`` [N, D] with ``labels`` [N] (int64 in [0, n_classes)).
 
     The features are divided by ``feature_scale`` of the labelled rows first (the returned weight
     applies to the raw features). ``C``: a positive number, or "cv": cross-validated over ``C_GRID``
     (``FIXED_C`` where a class has a single example; ``chosen_by`` says which). ``prior``
     [n_classes, D] (a head on the raw features) replaces W0 = 0. Raises ValueError for another C.
+    ``progress`` (e.g. ``ctx.progress``): told the fraction of the L-BFGS fits done, 0 first and
+    1.0 last. The unit is a fit, not an iteration: how many iterations a fit takes is known only
+    when it converges. With C = "cv" there are k * 9 cross-validation fits and the final one.
     """
+    progress = progress or (lambda fraction: None)
+    progress(0.0)
     scale = feature_scale(features)
     x = features / scale
     prior = None if prior is None else prior * scale  # the same head on the rescaled features
     if C == "cv":
-        chosen, how = cross_validate_C(x, labels, n_classes, generator, prior=prior)
+        chosen, how = cross_validate_C(x, labels, n_classes, generator, prior=prior,
+                                       fitted=lambda done, total: progress(done / (total + 1)))
         C = FIXED_C if chosen is None else chosen
     elif isinstance(C, (int, float)) and not isinstance(C, bool) and C > 0:
         C, how = float(C), f"fixed C = {float(C):g} (a hyperparameter: the suite's or a search's)"
     else:
         raise ValueError(f"C must be a positive number or \"cv\", got {C!r}")
     weight, bias = fit_logistic(x, labels, n_classes, C, prior=prior)
+    progress(1.0)
     return Probe((weight / scale).float(), bias.float(), C, how)
