@@ -41,6 +41,8 @@ PUBLIC_NAMES = {
     # checking and running a strategy
     "check_strategy": "benchmark.checks.contract",
     "ContractError": "benchmark.checks.contract",
+    "Estimator": "benchmark.estimators.base",
+    "check_estimator": "benchmark.checks.estimator_contract",
     "run_suite": "benchmark.run.api",
     # the toolkit: what the built-ins are written with
     "BACKBONES": "benchmark.toolkit.backbones",
@@ -63,8 +65,8 @@ PUBLIC_NAMES = {
     "C_GRID": "benchmark.toolkit.probe",
     "FIXED_C": "benchmark.toolkit.probe",
     "MAX_FOLDS": "benchmark.toolkit.probe",
-    "adam": "benchmark.toolkit.training",
-    "minibatches": "benchmark.toolkit.training",
+    "feature_scale": "benchmark.toolkit.probe",
+    "stratified_folds": "benchmark.toolkit.probe",
     "Texts": "benchmark.data.text",
     "ClassIndex": "benchmark.scoring.tasks",
     "episodic_tasks": "benchmark.scoring.tasks",

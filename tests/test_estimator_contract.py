@@ -5,7 +5,7 @@ import pytest
 
 from benchmark.discovery.registry import discover
 from benchmark.estimators.base import Estimator
-from benchmark.estimators.contract import EstimatorContractError, check_estimator
+from benchmark.checks.estimator_contract import EstimatorContractError, check_estimator
 
 REGISTRY = discover()
 

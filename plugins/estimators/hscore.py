@@ -18,7 +18,7 @@ Both as TLlib's ``tllib/ranking/hscore.py`` computes them (pseudo-inverse, np.co
 
 import numpy as np
 
-from benchmark.estimators.base import Estimator
+from benchmark import Estimator
 
 CITATION = """@inproceedings{bao2019hscore,
   title = {An Information-Theoretic Approach to Transferability in Task Transfer Learning},

@@ -4,8 +4,7 @@ Transfer Learning with Expert Models", ICLR 2021, select experts by k-NN accurac
 
 import numpy as np
 
-from benchmark.errors import NotApplicable
-from benchmark.estimators.base import Estimator
+from benchmark import Estimator, NotApplicable
 
 CITATION = """@inproceedings{puigcerver2021scalable,
   title = {Scalable Transfer Learning with Expert Models},

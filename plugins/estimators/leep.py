@@ -13,7 +13,7 @@ examples with labels y_i (paper, eqs. 1-2):
 
 import numpy as np
 
-from benchmark.estimators.base import Estimator
+from benchmark import Estimator
 
 CITATION = """@inproceedings{nguyen2020leep,
   title = {LEEP: A New Measure to Evaluate Transferability of Learned Representations},

@@ -5,9 +5,7 @@ A linear probe on frozen features is the baseline every estimator paper compares
 
 import torch
 
-from benchmark.errors import NotApplicable
-from benchmark.estimators.base import Estimator
-from benchmark.toolkit.probe import C_GRID, MAX_FOLDS, feature_scale, fit_logistic, stratified_folds
+from benchmark import C_GRID, MAX_FOLDS, Estimator, NotApplicable, feature_scale, fit_logistic, stratified_folds
 
 CITATION = """@inproceedings{kornblith2019better,
   title = {Do Better ImageNet Models Transfer Better?},

@@ -18,7 +18,7 @@ O(min(N, D)) on x = U^T y instead of a D x D solve. LogME is the mean over class
 
 import numpy as np
 
-from benchmark.estimators.base import Estimator
+from benchmark import Estimator
 
 CITATION = """@inproceedings{you2021logme,
   title = {LogME: Practical Assessment of Pre-trained Models for Transfer Learning},

@@ -10,7 +10,7 @@ example, and the empirical joint P(y, z) = #{i: y_i = y, z_i = z} / N (paper, eq
 
 import numpy as np
 
-from benchmark.estimators.base import Estimator
+from benchmark import Estimator
 
 CITATION = """@inproceedings{tran2019transferability,
   title = {Transferability and Hardness of Supervised Classification Tasks},
