@@ -82,6 +82,8 @@ def test_the_lite0_wheel_in_its_own_names_given_to_timm_stops_the_run_in_one_lin
     assert code == 2 and len(error) == 1 and len(error[0]) < 600, error
     assert "own.toml:" in error[0] and "does not fit the architecture" in error[0]
     assert "missing keys: conv_stem.weight" in error[0] and "unexpected keys: _conv_stem.weight" in error[0]
+    # and what fixes it: the file's tensors are the architecture's, in order, under other names
+    assert error[0].endswith('add key_mapping = "order" to the [model] table'), error[0]
     assert not (tmp_path / "out" / "own" / "records.jsonl").exists() or \
         not records.read(tmp_path / "out" / "own" / "records.jsonl")
 
@@ -91,6 +93,8 @@ def test_a_renamed_timm_checkpoint_is_refused_when_the_model_is_resolved(registr
     with pytest.raises(ModelError) as caught:  # at resolve time: before any data is read or any cell runs
         load_model(spec("timm", "test_resnet", file=str(path)), registry)
     assert "suite.toml:7" in one_line(caught) and "missing keys: conv1.0.weight" in one_line(caught)
+    # no key_mapping hint: a .safetensors file keeps no order, so "the same tensors in order" cannot be told
+    assert 'key_mapping' not in one_line(caught)
 
 
 def test_torchvision_refuses_a_cache_file_whose_keys_do_not_fit(registry, tmp_path, monkeypatch):

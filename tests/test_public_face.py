@@ -190,3 +190,17 @@ def test_a_file_name_means_one_thing():
         if path.name != "__init__.py" and "alias_module(__name__" not in path.read_text():
             names.setdefault(path.name, []).append(str(path.relative_to(REPO)))
     assert {name: paths for name, paths in names.items() if len(paths) > 1 and name != "base.py"} == {}
+
+
+def test_every_toml_example_in_the_readme_and_the_docs_parses():
+    """A user pastes them: TOML keeps an inline table on one line, so a wrapped { ... } is no suite."""
+    import tomllib
+
+    for page in (REPO / "README.md", REPO / "docs" / "strategies.md"):
+        text = page.read_text()
+        for match in re.finditer(r"```toml\n(.*?)```", text, re.S):
+            line = text[:match.start()].count("\n") + 2
+            try:
+                tomllib.loads(match.group(1))
+            except tomllib.TOMLDecodeError as error:
+                raise AssertionError(f"{page.name}:{line}: {error}") from None

@@ -1,8 +1,11 @@
 """manifest: images listed in a table (CSV, TSV or JSON Lines), one row per image, with its label and
 any other columns; no folder tree to build.
 
-    { provider = "manifest", root = "solar/cells.csv", split = "all[:50%]",
-      options = { label_column = "label", where = { type = "mono" }, group_column = "module" } }
+    [pairs.target]                       # a dataset table; TOML keeps an inline { ... } on one line
+    provider = "manifest"
+    root = "solar/cells.csv"
+    split = "all[:50%]"
+    options = { label_column = "label", where = { type = "mono" }, group_column = "module" }
 
 ``root`` is the manifest file, under the data root. Options (read by ``manifest_table``, with pandas):
 

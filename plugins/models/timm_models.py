@@ -98,7 +98,20 @@ class TimmModels(ModelProvider):
             if self.key_mapping == "order":
                 state = by_order(state, full if len(state) == len(full) else own, what)
             # the checkpoint's own classifier (ImageNet's 1000 classes) is not part of the trunk
-            load_matching(net, {key: value for key, value in state.items() if key in own or key not in full}, what)
+            try:
+                load_matching(net, {key: value for key, value in state.items() if key in own or key not in full},
+                              what)
+            except ModelError as error:
+                # Another library's names for the same tensors (the Lite0 wheel's _conv_stem, _blocks.N):
+                # say what fixes it when the count and the shapes in order say it would.
+                if self.key_mapping is None and len(state) in (len(full), len(own)):
+                    try:
+                        by_order(state, full if len(state) == len(full) else own, what)
+                    except ModelError:
+                        raise error from None
+                    raise ModelError(f"{error}; the file holds the architecture's {len(state)} tensors in order "
+                                     f"under other names: add key_mapping = \"order\" to the [model] table") from None
+                raise
         return net, int(net.num_features)
 
     def identity(self):
