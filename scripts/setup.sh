@@ -24,14 +24,27 @@ fi
 # under the data root (./data, or $TRANSFERBENCH_DATA), verified; a rerun only hashes them again
 # (about a second). Not fatal: offline, suites that declare them stop in one line naming the command.
 fetch_assets() {
-    .venv/bin/transferbench fetch efficientnet-lite0 elpv all-minilm-l6-v2 vader \
-        || echo "setup: could not fetch the assets; rerun: .venv/bin/transferbench fetch efficientnet-lite0 elpv all-minilm-l6-v2 vader" >&2
+    .venv/bin/transferbench fetch efficientnet-lite0 efficientnet-lite2 elpv all-minilm-l6-v2 vader \
+        || echo "setup: could not fetch the assets; rerun: .venv/bin/transferbench fetch efficientnet-lite0 efficientnet-lite2 elpv all-minilm-l6-v2 vader" >&2
+}
+
+# The offline sets beside the repository (../shared/data: MNIST, USPS, KMNIST, Omniglot, SpamAssassin,
+# WordLlama) are linked into the default data root too, so a suite that reads them and the fetched
+# assets together (suites/model-zoo.toml) runs with one data root. A folder ./data already has is kept.
+link_shared_data() {
+    [ -d ../shared/data ] || return 0
+    mkdir -p data
+    for dir in ../shared/data/*/; do
+        name=$(basename "$dir")
+        [ -e "data/$name" ] || ln -s "$(cd "$dir" && pwd)" "data/$name"
+    done
 }
 
 stamp=.venv/.transferbench-setup
 wanted=$(cat pyproject.toml scripts/setup.sh examples/plugin-example/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && .venv/bin/python -c "import benchmark, torch, learn2learn" 2>/dev/null; then
     fetch_assets
+    link_shared_data
     echo "setup: .venv is up to date"
     exit 0
 fi
@@ -55,5 +68,6 @@ if ! .venv/bin/python -c "import learn2learn" 2>/dev/null; then
 fi
 
 fetch_assets
+link_shared_data
 echo "$wanted" > "$stamp"
 echo "setup: done. Activate with: source .venv/bin/activate"
