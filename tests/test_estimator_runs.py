@@ -138,3 +138,53 @@ def test_the_leaderboard_command_writes_the_transferability_section(registry, tm
     assert main(["list", "--estimators"]) == 0
     listed = capsys.readouterr().out
     assert "logme" in listed and "source predictions" in listed
+
+
+def test_without_a_source_split_leep_reads_the_checkpoints_own_classifier(registry, tmp_path):
+    """A checkpoint that holds a classifier (an exported source head, ImageNet's) gives LEEP and NCE their
+    source predictions when the pair has no source split: softmax(head(features)) of the support."""
+    import torch
+    from safetensors.torch import save_file
+
+    from benchmark import build_trunk
+
+    torch.manual_seed(1)
+    trunk, dim = build_trunk((1, 16, 16), "lenet")
+    head = torch.nn.Linear(dim, 3)
+    save_file({**trunk.state_dict(), "head.weight": head.weight.detach(), "head.bias": head.bias.detach()},
+              str(tmp_path / "own.safetensors"))
+    seen = []
+
+    class Spy(Estimator):
+        name, description, citation = "spy", "remembers the source predictions", "@misc{spy, title={spy}}"
+        needs_source_predictions = True
+
+        def score(self, features, labels, source_probs=None):
+            seen.append((features, source_probs))
+            return 0.0
+
+    registry = replace(registry, estimators={**registry.estimators, "spy": Provided("spy", Spy, "test", "tests", "0")})
+    path = tmp_path / "own.toml"
+    path.write_text(f"""
+name = "own-head"
+seeds = [0]
+budgets = [5]
+strategies = ["target-only"]
+estimators = ["spy", "leep"]
+[[pairs]]
+name = "own"
+{TARGET}
+[pairs.model]
+provider = "file"
+path = "own.safetensors"
+architecture = {{ provider = "builtin", name = "lenet", channels = 1, size = [16, 16] }}
+[hparams.target-only]
+adapt_steps = 1
+""")
+    run(load_suite(path), registry, tmp_path / "out")
+    (features, probs), = seen
+    expected = torch.softmax(head(torch.as_tensor(features, dtype=torch.float32)).double(), dim=1).detach().numpy()
+    assert probs.shape == (25, 3) and np.allclose(probs, expected, atol=1e-5)
+    leep = [r for r in records.read(tmp_path / "out" / "own-head" / "records.jsonl") if r["strategy"] == "leep"]
+    assert leep[0]["metrics"] and not leep[0]["reason"]
+    assert leep[0]["adapt_notes"]["source_predictions"] == "the checkpoint's own classifier (3 classes)"

@@ -170,34 +170,42 @@ def test_timm_key_mapping_order_pairs_renamed_tensors_and_checks_every_shape(reg
                         key_mapping="order"), registry).trunk()
 
 
+LITE2 = Path("data/efficientnet-lite2/efficientnet-lite2-9656183e.pth")
 LITE0 = Path("data/efficientnet-lite0/efficientnet-lite0-57934424.pth")
 
 
-@pytest.mark.skipif(not LITE0.is_file(), reason=f"{LITE0} absent: run `transferbench fetch efficientnet-lite0`")
-def test_imagenet_efficientnet_lite0_names_real_photos_through_the_providers_preprocessing(registry):
-    """The pinned Lite0 weights, mapped into timm's tf_efficientnet_lite0 and preprocessed as the provider
-    says (bicubic resize to 224 px, mean = std = 0.5), recognise scikit-image's coffee and cat photos:
-    a wrong key mapping or normalisation does not."""
+@pytest.mark.parametrize("name, file, tensors, sha", [("tf_efficientnet_lite0", LITE0, 296, "579344248a93e230"),
+                                                      ("tf_efficientnet_lite2", LITE2, 386, "9656183eaeafe8cb")])
+def test_imagenet_efficientnet_lite_names_real_photos_through_the_providers_preprocessing(registry, name, file,
+                                                                                         tensors, sha):
+    """The pinned Lite0 and Lite2 weights, mapped into timm's architecture and preprocessed as the provider
+    says (bicubic resize to the weights' size, mean = std = 0.5), recognise scikit-image's coffee and cat
+    photos through the provider's trunk and its ``head()`` (the ImageNet classifier): a wrong key mapping,
+    normalisation or head does not."""
+    if not file.is_file():
+        pytest.skip(f"{file} absent: run `transferbench fetch {file.parent.name}`")
     skimage_data = pytest.importorskip("skimage.data", reason="scikit-image is not installed (the test extra)")
     import timm
     from PIL import Image
     from timm.data import ImageNetInfo
 
-    model = load_model(spec("timm", "tf_efficientnet_lite0", base_dir=".", file=str(LITE0.resolve()),
-                            key_mapping="order"), registry)
-    state = torch.load(LITE0, map_location="cpu", weights_only=True)
-    assert len(state) == 296 and model.identity["sha256"].startswith("579344248a93e230")
-    net = timm.create_model("tf_efficientnet_lite0")
+    model = load_model(spec("timm", name, base_dir=".", file=str(file.resolve()), key_mapping="order"), registry)
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    assert len(state) == tensors and model.identity["sha256"].startswith(sha)
+    net = timm.create_model(name)
     net.load_state_dict(dict(zip(net.state_dict(), state.values())))  # the ImageNet classifier too
     assert_same_state(model.trunk(), {k: v for k, v in net.state_dict().items() if not k.startswith("classifier")})
+    head = model.head()
+    assert torch.equal(head["weight"], net.classifier.weight) and torch.equal(head["bias"], net.classifier.bias)
     pre = model.preprocessing
     mean, std = torch.tensor(pre.mean)[:, None, None], torch.tensor(pre.std)[:, None, None]
-    info, net = ImageNetInfo(), net.eval()
+    info, trunk = ImageNetInfo(), model.trunk().eval()
     for photo, wanted in (("coffee", {"espresso"}), ("chelsea", {"tabby, tabby cat", "tiger cat", "Egyptian cat"})):
         image = Image.fromarray(getattr(skimage_data, photo)()).resize(pre.size[::-1], Image.BICUBIC)
-        pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255  # [3, 224, 224] in [0, 1]
+        pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255  # [3, H, W] in [0, 1]
         with torch.no_grad():
-            top5 = net(((pixels - mean) / std)[None]).topk(5).indices[0]
+            features = trunk(((pixels - mean) / std)[None])                     # [1, D]
+            top5 = (features @ head["weight"].T + head["bias"]).topk(5).indices[0]
         names = {info.index_to_description(int(i)) for i in top5}
         assert names & wanted, (photo, names)
 

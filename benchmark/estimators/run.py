@@ -39,23 +39,40 @@ class Candidate:
 
     trunk: torch.nn.Module
     key: str                        # the FeatureCache key: the checkpoint's own (models.features.trunk_key)
-    source_head: torch.nn.Linear | None = None  # [Cs, D] probed on the source's features; None: no source
+    source_head: torch.nn.Linear | None = None  # [Cs, D]; None: neither a source split nor a classifier of its own
     source_head_s: float = 0.0      # seconds its features and probe took, once per pair
+    source_head_is: str | None = None  # what the source predictions are, for records
 
 
 def candidate(prepared, needs_source: bool, device) -> Candidate:
-    """The pair's model as estimators score it (its trunk in eval mode on ``device``, never trained)."""
+    """The pair's model as estimators score it (its trunk in eval mode on ``device``, never trained).
+
+    The source classifier LEEP and NCE read: with a source split, the linear probe on the frozen trunk's
+    source features; without one, the checkpoint's own classifier (ImageNet's 1000 classes, an exported
+    source head: ``ModelProvider.head``), as LEEP's paper scores the ImageNet classifier; else none.
+    """
     model = prepared.model
     trunk = model.trunk().eval().to(device)
     found = Candidate(trunk, model.key)
-    if needs_source and prepared.source is not None:
-        started = time.perf_counter()
+    if not needs_source:
+        return found
+    started = time.perf_counter()
+    if prepared.source is not None:
         source = model.features.features(model.key, trunk, prepared.source.inputs.to(device))  # [N_source, D]
         # One fit at the probe's default C, not its 5-fold x 9-C search: the source head only has to
         # give sensible class probabilities, and the search would cost more than every estimate together.
         probe = fit_probe(source, prepared.source.labels.to(device), prepared.source.num_classes,
                           torch.Generator().manual_seed(0), C=FIXED_C)
-        found.source_head, found.source_head_s = probe.linear().to(device), time.perf_counter() - started
+        found.source_head = probe.linear().to(device)
+        found.source_head_is = "linear probe on the frozen trunk's source features"
+    elif (own := model.head()) is not None:
+        classes, dim = own["weight"].shape  # [C, D]
+        found.source_head = torch.nn.Linear(dim, classes).to(device)
+        with torch.no_grad():
+            found.source_head.weight.copy_(own["weight"])
+            found.source_head.bias.copy_(own["bias"])
+        found.source_head_is = f"the checkpoint's own classifier ({classes} classes)"
+    found.source_head_s = time.perf_counter() - started
     return found
 
 
@@ -74,7 +91,8 @@ def score_cell(estimator, found: Candidate, prepared, support, device) -> Outcom
     started = time.perf_counter()
     try:
         if type(estimator).needs_source_predictions and found.source_head is None:
-            raise NotApplicable("needs the source classifier's predictions; the pair has no source split")
+            raise NotApplicable("needs a source classifier's predictions; the pair has no source split and its "
+                                "checkpoint no classifier of its own")
         with torch.no_grad():
             features, cache_note = support_features(found, prepared.model.features, support, device)
             probs = None
@@ -93,7 +111,7 @@ def score_cell(estimator, found: Candidate, prepared, support, device) -> Outcom
     except STRATEGY_FAILURES as error:  # status "estimate" with an error: a rerun tries it again (records.Log)
         return replace(failure(error, time.perf_counter() - started), status=ESTIMATE)
     notes = {"feature_cache": cache_note, "score_s": round(score_s, 6),
-             "source_predictions": "linear probe on the frozen trunk's source features" if probs is not None else None,
+             "source_predictions": found.source_head_is if probs is not None else None,
              "source_head_s": round(found.source_head_s, 4) if probs is not None else None}
     # wall_s: this support's features (0 on a cache hit) and the score; the source head once per pair is apart
     return Outcome(ESTIMATE, round(time.perf_counter() - started, 6),

@@ -166,6 +166,13 @@ class ModelProvider:
         """The class names of the checkpoint's own classifier, where it has one and they are known."""
         return None
 
+    def head(self) -> dict | None:
+        """The checkpoint's own classifier, ``{"weight": [C, D], "bias": [C]}`` over the trunk's features
+        (ImageNet's 1000 classes, an exported source head), read from the weights; None when the file holds
+        none or for random initialisation. Transferability estimators that read a source model's predictions
+        (LEEP, NCE) use it when a pair has no source split, as LEEP's paper scores the ImageNet classifier."""
+        return None
+
     def tokenizer(self):
         """Text models (``kind = "text"``): the ``benchmark.data.text.PairTokenizer`` that belongs to the
         weights; the pair's texts are tokenised with it. Image models: None."""

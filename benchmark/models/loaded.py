@@ -112,6 +112,10 @@ class PretrainedModel:
         """The class names of the checkpoint's own head (e.g. ImageNet's), or None when it has none."""
         return self.provider.classes()
 
+    def head(self) -> dict | None:
+        """The checkpoint's own classifier ``{"weight": [C, D], "bias": [C]}`` (``ModelProvider.head``)."""
+        return self.provider.head()
+
     @property
     def tokenizer(self):
         """The text model's tokenizer (``benchmark.data.text.PairTokenizer``), loaded once; None for images."""

@@ -119,5 +119,14 @@ class FileModels(ModelProvider):
     def classes(self):
         return tuple(self.sidecar().get("classes") or ()) or None
 
+    def head(self):
+        """The exported classifier (``head.weight`` [C, D], ``head.bias`` [C]), when the file holds one."""
+        if self.weights == "none":
+            return None
+        state = read_state(self.checkpoint())
+        found = {key[len(HEAD_PREFIX):]: state[key] for key in (f"{HEAD_PREFIX}weight", f"{HEAD_PREFIX}bias")
+                 if key in state}
+        return found if len(found) == 2 and found["weight"].ndim == 2 else None
+
     def identity(self):
         return {**super().identity(), "architecture": self.sidecar()["architecture"]}

@@ -90,13 +90,8 @@ class TimmModels(ModelProvider):
         net.reset_classifier(0)  # the model returns pooled features [N, num_features]; strategies add heads
         if pretrained and not self.random:
             what = f"timm model '{self.model_name}' checkpoint {self.checkpoint()}"
-            try:
-                state = timm.models.load_state_dict(str(self.checkpoint()))
-            except Exception as error:  # a pickle, a truncated file: the library's own message, one line
-                raise ModelError(f"{what}: cannot be read: {error}") from None
             own = net.state_dict()
-            if self.key_mapping == "order":
-                state = by_order(state, full if len(state) == len(full) else own, what)
+            state = self.read(full, own, what)
             # the checkpoint's own classifier (ImageNet's 1000 classes) is not part of the trunk
             try:
                 load_matching(net, {key: value for key, value in state.items() if key in own or key not in full},
@@ -113,6 +108,32 @@ class TimmModels(ModelProvider):
                                      f"under other names: add key_mapping = \"order\" to the [model] table") from None
                 raise
         return net, int(net.num_features)
+
+    def read(self, full: dict, own: dict, what: str) -> dict:
+        """The checkpoint's tensors, under timm's names when ``key_mapping = "order"``."""
+        import timm
+
+        try:
+            state = timm.models.load_state_dict(str(self.checkpoint()))
+        except Exception as error:  # a pickle, a truncated file: the library's own message, one line
+            raise ModelError(f"{what}: cannot be read: {error}") from None
+        if self.key_mapping == "order":
+            state = by_order(state, full if len(state) == len(full) else own, what)
+        return state
+
+    def head(self):
+        """The file's own classifier (ImageNet's for the Lite wheels), under timm's ``classifier`` name."""
+        import timm
+
+        if self.random:
+            return None
+        net = timm.create_model(self.model_name, pretrained=False)
+        full = net.state_dict()
+        net.reset_classifier(0)
+        prefix = net.pretrained_cfg["classifier"] + "."
+        state = self.read(full, net.state_dict(), f"timm model '{self.model_name}' checkpoint {self.checkpoint()}")
+        found = {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
+        return found if set(found) == {"weight", "bias"} and found["weight"].ndim == 2 else None
 
     def identity(self):
         identity = super().identity()
