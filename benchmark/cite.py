@@ -1,12 +1,13 @@
-"""`transferbench cite`: BibTeX for transferbench, every dataset of a suite or results, each strategy,
-the models and assets, and the licences of all of it.
+"""`transferbench cite`: BibTeX for transferbench, every dataset of a suite or results, each strategy and
+transferability estimator, the models and assets, and the licences of all of it.
 
-Citations come through the plugin contract: each ``Strategy`` and ``DatasetProvider``
+Citations come through the plugin contract: each ``Strategy``, ``Estimator`` and ``DatasetProvider``
 class carries a ``citation`` (BibTeX) class attribute, so a third-party plugin cites
 its own paper the same way the built-ins do. A suite file states the rest (``citation`` and
 ``licence`` on the suite, a [model] table, a dataset table: ``benchmark.suite.credits``), and
 assets.toml each asset's. A results directory cites what ran (strategies with at least one
-successful record, and the licences its records carry); a suite file cites what it would run.
+successful record, estimators with a score, and the licences its records carry); a suite file cites
+what it would run.
 """
 
 import re
@@ -48,6 +49,7 @@ class Used:
     assets: set                                 # asset names (assets.toml)
     credits: tuple = ()                         # what the suite file states (benchmark.suite.credits); a suite only
     licences: dict = field(default_factory=dict)  # {what: licence}
+    estimators: set = field(default_factory=set)  # transferability estimators that scored (or would)
 
 
 def what_ran(path: Path) -> Used:
@@ -61,7 +63,7 @@ def what_ran(path: Path) -> Used:
         strategies = {name.partition(":")[0]: None for name in suite.strategies or ()}
         licences = {what: licence for by_pair in licences_by_pair(suite).values() for what, licence in by_pair.items()}
         return Used(f"suite {suite.name} ({path})", strategies, providers, set(suite.assets), suite.credits,
-                    dict(sorted(licences.items())))
+                    dict(sorted(licences.items())), {name.partition(":")[0] for name in suite.estimators})
     found = records.read(records_path)
     if not found and path.is_dir() and records.suite_folders(path):  # results/ rather than results/<suite>
         raise TransferbenchError(records.no_records_here(path, "cite"))
@@ -74,7 +76,8 @@ def what_ran(path: Path) -> Used:
     from benchmark.leaderboard.licences import of_records  # what the leaderboard lists: one reading of records
 
     return Used(f"the records in {records_path}", strategies, providers - {None}, assets,
-                licences=of_records(found))
+                licences=of_records(found),
+                estimators={r["strategy"] for r in found if r.get("status") == "estimate" and r.get("metrics")})
 
 
 def split_entries(text: str) -> list[tuple[str | None, str]]:
@@ -118,7 +121,7 @@ def licence_lines(licences: dict) -> list[str]:
 def cite(path, registry) -> str:
     """The BibTeX text for ``path`` (a results directory, its records.jsonl, or a suite .toml): the licences
     of what it uses, then transferbench, what the suite file states (its own, its models', its datasets'),
-    the dataset providers, the strategies and the assets, each paper once."""
+    the dataset providers, the strategies, the transferability estimators and the assets, each paper once."""
     path = Path(path)
     if not path.exists():
         raise TransferbenchError(f"{path}: no such suite file or results directory")
@@ -134,7 +137,8 @@ def cite(path, registry) -> str:
         out += cited(f"% {credit.what}{f' (licence: {credit.licence})' if credit.licence else ''}, as the suite "
                      f"states", credit.citation, printed, none="no citation stated")
     for kind, table, names in (("dataset provider", registry.datasets, sorted(used.providers)),
-                               ("strategy", registry.strategies, sorted(strategies))):
+                               ("strategy", registry.strategies, sorted(strategies)),
+                               ("estimator", registry.estimators, sorted(used.estimators))):
         for name in names:
             out.append("")
             provided = table.get(name)

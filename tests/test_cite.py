@@ -1,5 +1,6 @@
 """`transferbench cite`: BibTeX of transferbench, the datasets and the strategies, from the plugin contract."""
 
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -112,3 +113,21 @@ def test_a_suite_with_a_model_and_no_source_cites_its_assets_with_their_licences
     assert "% asset 'elpv' (licence: CC-BY-NC-SA-4.0)" in text and "@article{deitsch2019automatic" in text
     assert "% asset 'efficientnet-lite0' (licence: Apache-2.0)" in text and "tan2019efficientnet" in text
     assert text.count("@article{deitsch2019automatic") == 1  # the provider cites it too: printed once
+
+
+def test_the_estimators_a_suite_lists_or_its_records_scored_are_cited(registry, tmp_path):
+    """Each estimator's own BibTeX (the Estimator contract's ``citation``), once, for a suite and for records."""
+    from benchmark.leaderboard import synthetic
+
+    suite_text = cite(REPO / "suites" / "model-zoo.toml", registry)
+    for name in ("logme", "leep", "nce", "hscore", "knn", "linear-probe"):
+        assert f"% estimator '{name}'" in suite_text
+        first = bibtex_key(registry.estimators[name].cls.citation)
+        assert first in entries(suite_text) or f"cites {first}" in suite_text
+    assert len(entries(suite_text)) == len(set(entries(suite_text)))
+    scored = {**synthetic.record("finetune", "a→b", 0, "5", 0.9), "status": "estimate", "strategy": "logme",
+              "metrics": {"score": {"mean": 1.0, "n": 10, "ci95": None, "ci": None}}}
+    unscored = {**scored, "strategy": "leep", "metrics": {}, "reason": "no source classifier"}
+    (tmp_path / "records.jsonl").write_text("\n".join(json.dumps(r) for r in (scored, unscored)) + "\n")
+    text = cite(tmp_path, registry)
+    assert "% estimator 'logme'" in text and "% estimator 'leep'" not in text

@@ -18,7 +18,7 @@ import benchmark
 
 SCHEMA = 1  # the record format's version, in every record's "schema"
 
-Status = Literal["ok", "failed", "skipped", "trial"]
+Status = Literal["ok", "failed", "skipped", "trial", "estimate"]
 
 
 class Record(TypedDict):
@@ -53,8 +53,9 @@ class Record(TypedDict):
     transductive: bool             # the strategy scores queries jointly on purpose: ranked apart
     device: str                    # where it ran ("cpu", "cuda", ...)
     # -- what happened
-    status: Status                 # ok; failed (error says why); skipped (reason says why); trial (a search's)
-    metrics: dict | None           # ok: {metric: {"mean", "ci95", "n", "ci"}}; else None
+    status: Status                 # ok; failed (error says why); skipped (reason says why); trial (a search's);
+                                   # estimate (a transferability estimator's score: benchmark.estimators.run)
+    metrics: dict | None           # ok: {metric: {"mean", "ci95", "n", "ci"}}; estimate: {"score": ...}; else None
     per_episode: dict | None       # episodic ok: {"accuracy": [per-episode values]}, for paired tests
     # ok: {"file": "predictions/<sha256>.safetensors" (beside records.jsonl), "sha256", "kind": "scores"|"topk",
     # "examples", "tasks"}: every task's labels and scores, so `leaderboard --metric` computes a metric the
