@@ -70,7 +70,10 @@ def cmd_check(args) -> int:
     from benchmark.checks.contract import ContractError, check_strategy
     from benchmark.checks.printer import CheckPrinter, check_hparams
 
-    provided = registry_for(args).strategy(args.name)
+    registry = registry_for(args)
+    if args.name in registry.estimators and args.name not in registry.strategies:
+        return check_an_estimator(registry.estimators[args.name])
+    provided = registry.strategy(args.name)
     if args.timeout is not None and args.timeout <= 0:
         raise TransferbenchError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
     hparams, full, notes = check_hparams(provided.cls, args.hparams, args.full)
@@ -85,6 +88,22 @@ def cmd_check(args) -> int:
         print(error, file=sys.stderr)
         return 1
     print_clock_warning(provided.cls, args.device)
+    print(f"all checks passed ({len(ran)} checks)")
+    return 0
+
+
+def check_an_estimator(provided) -> int:
+    """`check NAME` for a transferability estimator: its contract (benchmark.checks.estimator_contract)."""
+    from benchmark.checks.estimator_contract import EstimatorContractError, check_estimator
+
+    print(f"checking estimator '{provided.name}' from {provided.dist} {short(provided.version)}")
+    try:
+        ran = check_estimator(provided.cls)
+    except EstimatorContractError as error:
+        print(error, file=sys.stderr)
+        return 1
+    for rule in ran:
+        print(f"  ok   {rule}")
     print(f"all checks passed ({len(ran)} checks)")
     return 0
 
@@ -265,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--metrics", action="store_true", help="also list metrics (leaderboard --metric)")
     listing.set_defaults(func=cmd_list)
 
-    check = verbs.add_parser("check", parents=[common], help="run the contract battery on one strategy")
+    check = verbs.add_parser("check", parents=[common], help="run the contract battery on one strategy (or estimator)")
     check.add_argument("name")
     check.add_argument("--device", default="cpu", help="torch device the checks run on, e.g. cpu, cuda, cuda:1")
     check.add_argument("--hparams", nargs="+", default=[], metavar="KEY=VALUE",
