@@ -69,7 +69,8 @@ def test_against_another_strategy_and_the_files(tmp_path):
     row = transferability.build(made, against="linear-probe")[0]
     assert row.tau == pytest.approx(-1.0)
     written, warnings = transferability.write(made, tmp_path, ["md", "tex", "csv", "html", "png"])
-    assert sorted(p.name for p in written) == [f"transferability.{f}" for f in ("csv", "html", "md", "tex")]
+    assert sorted(p.name for p in written) == [f"transferability.{f}" for f in ("csv", "html", "md", "tex")] + [
+        "transferability_k5.png"]
     assert not warnings
     md = (tmp_path / "transferability.md").read_text()
     assert "| perfect |" in md.replace(" 5 | perfect", "| perfect") and "1.00 [" in md
@@ -93,3 +94,19 @@ def test_options_that_differ_label_the_rows():
     rows = by_name(transferability.build(made))
     assert rows["hscore (shrinkage=false)"].tau == pytest.approx(1.0)
     assert rows["hscore (shrinkage=true)"].tau == pytest.approx(-1.0)
+
+
+def test_the_score_vs_accuracy_plot_is_a_pure_function_of_the_records(tmp_path):
+    """One panel per estimator x target, a point per model; the same records give the same bytes."""
+    from benchmark.leaderboard import transferability_plot
+
+    made = records({"perfect": lambda a, rng: a, "noisy": lambda a, rng: a + 0.3 * rng.normal()})
+    panels = transferability_plot.panels(made, "finetune", "accuracy")
+    assert set(panels) == {"5"} and {label for label, _ in panels["5"]} == {"perfect", "noisy"}
+    points = panels["5"][("perfect", transferability.target_of(made[0]))]
+    assert len(points) == 5 and [p[0] for p in points] == sorted(p[0] for p in points)  # m1..m5: scores rise
+    assert all(half > 0 for _, _, half in points)  # three seeds: a t-interval
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first, second = (transferability_plot.write(made, tmp_path / d) for d in ("a", "b"))
+    assert [p.name for p in first] == ["transferability_k5.png"]
+    assert first[0].read_bytes() == second[0].read_bytes() and first[0].read_bytes()[:4] == b"\x89PNG"
