@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmark import records
-from benchmark.leaderboard import latex, markdown, recompute, tidy, transferability, webpage, wording
+from benchmark.leaderboard import (latex, markdown, recompute, tidy, transfer_matrix, transferability, webpage,
+                                   wording)
 from benchmark.leaderboard.collect import LeaderboardError
 from benchmark.leaderboard.summary import Board, build
 
@@ -70,7 +71,8 @@ def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None,
     """Render ``formats`` (default: all) from results_dir/records.jsonl into ``out_dir`` (default:
     beside the records; created when missing); the files written and warnings.
     ``strategies`` / ``budgets`` / ``seeds`` keep only those records (None: all); ``metrics``: as ``load``.
-    With estimate records, transferability.FMT too: estimators ranked against ``against``'s measured metric."""
+    With estimate records, transferability.FMT too: estimators ranked against ``against``'s measured metric;
+    where pairs share a target, transfer_matrix.FMT: each starting point's gain over training from scratch."""
     formats = formats or FORMATS
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -97,8 +99,10 @@ def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None,
                                     "flags": wording.flagged_cells(board)}, indent=2,
                                    ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
-    # Estimators' section, in its own files; the records are read again only when they hold estimates.
-    if b'"estimate"' in records_path.read_bytes():
-        extra, notes = transferability.write(records.read(records_path), results_dir, formats, against, metric)
+    # The estimators' section and the transfer matrix, in their own files, from the records as stored.
+    all_records = records.read(records_path)
+    if any(r.get("status") == "estimate" for r in all_records):
+        extra, notes = transferability.write(all_records, results_dir, formats, against, metric)
         written, board.warnings = written + extra, board.warnings + notes
+    written += transfer_matrix.write(all_records, results_dir, formats, against, metric)
     return written, board.warnings

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from benchmark.leaderboard.collect import budget_order
+
 BOOTSTRAP = 2000      # resamples of the seeds
 BOOTSTRAP_SEED = 0    # the same records give the same intervals
 MIN_MODELS = 3        # below three candidates a rank correlation is +-1 by construction
@@ -52,8 +54,9 @@ def target_of(record: dict) -> str:
     target = record.get("target") or {}
     parts = [target.get("provider", "?"), target.get("name") or "", target.get("split") or ""]
     classes = target.get("classes")
-    label = " ".join(p for p in parts if p) + (f" classes {classes}" if classes else "")
-    return label
+    options = ", ".join(f"{key}={json.dumps(value, separators=(',', ':'))}"
+                        for key, value in sorted((target.get("options") or {}).items()))
+    return " ".join(p for p in parts if p) + (f" classes {classes}" if classes else "") + (f" ({options})" if options else "")
 
 
 def estimator_label(record: dict, options_by_name: dict) -> str:
@@ -123,7 +126,8 @@ def build(all_records: list[dict], against: str = "finetune", metric: str = "acc
     """Every estimator × target × budget row; [] where no estimate record exists."""
     scores, accuracy, seconds, strategy_s = gather(all_records, against, metric)
     rows = []
-    for (label, target, budget), by_pair in sorted(scores.items(), key=lambda item: (item[0][1], item[0][2], item[0][0])):
+    for (label, target, budget), by_pair in sorted(scores.items(),
+                                                   key=lambda item: (item[0][1], budget_order(item[0][2]), item[0][0])):
         measured = accuracy.get((target, budget), {})
         spent = [s for (pair, _), s in strategy_s.get((target, budget), {}).items() if pair in by_pair]
         cost = float(np.mean(list(seconds[(label, target, budget)].values())) / np.mean(spent)) \

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import stats
 
 from benchmark.leaderboard import transferability
+from benchmark.leaderboard.collect import budget_order
 from benchmark.leaderboard.plots import PNG_METADATA, add_title, new_figure, wrap
 
 PANEL = 2.1  # inch per panel side
@@ -81,4 +82,5 @@ def draw(budget: str, by_panel: dict, out: Path, against: str, metric: str) -> P
 def write(all_records: list[dict], out_dir: Path, against: str = "finetune", metric: str = "accuracy") -> list[Path]:
     """One PNG per budget with estimates and measured accuracies; [] when none has both."""
     return [draw(budget, by_panel, Path(out_dir) / f"{transferability.FILE}_k{budget}.png", against, metric)
-            for budget, by_panel in sorted(panels(all_records, against, metric).items())]
+            for budget, by_panel in sorted(panels(all_records, against, metric).items(),
+                                              key=lambda item: budget_order(item[0]))]
