@@ -149,11 +149,14 @@ def note(record: dict, summary) -> None:
         summary.estimates += 1
 
 
-def run_estimates(suite, registry, settings, pairs: dict, log, summary) -> None:
-    """Append every estimate record ``log`` lacks (``records.Log``), counted in ``summary`` (the run's)."""
+def run_estimates(suite, registry, settings, pairs: dict, log, summary, phase=lambda text: None) -> None:
+    """Append every estimate record ``log`` lacks (``records.Log``), counted in ``summary`` (the run's);
+    ``phase(text)`` is told which pair is being estimated (the progress line)."""
     chosen = suite_estimators.check(suite, registry)
     device = torch.device(settings.device)
-    for name, prepared in pairs.items():
+    for number, (name, prepared) in enumerate(pairs.items(), 1):
+        if chosen:
+            phase(f"estimates: pair {number}/{len(pairs)} ({name})")
         found = None
         for entry, provided, options in chosen:
             for seed in suite.seeds:

@@ -168,7 +168,7 @@ class Runner:
         for job, error in broken:
             for record in failed_records(job, pairs[job.pair], self.settings, error):
                 self.write(log, record, summary, bar)
-        run_estimates(self.suite, self.registry, self.settings, pairs, log, summary)  # seconds: in the driver
+        run_estimates(self.suite, self.registry, self.settings, pairs, log, summary, bar.phase)  # in the driver
         claims = Claims(self.records_path.parent / ".claims")
         # In-process, a cell that kills the process kills the run: the journal lets a rerun get past it.
         journal = Journal(self.records_path.parent, claims) if self.executor == "local" else None
