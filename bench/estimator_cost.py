@@ -27,13 +27,15 @@ from benchmark.suite.load import load_suite
 
 GOAL = 0.01  # an estimate at most 1% of a fine-tuning cell
 
-TINY = """
+HEAD = """
 name = "estimator-cost"
 seeds = [0]
 budgets = [{budget}]
 strategies = ["finetune"]
 estimators = {estimators}
-[model]
+"""
+
+TINY = HEAD + """[model]
 provider = "builtin"
 name = "lenet"
 channels = 1
@@ -47,13 +49,7 @@ pretrain_epochs = {pretrain_epochs}
 adapt_steps = {adapt_steps}
 """
 
-LITE0_ELPV = """
-name = "estimator-cost"
-seeds = [0]
-budgets = [{budget}]
-strategies = ["finetune"]
-estimators = {estimators}
-assets = ["efficientnet-lite0", "elpv"]
+LITE0_ELPV = HEAD + """assets = ["efficientnet-lite0", "elpv"]
 input = {{ channels = 3, size = [112, 112] }}
 [model]
 provider = "timm"
