@@ -3,7 +3,8 @@
     for pair with a [model]:                        (a source-trained model is a [model] too: an exported checkpoint)
         trunk: the checkpoint's, frozen; features [N, D] through the pair's FeatureCache, under the
                checkpoint's key: the same entries the linear probe of frozen-feature reads
-        source head (pairs with a source): the linear probe (C = 1) on the source's features -> source_probs [N, Cs]
+        source head: the linear probe (C = 1) on the source's features, else the checkpoint's own classifier
+                     (ModelProvider.head: ImageNet's, an exported one), else none -> source_probs [N, Cs]
         for seed, budget:
             support = the strategies' own draw for that budget and seed (scoring.tasks.transfer_tasks)
             score = estimator.score(features(support), support.labels, source_probs(support))
