@@ -363,8 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--strategies", help="comma-separated strategies to show (default: every recorded)")
     board.add_argument("--seeds", help="comma-separated seeds to use, e.g. 0,1,2 (default: every recorded)")
     board.add_argument("--out", metavar="DIR", help="where the rendered files go (default: beside records.jsonl)")
-    board.add_argument("--against", default="finetune", metavar="STRATEGY", help="the strategy whose measured "
-                       "metric estimators are ranked against in transferability.* (default: finetune)")
+    board.add_argument("--against", default="finetune", metavar="STRATEGY[,STRATEGY]", help="the strategies whose "
+                       "measured metric estimators are ranked against in transferability.*, a table each; the "
+                       "first's is the transfer matrix's (default: finetune)")
     board.set_defaults(func=cmd_leaderboard)
 
     exporting = verbs.add_parser("export", help="a run's pretrained trunk as .safetensors + architecture JSON "

@@ -70,7 +70,7 @@ def test_against_another_strategy_and_the_files(tmp_path):
     assert row.tau == pytest.approx(-1.0)
     written, warnings = transferability.write(made, tmp_path, ["md", "tex", "csv", "html", "png"])
     assert sorted(p.name for p in written) == [f"transferability.{f}" for f in ("csv", "html", "md", "tex")] + [
-        "transferability_k5.png"]
+        "transferability_finetune_k5.png"]
     assert not warnings
     md = (tmp_path / "transferability.md").read_text()
     assert "| perfect |" in md.replace(" 5 | perfect", "| perfect") and "1.00 [" in md
@@ -78,6 +78,14 @@ def test_against_another_strategy_and_the_files(tmp_path):
     assert "\\tau_w" in (tmp_path / "transferability.tex").read_text()
     _, warnings = transferability.write(made, tmp_path, ["md"], against="maml")
     assert "no ok record of strategy 'maml'" in warnings[0]
+    written, _ = transferability.write(made, tmp_path, ["md", "csv", "html", "png"], against="finetune,linear-probe")
+    md = (tmp_path / "transferability.md").read_text()
+    assert md.count("# Which model should I start from?") == 2 and "(against linear-probe)" in md
+    assert {row.split(",")[3] for row in (tmp_path / "transferability.csv").read_text().splitlines()[1:]} == {
+        "finetune", "linear-probe"}
+    assert (tmp_path / "transferability.html").read_text().count("<table>") == 2
+    assert {p.name for p in written if p.suffix == ".png"} == {"transferability_finetune_k5.png",
+                                                                "transferability_linear-probe_k5.png"}
 
 
 def test_no_estimates_no_section(tmp_path):
@@ -108,5 +116,5 @@ def test_the_score_vs_accuracy_plot_is_a_pure_function_of_the_records(tmp_path):
     assert all(half > 0 for _, _, half in points)  # three seeds: a t-interval
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     first, second = (transferability_plot.write(made, tmp_path / d) for d in ("a", "b"))
-    assert [p.name for p in first] == ["transferability_k5.png"]
+    assert [p.name for p in first] == ["transferability_finetune_k5.png"]
     assert first[0].read_bytes() == second[0].read_bytes() and first[0].read_bytes()[:4] == b"\x89PNG"

@@ -104,5 +104,5 @@ def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None,
     if any(r.get("status") == "estimate" for r in all_records):
         extra, notes = transferability.write(all_records, results_dir, formats, against, metric)
         written, board.warnings = written + extra, board.warnings + notes
-    written += transfer_matrix.write(all_records, results_dir, formats, against, metric)
+    written += transfer_matrix.write(all_records, results_dir, formats, against.split(",")[0].strip(), metric)
     return written, board.warnings

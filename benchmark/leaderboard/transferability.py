@@ -166,59 +166,71 @@ def caption(against: str, metric: str) -> str:
             f"as a fraction of one {against} cell's. n/a: fewer than {MIN_MODELS} models, or constant scores.")
 
 
-def render(rows: list[Row], fmt: str, against: str, metric: str) -> str:
-    """md, tex, csv or html of ``rows``."""
+def render(sections: list[tuple[str, list[Row]]], fmt: str, metric: str) -> str:
+    """md, tex, csv or html of ``sections``: (the strategy ranked against, its rows), one table each."""
     if fmt == "md":
-        lines = [f"# Which model should I start from? (against {against})", "", caption(against, metric), "",
-                 "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-        return "\n".join(lines + ["| " + " | ".join(cells(r)) + " |" for r in rows]) + "\n"
+        lines = []
+        for against, rows in sections:
+            lines += [f"# Which model should I start from? (against {against})", "", caption(against, metric), "",
+                      "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+            lines += ["| " + " | ".join(cells(r)) + " |" for r in rows] + [""]
+        return "\n".join(lines)
     if fmt == "tex":
         def tex(text: str) -> str:
             return text.replace("\\", "\\textbackslash{}").replace("%", "\\%").replace("_", "\\_") \
                 .replace("&", "\\&").replace("#", "\\#").replace("τ", "$\\tau_w$").replace("ρ", "$\\rho$")
-        body = [" & ".join(tex(c) for c in cells(r)) + " \\\\" for r in rows]
-        return "\n".join(["\\begin{table}", "\\centering", f"\\caption{{{tex(caption(against, metric))}}}",
-                          "\\begin{tabular}{lllrrllll}", "\\toprule", " & ".join(tex(h) for h in HEADER) + " \\\\",
-                          "\\midrule", *body, "\\bottomrule", "\\end{tabular}", "\\end{table}"]) + "\n"
+        out = []
+        for against, rows in sections:
+            body = [" & ".join(tex(c) for c in cells(r)) + " \\\\" for r in rows]
+            out += ["\\begin{table}", "\\centering", f"\\caption{{{tex(caption(against, metric))}}}",
+                    "\\begin{tabular}{lllrrllll}", "\\toprule", " & ".join(tex(h) for h in HEADER) + " \\\\",
+                    "\\midrule", *body, "\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
+        return "\n".join(out)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["target", "budget", "estimator", "against", "models", "seeds", "weighted_tau", "tau_low",
                          "tau_high", "spearman", "spearman_low", "spearman_high", "top1_regret", "regret_low",
                          "regret_high", "cost_fraction"])
-        for r in rows:
-            writer.writerow([r.target, r.budget, r.estimator, against, r.models, r.seeds,
-                             *[("" if v is None else f"{v:.6g}") for v in
-                               (r.tau, *(r.tau_ci or (None, None)), r.rho, *(r.rho_ci or (None, None)),
-                                r.regret, *(r.regret_ci or (None, None)), r.cost)]])
+        for against, rows in sections:
+            for r in rows:
+                writer.writerow([r.target, r.budget, r.estimator, against, r.models, r.seeds,
+                                 *[("" if v is None else f"{v:.6g}") for v in
+                                   (r.tau, *(r.tau_ci or (None, None)), r.rho, *(r.rho_ci or (None, None)),
+                                    r.regret, *(r.regret_ci or (None, None)), r.cost)]])
         return out.getvalue()
     if fmt == "html":
         head = "".join(f"<th>{escape(h)}</th>" for h in HEADER)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells(r)) + "</tr>\n" for r in rows)
+        tables = ""
+        for against, rows in sections:
+            body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells(r)) + "</tr>\n" for r in rows)
+            tables += (f"<h1>Which model should I start from? (against {escape(against)})</h1>\n"
+                       f"<p>{escape(caption(against, metric))}</p>\n<table>\n<tr>{head}</tr>\n{body}</table>\n")
         return (f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>transferability</title></head><body>\n"
-                f"<h1>Which model should I start from? (against {escape(against)})</h1>\n"
-                f"<p>{escape(caption(against, metric))}</p>\n<table>\n<tr>{head}</tr>\n{body}</table>\n</body></html>\n")
+                f"{tables}</body></html>\n")
     raise ValueError(f"unknown format '{fmt}'")
 
 
 def write(all_records: list[dict], out_dir: Path, formats, against: str = "finetune",
           metric: str = "accuracy") -> tuple[list[Path], list[str]]:
-    """transferability.FMT for each of md, tex, csv, html in ``formats``; ([], []) without estimate records.
-    The warnings say when no ok record of ``against`` exists to compare with."""
+    """transferability.FMT for each of md, tex, csv, html in ``formats``, a table per strategy of ``against``
+    (comma-separated: "finetune,frozen-feature"); ([], []) without estimate records. The warnings say
+    when no ok record of one of them exists to compare with."""
     if not any(r.get("status") == "estimate" for r in all_records):
         return [], []
-    warnings = []
-    if not any(r.get("status") == "ok" and r.get("strategy") == against for r in all_records):
-        warnings.append(f"transferability: no ok record of strategy '{against}' to compare the estimates with; "
-                        f"choose another with --against")
-    rows = build(all_records, against, metric)
+    names = [name.strip() for name in against.split(",") if name.strip()]
+    warnings = [f"transferability: no ok record of strategy '{name}' to compare the estimates with; choose "
+                f"another with --against" for name in names
+                if not any(r.get("status") == "ok" and r.get("strategy") == name for r in all_records)]
+    sections = [(name, build(all_records, name, metric)) for name in names]
     written = []
     for fmt in (f for f in formats if f in ("md", "tex", "csv", "html")):
         path = Path(out_dir) / f"{FILE}.{fmt}"
-        path.write_text(render(rows, fmt, against, metric), encoding="utf-8")
+        path.write_text(render(sections, fmt, metric), encoding="utf-8")
         written.append(path)
     if "png" in formats:  # matplotlib is imported only when plots are asked for
         from benchmark.leaderboard import transferability_plot
 
-        written += transferability_plot.write(all_records, out_dir, against, metric)
+        for name in names:
+            written += transferability_plot.write(all_records, out_dir, name, metric)
     return written, warnings

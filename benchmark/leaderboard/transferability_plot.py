@@ -1,4 +1,4 @@
-"""transferability_kBUDGET.png: each estimator's score against the accuracy the models reached, per target.
+"""transferability_AGAINST_kBUDGET.png: each estimator's score against the accuracy the models reached, per target.
 
 One figure per budget: a row per estimator, a column per target, a point per candidate model
 (seed means; the vertical bar is the accuracy's 95% t-interval over seeds). The best model by
@@ -81,6 +81,6 @@ def draw(budget: str, by_panel: dict, out: Path, against: str, metric: str) -> P
 
 def write(all_records: list[dict], out_dir: Path, against: str = "finetune", metric: str = "accuracy") -> list[Path]:
     """One PNG per budget with estimates and measured accuracies; [] when none has both."""
-    return [draw(budget, by_panel, Path(out_dir) / f"{transferability.FILE}_k{budget}.png", against, metric)
+    return [draw(budget, by_panel, Path(out_dir) / f"{transferability.FILE}_{against}_k{budget}.png", against, metric)
             for budget, by_panel in sorted(panels(all_records, against, metric).items(),
                                               key=lambda item: budget_order(item[0]))]
