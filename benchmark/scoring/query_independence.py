@@ -9,7 +9,10 @@ scores jointly on purpose declares ``transductive = True`` and is ranked apart.
 
 import torch
 
-ATOL = RTOL = 1e-4  # scores recomputed in another batch differ by float noise only
+# Scores recomputed in another batch differ by float noise only: CPU convolutions pick other kernels for
+# another batch size, 1.3e-4 apart in a fine-tuned EfficientNet-Lite2's logits (a 1e-4 bound failed 2 honest
+# model-zoo cells); a batch statistic (BatchNorm in train mode) moves scores by tenths.
+ATOL = RTOL = 1e-3
 ALONE = 4           # queries scored one at a time on a real cell: cheap, and enough to see a batch statistic
 
 
