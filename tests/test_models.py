@@ -229,6 +229,16 @@ def tiny_vit(tmp_path):
     return directory
 
 
+def test_random_initialisation_of_a_described_architecture_is_never_the_pretrained_models_key(registry, tiny_vit):
+    """weights = "none" with a folder (a transformers config) reads no weights: its key, which keys the
+    pretrain and feature caches, differs from the pretrained model's, and no checkpoint is named."""
+    pretrained = load_model(spec("transformers", "tiny-vit", base_dir=tiny_vit.parent), registry)
+    random = load_model(spec("transformers", "tiny-vit", base_dir=tiny_vit.parent, weights="none"), registry)
+    assert pretrained.key != random.key and ":random:" in random.key
+    assert random.identity["checkpoint"] is None and random.identity["sha256"] is None
+    assert random.identity["architecture_sha256"] == pretrained.identity["sha256"]
+
+
 def test_transformers_vision_encoder_from_save_pretrained_bit_identical(registry, tiny_vit, offline):
     from transformers import AutoModel
 

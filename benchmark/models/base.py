@@ -211,6 +211,14 @@ class ModelProvider:
         # checkpoint given without a tag): a changed key would make every published cell of such a model
         # another cell. The sha256 in it is what tells a loaded checkpoint from random initialisation.
         tag = self.weights or "none"
+        if self.weights == "none" and path is not None:
+            # Random initialisation of an architecture a folder or file describes (a transformers config, a
+            # checkpoint's sidecar): no weights are read, and the key must not be the pretrained model's, or
+            # caches keyed by it (pretraining, features) would hand one model's state to the other.
+            return {"provider": self.name, "name": self.model_name, "weights": "none", "checkpoint": None,
+                    "sha256": None, "architecture_from": str(path), "architecture_sha256": digest,
+                    "library": self.library, "library_version": library_version(self.library) if self.library else None,
+                    "key": f"{self.name}:{self.model_name}:none:random:{digest[:16]}"}
         return {"provider": self.name, "name": self.model_name, "weights": weights,
                 "checkpoint": str(path) if path is not None else None, "sha256": digest,
                 "library": self.library, "library_version": library_version(self.library) if self.library else None,
