@@ -104,5 +104,10 @@ def write_leaderboard(results_dir: Path, metric: str = "accuracy", formats=None,
     if any(r.get("status") == "estimate" for r in all_records):
         extra, notes = transferability.write(all_records, results_dir, formats, against, metric)
         written, board.warnings = written + extra, board.warnings + notes
+        if "png" in formats:  # matplotlib is imported only when plots are asked for
+            from benchmark.leaderboard import transferability_plot
+
+            for name in (name.strip() for name in against.split(",") if name.strip()):
+                written += transferability_plot.write(all_records, results_dir, name, metric)
     written += transfer_matrix.write(all_records, results_dir, formats, against.split(",")[0].strip(), metric)
     return written, board.warnings

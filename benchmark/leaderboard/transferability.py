@@ -9,8 +9,8 @@
         top-1 regret: best accuracy - accuracy of the estimator's favourite (points);
         cost: the estimator's mean wall seconds / the strategy's mean cell wall seconds on those pairs.
 
-Written beside the leaderboard as transferability.{md,tex,csv,html} (and transferability_kBUDGET.png:
-``transferability_plot``), only where estimate records exist.
+Written beside the leaderboard as transferability.{md,tex,csv,html} (the plots: ``transferability_plot``),
+only where estimate records exist.
 A pure function of the records, like every leaderboard file.
 """
 
@@ -228,9 +228,4 @@ def write(all_records: list[dict], out_dir: Path, formats, against: str = "finet
         path = Path(out_dir) / f"{FILE}.{fmt}"
         path.write_text(render(sections, fmt, metric), encoding="utf-8")
         written.append(path)
-    if "png" in formats:  # matplotlib is imported only when plots are asked for
-        from benchmark.leaderboard import transferability_plot
-
-        for name in names:
-            written += transferability_plot.write(all_records, out_dir, name, metric)
     return written, warnings
