@@ -207,7 +207,7 @@ def note_start(cell: Runs, record: dict) -> None:
 
 def collect(all_records: list[dict], metric: str, where: str, strategies=None, budgets=None, seeds=None) -> Cells:
     """Group the latest record of every run; ``strategies`` / ``budgets`` / ``seeds`` keep only those (None = all)."""
-    latest, memo, trials = {}, {}, 0
+    latest, memo, trials, estimates = {}, {}, 0, 0
     setups = setup_labels(all_records)
     for number, record in enumerate(all_records, start=1):
         check(record, where, number, metric)
@@ -215,6 +215,7 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
             trials += 1
             continue
         if record["status"] == "estimate":  # an estimator's score, not a strategy's run (leaderboard.transferability)
+            estimates += 1
             continue
         variant = variant_of(record, memo, setups)
         latest[run_key(record, variant)] = (variant, record)  # a later record of a run supersedes the earlier
@@ -257,4 +258,4 @@ def collect(all_records: list[dict], metric: str, where: str, strategies=None, b
     used = [r for _, r in chosen]
     return Cells(dict(runs), {v.label: v for v in variants}, list(dict.fromkeys(r["pair"] for r in used)),
                  sorted({str(r["budget"]) for r in used}, key=budget_order), used,
-                 len(all_records) - trials - len(latest), warnings, trials)
+                 len(all_records) - trials - estimates - len(latest), warnings, trials)
