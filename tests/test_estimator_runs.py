@@ -188,3 +188,10 @@ adapt_steps = 1
     leep = [r for r in records.read(tmp_path / "out" / "own-head" / "records.jsonl") if r["strategy"] == "leep"]
     assert leep[0]["metrics"] and not leep[0]["reason"]
     assert leep[0]["adapt_notes"]["source_predictions"] == "the checkpoint's own classifier (3 classes)"
+
+
+def test_an_unknown_estimator_defined_in_a_file_here_says_to_pass_it_with_plugin(registry, tmp_path, monkeypatch):
+    (tmp_path / "my_score.py").write_text('class MyScore:\n    name = "my-score"\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Exception, match="an estimator in a file of yours needs --plugin my_score.py"):
+        registry.estimator("my-score")

@@ -19,7 +19,7 @@ def squashed(name: str) -> str:
 
 
 def defining_file(name: str, directory: Path) -> Path | None:
-    """The .py file in ``directory`` that is likely to hold strategy ``name``, else None."""
+    """The .py file in ``directory`` that is likely to hold plugin ``name`` (a strategy, an estimator), else None."""
     try:
         candidates = sorted(p for p in directory.glob("*.py") if p.is_file())[:MAX_FILES]
     except OSError:  # an unreadable working directory: no hint, never a second error

@@ -67,8 +67,9 @@ class Registry:
 
     def estimator(self, name: str) -> Provided:
         if name not in self.estimators:
-            raise PluginError(f"unknown estimator '{name}'{did_you_mean(name, self.estimators)}; "
-                              f"installed: {', '.join(sorted(self.estimators)) or 'none'}")
+            close = did_you_mean(name, self.estimators)
+            raise PluginError(f"unknown estimator '{name}'{close}; installed: {', '.join(sorted(self.estimators)) or 'none'}"
+                              f"{plugin_hint(name, bool(close)).replace('a strategy', 'an estimator')}")
         return self.estimators[name]
 
 
